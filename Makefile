@@ -1,0 +1,42 @@
+# Two verbs do all set-up: `make demo` and `make test`. Both build the virtual
+# environment from uv.lock with the system Python 3.11 (no Python downloads).
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: install demo test lint bench clean browser
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.synced
+
+demo: install
+	$(VENV)/bin/smesurvey demo
+
+# Debian's chromium serves the browser tests; installed here, never by hand.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint dbt_project/models
+
+bench: install
+	$(VENV)/bin/smesurvey bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) data dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Plotly dashboards: pure figure builders and the static site builder."""

@@ -1,0 +1,1 @@
+"""smesurvey: the orchestration layer (codebook, ingestion, quality gate, Dagster code location, CLI)."""

@@ -1,0 +1,63 @@
+"""Where things live: every path derives from SMESURVEY_HOME (default ./data)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The folders and files of one SMESURVEY_HOME."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, default: Path | str = "data") -> Home:
+        return cls(Path(os.environ.get("SMESURVEY_HOME", default)).resolve())
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        return self.warehouse / "build.duckdb"
+
+    @property
+    def analytics_db(self) -> Path:
+        return self.warehouse / "analytics.duckdb"
+
+    @property
+    def parquet(self) -> Path:
+        return self.warehouse / "parquet"
+
+    @property
+    def dashboards(self) -> Path:
+        return self.root / "dashboards"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.root / "data_docs"
+
+    def ensure(self) -> Home:
+        for folder in (self.inbox, self.landing, self.warehouse, self.dashboards, self.dagster_home):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
