@@ -1,1 +1,1 @@
-"""smesurvey: the orchestration layer (codebook, ingestion, quality gate, Dagster code location, CLI)."""
+"""smesurvey orchestration: codebook, ingestion, quality gate, Dagster code location, CLI."""

@@ -18,7 +18,7 @@ from orchestration.settings import Home
 class SurveyError(click.ClickException):
     """A failure the user can act on: printed as one line, exit code 1."""
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file=None) -> None:
         click.echo(f"smesurvey: {self.format_message()}", err=True)
 
 
@@ -43,15 +43,28 @@ def cli(ctx: click.Context, home: Path) -> None:
 
 
 @cli.command()
-@click.option("--zones", type=int, default=7, show_default=True, help="Number of zones (the first is SH-01).")
-@click.option("--waves", default="2020-2025", show_default=True, help="Wave years, e.g. 2020-2025 or 2020,2022.")
+@click.option(
+    "--zones", type=int, default=7, show_default=True, help="Number of zones (the first is SH-01)."
+)
+@click.option(
+    "--waves",
+    default="2020-2025",
+    show_default=True,
+    help="Wave years, e.g. 2020-2025 or 2020,2022.",
+)
 @click.option(
     "--firms-per-zone",
     type=int,
     default=None,
     help="Respondents per zone-wave (default: the demo's 80-400, with SH-01 2020 = 99).",
 )
-@click.option("--seed", type=int, default=20200701, show_default=True, help="Random seed: same seed, same bytes.")
+@click.option(
+    "--seed",
+    type=int,
+    default=20200701,
+    show_default=True,
+    help="Random seed: same seed, same bytes.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -58,6 +58,12 @@ class Home:
         return self.root / "data_docs"
 
     def ensure(self) -> Home:
-        for folder in (self.inbox, self.landing, self.warehouse, self.dashboards, self.dagster_home):
+        for folder in (
+            self.inbox,
+            self.landing,
+            self.warehouse,
+            self.dashboards,
+            self.dagster_home,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -168,9 +168,7 @@ class Codebook:
 
     def items_for(self, version: str, mode: str | None = None) -> tuple[Item, ...]:
         return tuple(
-            it
-            for it in self.items
-            if it.in_version(version) and (mode is None or it.in_mode(mode))
+            it for it in self.items if it.in_version(version) and (mode is None or it.in_mode(mode))
         )
 
     def delivered_items(self, version: str, mode: str) -> tuple[Item, ...]:

@@ -90,9 +90,7 @@ def test_sections_divisions_do_not_overlap():
 
 
 def test_size_class_groups_cover_every_division_once():
-    covered = [
-        d for g in CB.size_class_groups for lo, hi in g.divisions for d in range(lo, hi + 1)
-    ]
+    covered = [d for g in CB.size_class_groups for lo, hi in g.divisions for d in range(lo, hi + 1)]
     assert sorted(covered) == list(range(1, 98))
     for g in CB.size_class_groups:
         assert set(g.bounds) == {"large", "medium", "small"}
