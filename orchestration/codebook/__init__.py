@@ -83,7 +83,8 @@ class Item:
     range: dict[str, Any]
     restricted: bool
     required: bool
-    modes: tuple[str, ...] | None
+    modes: tuple[str, ...] | None  # modes carrying the item in every version (None: all)
+    version_modes: dict[str, tuple[str, ...]]  # narrower modes for the versions named
     source: str | None
     crosswalk: Crosswalk | None
     pattern: str | None
@@ -104,8 +105,13 @@ class Item:
     def in_version(self, version: str) -> bool:
         return version in self.versions
 
-    def in_mode(self, mode: str) -> bool:
-        return self.modes is None or mode in self.modes
+    def modes_for(self, version: str) -> tuple[str, ...] | None:
+        """Delivery modes that carry the item in `version` (None: all modes)."""
+        return self.version_modes.get(version, self.modes)
+
+    def in_mode(self, mode: str, version: str) -> bool:
+        modes = self.modes_for(version)
+        return modes is None or mode in modes
 
     def options_for(self, version: str) -> tuple[Option, ...]:
         return tuple(o for o in self.options if o.in_version(version))
@@ -168,7 +174,7 @@ class Codebook:
 
     def items_for(self, version: str, mode: str | None = None) -> tuple[Item, ...]:
         return tuple(
-            it for it in self.items if it.in_version(version) and (mode is None or it.in_mode(mode))
+            it for it in self.items if it.in_version(version) and (mode is None or it.in_mode(mode, version))
         )
 
     def delivered_items(self, version: str, mode: str) -> tuple[Item, ...]:
@@ -234,8 +240,15 @@ def _crosswalk(raw: dict[str, Any] | None, item_id: str) -> Crosswalk | None:
     )
 
 
+def _version_modes(raw: Any) -> dict[str, tuple[str, ...]]:
+    if isinstance(raw, dict):
+        return {str(v): tuple(m) for v, m in raw.items()}
+    return {}
+
+
 def _item(raw: dict[str, Any], option_sets: dict[str, Any], all_versions: tuple[str, ...]) -> Item:
     forced = raw.get("forced_if")
+    versions = tuple(raw.get("versions", all_versions))
     return Item(
         id=raw["id"],
         section=raw["section"],
@@ -244,14 +257,15 @@ def _item(raw: dict[str, Any], option_sets: dict[str, Any], all_versions: tuple[
         en=raw["en"],
         header_zh=raw.get("header_zh"),
         options=_options(raw.get("options"), option_sets),
-        versions=tuple(raw.get("versions", all_versions)),
+        versions=versions,
         asked_if=Condition.from_yaml(raw["asked_if"]) if "asked_if" in raw else None,
         forced_if=Condition.from_yaml(forced) if forced else None,
         forced_value=str(forced["value"]) if forced else None,
         range=dict(raw.get("range") or {}),
         restricted=bool(raw.get("restricted", False)),
         required=bool(raw.get("required", False)),
-        modes=tuple(raw["modes"]) if "modes" in raw else None,
+        modes=tuple(raw["modes"]) if isinstance(raw.get("modes"), list) else None,
+        version_modes=_version_modes(raw.get("modes")),
         source=raw.get("source"),
         crosswalk=_crosswalk(raw.get("crosswalk"), raw["id"]),
         pattern=raw.get("pattern"),

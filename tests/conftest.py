@@ -1,0 +1,80 @@
+"""Shared fixtures: an independent reader of generated deliveries (codebook only)."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from orchestration.codebook import Codebook, load_codebook
+
+
+def _platform_frame(path: Path, cb: Codebook, version: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        text = raw[len(codecs.BOM_UTF8) :].decode("utf-8")
+    else:
+        text = raw.decode("gb18030")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    by_header = {header: column for column, header in cb.platform_headers(version).items()}
+    unknown = set(frame.columns) - set(by_header)
+    assert not unknown, f"{path}: headers not in the codebook: {sorted(unknown)}"
+    frame = frame.rename(columns=by_header)
+    skipped = cb.platform["skipped"]
+    flags = {cb.platform["multi_selected"]: True, cb.platform["multi_not_selected"]: False}
+    for item in cb.delivered_items(version, "electronic"):
+        if item.is_multi:
+            labels = {**flags, skipped: None}
+        elif item.is_choice:
+            labels = {o.zh: o.code for o in item.options_for(version)} | {skipped: None}
+        elif item.is_numeric:
+            frame[item.id] = pd.to_numeric(frame[item.id])
+            continue
+        else:
+            continue
+        for column in item.columns(version):
+            bad = set(frame[column]) - set(labels)
+            assert not bad, f"{path}: {column} holds labels outside the codebook: {bad}"
+            frame[column] = frame[column].map(labels).astype(object)
+    frame["A12_mode"] = "electronic"
+    return frame
+
+
+def _paper_frame(path: Path, cb: Codebook, version: str) -> pd.DataFrame:
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
+    for item in cb.delivered_items(version, "paper"):
+        if item.is_multi:
+            for column in item.columns(version):
+                frame[column] = frame[column].map({1: True, 0: False, None: None}).astype(object)
+        elif item.is_choice:
+            codes = {o.code for o in item.options_for(version)}
+            bad = set(frame[item.id].dropna()) - codes
+            assert not bad, f"{path}: {item.id} holds codes outside the codebook: {bad}"
+        elif item.is_numeric:
+            frame[item.id] = pd.to_numeric(frame[item.id])
+    frame["A12_mode"] = "paper"
+    return frame
+
+
+def read_delivery_folder(folder: Path, wave: int) -> pd.DataFrame:
+    """Platform CSV and paper XLSX of one zone-wave as canonical columns and codes."""
+    cb = load_codebook()
+    version = cb.version_for_wave(wave)
+    frames = []
+    if (folder / "platform_export.csv").exists():
+        frames.append(_platform_frame(folder / "platform_export.csv", cb, version))
+    if (folder / "paper_entries.xlsx").exists():
+        frames.append(_paper_frame(folder / "paper_entries.xlsx", cb, version))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def read_delivery() -> Callable[[Path, int], pd.DataFrame]:
+    return read_delivery_folder
