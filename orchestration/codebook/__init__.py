@@ -174,7 +174,9 @@ class Codebook:
 
     def items_for(self, version: str, mode: str | None = None) -> tuple[Item, ...]:
         return tuple(
-            it for it in self.items if it.in_version(version) and (mode is None or it.in_mode(mode, version))
+            it
+            for it in self.items
+            if it.in_version(version) and (mode is None or it.in_mode(mode, version))
         )
 
     def delivered_items(self, version: str, mode: str) -> tuple[Item, ...]:
