@@ -1,0 +1,79 @@
+"""Read delivery files into Arrow tables of strings, in bulk.
+
+Columns come out positional (`c0`, `c1`, ...) so that odd or repeated header cells
+never clash; the caller maps positions onto canonical columns. `__source_row` is
+the 1-based data row within the file. Cells come out trimmed.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import python_calamine
+
+from orchestration.ingest.errors import DeliveryError
+
+SOURCE_ROW = "__source_row"
+# Excel stores every number as a float: integers come back as 12.0.
+WHOLE_FLOAT = r"^(-?\d+)\.0$"
+
+
+def positional(n: int) -> list[str]:
+    return [f"c{i}" for i in range(n)]
+
+
+def trimmed(table: pa.Table) -> pa.Table:
+    """Every cell without surrounding Unicode whitespace (full-width spaces too).
+
+    Arrow trims several times faster than DuckDB's trim() on CJK text.
+    """
+    return pa.table({n: pc.utf8_trim_whitespace(table[n]) for n in table.column_names})
+
+
+def numbered(table: pa.Table) -> pa.Table:
+    rows = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int32))
+    return table.append_column(SOURCE_ROW, rows)
+
+
+def read_csv_text(text: str, n_columns: int, name: str) -> pa.Table:
+    """Parse a decoded CSV (header skipped) with every column as a string."""
+    names = positional(n_columns)
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        # Arrow quotes the offending row; a long row would drown the message.
+        raise DeliveryError(name, f"malformed CSV: {str(exc).splitlines()[0][:200]}") from exc
+    return numbered(trimmed(table))
+
+
+def read_xlsx(data: bytes, name: str) -> tuple[list[str], pa.Table]:
+    """(header cells, data rows as strings) of the only sheet of an XLSX workbook."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises several unrelated types for broken files
+        raise DeliveryError(name, f"cannot read as XLSX ({exc})") from exc
+    if not rows:
+        return [], numbered(pa.table({}))
+    header = [str(cell).strip() for cell in rows[0]]
+    names = positional(len(header))
+    # calamine gives typed cells (float, str, bool, datetime, '' for empty);
+    # pandas turns whole columns into text at once.
+    frame = pd.DataFrame(rows[1:], columns=names, dtype=object).astype(str)
+    strings = pa.schema([(n, pa.string()) for n in names])
+    table = trimmed(pa.Table.from_pandas(frame, schema=strings, preserve_index=False))
+    table = pa.table({n: pc.replace_substring_regex(table[n], WHOLE_FLOAT, r"\1") for n in names})
+    return header, numbered(table)
