@@ -94,3 +94,22 @@ def test_size_class_groups_cover_every_division_once():
     assert sorted(covered) == list(range(1, 98))
     for g in CB.size_class_groups:
         assert set(g.bounds) == {"large", "medium", "small"}
+
+
+def test_no_yaml_flow_mapping_lost_a_value():
+    """An unquoted comma inside a `{...}` mapping silently splits a label into a null key."""
+    import yaml
+
+    from orchestration.codebook import CODEBOOK_PATH
+
+    def nulls(node, path=""):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None:
+                    yield f"{path}/{key}"
+                yield from nulls(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from nulls(value, f"{path}[{i}]")
+
+    assert list(nulls(yaml.safe_load(CODEBOOK_PATH.read_text(encoding="utf-8")))) == []

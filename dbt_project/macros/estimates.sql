@@ -1,0 +1,37 @@
+{#- 95% Wilson score interval for a proportion p observed on n (effective) cases:
+      centre = (p + z^2/2n) / (1 + z^2/n)
+      half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
+    clipped to [0, 1] against rounding. Null when n is 0 or null. -#}
+{% macro wilson_bound(p, n, side, z=1.96) -%}
+    {%- set zz = z * z -%}
+    {%- set sign = '-' if side == 'low' else '+' -%}
+    case
+        when {{ n }} > 0 then
+            {{ 'greatest(0.0, ' if side == 'low' else 'least(1.0, ' }}
+            (
+                ({{ p }}) + {{ zz }} / (2.0 * ({{ n }}))
+                {{ sign }} {{ z }} * sqrt(
+                    ({{ p }}) * (1.0 - ({{ p }})) / ({{ n }})
+                    + {{ zz }} / (4.0 * ({{ n }}) * ({{ n }}))
+                )
+            ) / (1.0 + {{ zz }} / ({{ n }})))
+    end
+{%- endmacro %}
+
+{#- Ratio that is null instead of failing when the denominator is 0. -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    case when ({{ denominator }}) > 0 then ({{ numerator }}) * 1.0 / ({{ denominator }}) end
+{%- endmacro %}
+
+{#- The six maturity dimensions, in column order of fct_enterprise_wave. A
+    singular test checks that seeds/scoring_elements.csv uses exactly these. -#}
+{% macro dma_dimensions() -%}
+    {{ return([
+        'infrastructure_cloud',
+        'technologies_data',
+        'online_business',
+        'smart_production_rd',
+        'digital_finance',
+        'resilience_skills',
+    ]) }}
+{%- endmacro %}

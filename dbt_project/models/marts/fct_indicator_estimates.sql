@@ -1,0 +1,122 @@
+{#-
+    Indicator estimates per wave x zone (and ALL = pooled) x domain x indicator:
+    unweighted share with a 95% Wilson interval, post-stratified share with a
+    Wilson interval on the Kish effective sample size, and the disclosure flag.
+    Method notes in _marts__models.yml.
+-#}
+with
+
+outcomes as (
+
+    select * from {{ ref('int_indicator_outcomes') }}
+    where in_base
+
+),
+
+domains as (
+
+    select * from {{ ref('int_response_domains') }}
+
+),
+
+in_domain as (
+
+    select
+        outcomes.wave_id,
+        outcomes.zone_id,
+        domains.domain,
+        domains.domain_type,
+        outcomes.indicator_id,
+        outcomes.weight,
+        case when outcomes.is_yes then 1 else 0 end as yes_flag
+    from outcomes
+    inner join domains
+        on outcomes.response_id = domains.response_id
+
+),
+
+by_zone as (
+
+    select
+        wave_id,
+        zone_id,
+        domain,
+        domain_type,
+        indicator_id,
+        cast(count(*) as bigint) as n_base,
+        cast(sum(yes_flag) as bigint) as n_yes,
+        cast(count(weight) as bigint) as weighted_n_base,
+        sum(weight) as sum_weight,
+        sum(weight * yes_flag) as sum_weight_yes,
+        sum(weight * weight) as sum_weight_squared
+    from in_domain
+    group by wave_id, zone_id, domain, domain_type, indicator_id
+
+),
+
+pooled as (
+
+    select
+        wave_id,
+        'ALL' as zone_id,
+        domain,
+        domain_type,
+        indicator_id,
+        sum(n_base) as n_base,
+        sum(n_yes) as n_yes,
+        sum(weighted_n_base) as weighted_n_base,
+        sum(sum_weight) as sum_weight,
+        sum(sum_weight_yes) as sum_weight_yes,
+        sum(sum_weight_squared) as sum_weight_squared
+    from by_zone
+    group by wave_id, domain, domain_type, indicator_id
+
+),
+
+aggregated as (
+
+    select * from by_zone
+    union all
+    select * from pooled
+
+),
+
+proportions as (
+
+    select
+        aggregated.*,
+        {{ safe_ratio('n_yes', 'n_base') }} as p,
+        {{ safe_ratio('sum_weight_yes', 'sum_weight') }} as p_weighted,
+        {{ safe_ratio('sum_weight * sum_weight', 'sum_weight_squared') }} as n_effective
+    from aggregated
+
+),
+
+final as (
+
+    select
+        wave_id,
+        zone_id,
+        domain,
+        domain_type,
+        indicator_id,
+        n_base,
+        n_yes,
+        round(p, 6) as estimate,
+        round({{ wilson_bound('p', 'n_base', 'low') }}, 6) as ci_low,
+        round({{ wilson_bound('p', 'n_base', 'high') }}, 6) as ci_high,
+        weighted_n_base,
+        round(n_effective, 6) as n_effective,
+        round(p_weighted, 6) as weighted_estimate,
+        round({{ wilson_bound('p_weighted', 'n_effective', 'low') }}, 6) as weighted_ci_low,
+        round({{ wilson_bound('p_weighted', 'n_effective', 'high') }}, 6) as weighted_ci_high,
+        (
+            n_base < {{ var('min_base') }}
+            or n_yes < {{ var('min_cell_count') }}
+            or n_base - n_yes < {{ var('min_cell_count') }}
+        ) as suppressed
+    from proportions
+
+)
+
+select * from final

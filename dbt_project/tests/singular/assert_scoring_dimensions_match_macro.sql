@@ -1,0 +1,22 @@
+{#- The maturity dimensions in seed scoring_elements are exactly dma_dimensions()
+    (fct_enterprise_wave pivots on that list). -#}
+{%- set dims = dma_dimensions() -%}
+with
+
+seeded as (
+
+    select distinct dimension
+    from {{ ref('scoring_elements') }}
+    where measure = 'dma'
+
+),
+
+expected as (
+    {%- for dim in dims %}
+    select '{{ dim }}' as dimension{{ " union all" if not loop.last }}
+    {%- endfor %}
+)
+
+select dimension from seeded where dimension not in (select dimension from expected)
+union all
+select dimension from expected where dimension not in (select dimension from seeded)
