@@ -25,6 +25,8 @@ import pandas as pd
 
 from orchestration import uscc
 from orchestration.codebook import Codebook, Condition, Item, load_codebook
+from orchestration.ingest.load import ensure_raw_schema
+from orchestration.ingest.schema import response_columns
 
 ZONES = {"SH-01": 310112, "Z08-01": 110105}  # Z08-01 has no row in ref_zones.csv
 WAVES = (2020, 2021, 2022)
@@ -32,17 +34,6 @@ POOL_SIZE = 150
 PER_WAVE = 100
 MISSING_REGISTER = ("Z08-01", 2021)
 SUPERSEDED = ("SH-01", 2020)
-PROVENANCE = {
-    "delivery_id": "VARCHAR",
-    "zone_id": "VARCHAR",
-    "wave_id": "INTEGER",
-    "instrument_version": "VARCHAR",
-    "mode": "VARCHAR",
-    "source_file": "VARCHAR",
-    "source_row": "INTEGER",
-    "loaded_at": "TIMESTAMP",
-}
-SQL_TYPES = {"int": "BIGINT", "num": "DOUBLE", "multi": "BOOLEAN"}
 PANDAS_TYPES = {"BIGINT": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
 PROFILE_ITEMS = frozenset(
     {"A1_uscc", "A2_name", "A3_zone", "A4_ownership", "A5_industry_section"}
@@ -53,12 +44,8 @@ SECTION_WEIGHTS = {"C": 0.3, "I": 0.25, "F": 0.12, "M": 0.1, "L": 0.08, "E": 0.0
 
 
 def column_types(cb: Codebook) -> dict[str, str]:
-    """raw.responses columns and DuckDB types, derived from the codebook."""
-    types = dict(PROVENANCE)
-    for col in cb.all_columns():
-        item = cb.item(col.split("__")[0])
-        types[col] = SQL_TYPES.get(item.type, "VARCHAR")
-    return types
+    """raw.responses columns and DuckDB types, as the ingestion defines them."""
+    return dict(response_columns(cb))
 
 
 @dataclass(frozen=True)
@@ -236,23 +223,11 @@ def build(path: Path, seed: int = 20200701) -> Path:
             all_responses[col] = all_responses[col].astype(PANDAS_TYPES[sql_type])
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema raw")
-        ddl = ", ".join(f'"{c}" {t}' for c, t in types.items())
-        con.execute(f"create table raw.responses ({ddl})")
+        ensure_raw_schema(con, cb)  # the ingestion's own DDL: one definition of raw.*
         con.register("responses_df", all_responses)
         con.execute("insert into raw.responses by name select * from responses_df")
-        con.execute(
-            "create table raw.zone_register (delivery_id VARCHAR, zone_id VARCHAR, "
-            "wave_id INTEGER, industry_section VARCHAR, size_class VARCHAR, n_enterprises BIGINT)"
-        )
         con.register("register_df", pd.concat(registers, ignore_index=True))
         con.execute("insert into raw.zone_register by name select * from register_df")
-        con.execute(
-            "create table raw.deliveries (delivery_id VARCHAR, zone_id VARCHAR, wave_id INTEGER, "
-            "landing_path VARCHAR, received_at TIMESTAMP, instrument_version VARCHAR, "
-            "files VARCHAR, status VARCHAR, rows_read BIGINT, rows_accepted BIGINT, "
-            "rows_rejected BIGINT, message VARCHAR)"
-        )
         frame = pd.DataFrame(
             deliveries,
             columns=["delivery_id", "zone_id", "wave_id", "instrument_version", "status",

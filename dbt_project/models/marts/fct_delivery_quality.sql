@@ -1,0 +1,46 @@
+{#-
+    One row per delivery ever landed: what was read, accepted and quarantined,
+    and the response-mode mix of what was loaded. Offending values stay in the
+    build DB (raw.rejected_rows): they may be identifying.
+-#}
+with
+
+deliveries as (
+
+    select * from {{ ref('stg_survey__deliveries') }}
+
+),
+
+modes as (
+
+    select
+        delivery_id,
+        sum(case when mode = 'electronic' then 1 else 0 end) as n_electronic,
+        sum(case when mode = 'paper' then 1 else 0 end) as n_paper
+    from {{ source('survey', 'responses') }}
+    group by delivery_id
+
+),
+
+final as (
+
+    select
+        deliveries.delivery_id,
+        deliveries.zone_id,
+        deliveries.wave_id,
+        deliveries.status,
+        deliveries.received_at,
+        deliveries.instrument_version,
+        deliveries.rows_read,
+        deliveries.rows_accepted,
+        deliveries.rows_rejected,
+        coalesce(modes.n_electronic, 0) as n_electronic,
+        coalesce(modes.n_paper, 0) as n_paper,
+        deliveries.message
+    from deliveries
+    left join modes
+        on deliveries.delivery_id = modes.delivery_id
+
+)
+
+select * from final
