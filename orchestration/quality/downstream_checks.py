@@ -1,0 +1,122 @@
+"""Validate staged responses and marts read out of DuckDB (blocking checks before publish).
+
+Frames are read as Arrow from a read-only connection; cross-row rules become
+derived violation columns computed in the same SQL (NULL = fine).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.quality.context import run_suite
+from orchestration.quality.downstream import BASE_CONSISTENCY, LEVEL_MISSING, SCORE_RANGE
+from orchestration.quality.results import SuiteResult, summarize
+
+STAGED_RELATION = "raw.responses"
+INDICATORS_RELATION = "marts.fct_indicator_estimates"
+INDICATOR_DIM_RELATION = "marts.dim_indicator"
+ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
+BASE_COLUMN = "base_population"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    schema, table = relation.split(".", 1)
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    if not rows:
+        raise ValueError(f"{relation} does not exist in the database")
+    return [r[0] for r in rows]
+
+
+def read_indicators(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """fct_indicator_estimates plus `chk_base_consistency`.
+
+    Indicators of one base population (dim_indicator.base_population, or the
+    indicator itself when the dimension lacks it) must share n_base within a
+    wave, zone and domain; the check names the differing n_base values.
+    """
+    dim_columns = (
+        _columns(con, INDICATOR_DIM_RELATION)
+        if con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'dim_indicator'"
+        ).fetchall()[0][0]
+        else []
+    )
+    base = f"d.{BASE_COLUMN}" if BASE_COLUMN in dim_columns else "f.indicator_id"
+    join = (
+        f"left join {INDICATOR_DIM_RELATION} d using (indicator_id)"
+        if BASE_COLUMN in dim_columns
+        else ""
+    )
+    return con.sql(
+        f"""
+        with f as (select *, {base} as _base from {INDICATORS_RELATION} f {join}),
+        bases as (
+            select wave_id, zone_id, domain, _base,
+                   string_agg(distinct cast(n_base as varchar), '/') as bases
+            from f group by all having count(distinct n_base) > 1
+        )
+        select f.* exclude (_base), bases.bases as {BASE_CONSISTENCY}
+        from f left join bases using (wave_id, zone_id, domain, _base)
+        """
+    ).to_arrow_table()
+
+
+def read_enterprises(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """fct_enterprise_wave plus score-range and level-presence violation columns.
+
+    Scores are the columns named `*score*` (0..100); each `X_score` with an
+    `X_level` column must have a level when it has a score.
+    """
+    columns = _columns(con, ENTERPRISE_RELATION)
+    scores = [c for c in columns if "score" in c]
+    levels = {
+        s: s.replace("score", "level") for s in scores if s.replace("score", "level") in columns
+    }
+    out_of_range = [f"case when \"{s}\" not between 0 and 100 then '{s}' end" for s in scores] or [
+        "null"
+    ]
+    missing = [
+        f'case when "{s}" is not null and "{lv}" is null then \'{lv}\' end'
+        for s, lv in levels.items()
+    ] or ["null"]
+    return con.sql(
+        f"""
+        select *,
+               nullif(concat_ws(',', {", ".join(out_of_range)}), '') as {SCORE_RANGE},
+               nullif(concat_ws(',', {", ".join(missing)}), '') as {LEVEL_MISSING}
+        from {ENTERPRISE_RELATION}
+        """
+    ).to_arrow_table()
+
+
+def _validate(suite: str, data: pa.Table, run_name: str, docs: Path | None) -> SuiteResult:
+    runs = run_suite(suite, data, run_name=run_name, data_docs_dir=docs)
+    return summarize(suite, runs, frozenset())
+
+
+def validate_staged(
+    db: Path, *, relation: str = STAGED_RELATION, data_docs_dir: Path | None = None
+) -> SuiteResult:
+    """The staged-responses suite on a typed responses relation (default raw.responses)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        data = con.sql(f"select * from {relation}").to_arrow_table()
+    return _validate("staged_responses", data, "staged", data_docs_dir)
+
+
+def validate_marts(db: Path, *, data_docs_dir: Path | None = None) -> tuple[SuiteResult, ...]:
+    """The two mart suites (indicator estimates, enterprise-wave facts) on a built DB."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        indicators = read_indicators(con)
+        enterprises = read_enterprises(con)
+    return (
+        _validate("marts_indicator_estimates", indicators, "marts", data_docs_dir),
+        _validate("marts_enterprise_wave", enterprises, "marts", data_docs_dir),
+    )

@@ -1,0 +1,331 @@
+"""Quality rules derived from the codebook, one `Rule` per GX expectation.
+
+A rule names the GX expectation and its kwargs plus what the gate needs to turn
+a failure into `raw.rejected_rows` lines: a stable `rule_id`, the canonical
+column to report, and a reason template. Templates may use `{value}` (the
+reported column's value), `{wave_year}`, `{version}`, `{zone_id}` and any
+column of the judged frame by name; the gate fills them vectorized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from great_expectations.expectations.row_conditions import Column, Condition
+
+from orchestration.codebook import Codebook, Item
+from orchestration.codebook import Condition as SkipCondition
+
+PROVENANCE = (
+    "delivery_id",
+    "zone_id",
+    "wave_id",
+    "instrument_version",
+    "mode",
+    "source_file",
+    "source_row",
+)
+# Multi option columns arrive as 1/0 (files) or true/false (Arrow booleans cast to text).
+MULTI_VALUES = ("0", "1", "false", "true")
+INT_PATTERN = r"^-?[0-9]+$"
+NUM_PATTERN = r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"
+WAVE_PARAMETER = "wave_year"
+
+# Derived columns the gate adds to the judged frame (see `derived.py`); canonical
+# columns start with an upper-case section letter, so these never collide.
+NUMERIC_PREFIX = "num_"
+SECTION_DIVISION = "chk_section_division"
+ZONE_MISMATCH = "chk_zone_mismatch"
+USCC_CHECK = "chk_uscc_check"
+USCC_DUPLICATE = "chk_uscc_duplicate"
+USCC_OTHER_ZONE = "chk_uscc_other_zone"
+
+USCC_ITEM = "A1_uscc"
+ZONE_ITEM = "A3_zone"
+SECTION_ITEM = "A5_industry_section"
+DIVISION_ITEM = "A6_industry_division"
+
+
+@dataclass(frozen=True)
+class Rule:
+    expectation: str
+    kwargs: dict[str, Any]
+    rule_id: str
+    column: str
+    reason: str
+    level: str = "row"  # "row": failing rows are rejected; "table": the delivery fails
+    extra_meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "column": self.column,
+            "reason": self.reason,
+            "level": self.level,
+            **self.extra_meta,
+        }
+
+
+def numeric_column(item_id: str) -> str:
+    return f"{NUMERIC_PREFIX}{item_id}"
+
+
+def section_division_pairs(cb: Codebook) -> list[str]:
+    """Every valid `section/division` pair, from the A5 options' `divisions` ranges."""
+    pairs = []
+    for option in cb.item(SECTION_ITEM).options:
+        for low, high in option.extra["divisions"]:
+            pairs.extend(f"{option.code}/{d}" for d in range(int(low), int(high) + 1))
+    return pairs
+
+
+def skip_condition(cond: SkipCondition) -> Condition:
+    """The row condition under which an item with `asked_if = cond` must be empty.
+
+    pandas evaluates `x != 'C'` and `x not in [...]` as True for nulls, so an
+    unanswered filter question also means the follow-up must be empty.
+    """
+    col = Column(cond.item)
+    if cond.negate:
+        return col == cond.codes[0] if len(cond.codes) == 1 else col.is_in(list(cond.codes))
+    return col != cond.codes[0] if len(cond.codes) == 1 else col.is_not_in(list(cond.codes))
+
+
+def holds_condition(cond: SkipCondition) -> Condition:
+    """The row condition under which `cond` holds (nulls excluded)."""
+    col = Column(cond.item)
+    if cond.negate:
+        return col != cond.codes[0] if len(cond.codes) == 1 else col.is_not_in(list(cond.codes))
+    return col == cond.codes[0] if len(cond.codes) == 1 else col.is_in(list(cond.codes))
+
+
+def describe(cond: SkipCondition) -> str:
+    codes = "/".join(cond.codes)
+    return f"{cond.item} {'!=' if cond.negate else '='} {codes}"
+
+
+def _schema_rules(cb: Codebook) -> list[Rule]:
+    rules = [
+        Rule(
+            "expect_column_to_exist",
+            {"column": col},
+            "schema.provenance",
+            col,
+            f"provenance column {col} is missing",
+            level="table",
+        )
+        for col in PROVENANCE
+    ]
+    rules += [
+        Rule(
+            "expect_column_to_exist",
+            {"column": it.id},
+            "schema.required",
+            it.id,
+            f"required column {it.id} is missing",
+            level="table",
+        )
+        for it in cb.items
+        if it.required
+    ]
+    return rules
+
+
+def _item_rules(cb: Codebook, version: str, item: Item) -> list[Rule]:
+    rules: list[Rule] = []
+    if item.required and item.type == "id":
+        rules.append(
+            Rule(
+                "expect_column_values_to_not_be_null",
+                {"column": item.id},
+                f"required.{item.id}",
+                item.id,
+                f"{item.id} is required",
+            )
+        )
+    if item.is_choice:
+        codes = [o.code for o in item.options_for(version)]
+        rules.append(
+            Rule(
+                "expect_column_values_to_be_in_set",
+                {"column": item.id, "value_set": codes},
+                f"code.{item.id}",
+                item.id,
+                f"'{{value}}' is not a {version} code of {item.id}",
+            )
+        )
+    if item.is_multi:
+        rules += [
+            Rule(
+                "expect_column_values_to_be_in_set",
+                {"column": col, "value_set": list(MULTI_VALUES)},
+                f"code.{item.id}",
+                col,
+                f"'{{value}}' is not 1/0 (selected or not) in {col}",
+            )
+            for col in item.columns(version)
+        ]
+    if item.is_numeric:
+        whole = item.type == "int"
+        rules.append(
+            Rule(
+                "expect_column_values_to_match_regex",
+                {"column": item.id, "regex": INT_PATTERN if whole else NUM_PATTERN},
+                f"numeric.{item.id}",
+                item.id,
+                f"'{{value}}' in {item.id} is not a {'whole ' if whole else ''}number",
+            )
+        )
+        rules += _range_rules(item)
+    if item.pattern:
+        rules.append(
+            Rule(
+                "expect_column_values_to_match_regex",
+                {"column": item.id, "regex": item.pattern},
+                f"pattern.{item.id}",
+                item.id,
+                f"{item.id} does not match the pattern of the codebook",
+            )
+        )
+    if item.asked_if:
+        rules += [
+            Rule(
+                "expect_column_values_to_be_null",
+                {"column": col, "row_condition": skip_condition(item.asked_if)},
+                f"skip.{item.id}",
+                col,
+                f"{describe(item.asked_if)} required for {item.id} answers",
+            )
+            for col in item.columns(version)
+        ]
+    if item.forced_if:
+        rules.append(
+            Rule(
+                "expect_column_values_to_be_in_set",
+                {
+                    "column": item.id,
+                    "value_set": [item.forced_value],
+                    "row_condition": holds_condition(item.forced_if),
+                },
+                f"forced.{item.id}",
+                item.id,
+                f"{item.id} must be {item.forced_value} when {describe(item.forced_if)}",
+            )
+        )
+    if item.modes:
+        rules += [
+            Rule(
+                "expect_column_values_to_be_null",
+                {"column": col, "row_condition": Column("mode").is_not_in(list(item.modes))},
+                f"mode.{item.id}",
+                col,
+                f"{item.id} is only on {'/'.join(item.modes)} questionnaires",
+            )
+            for col in item.columns(version)
+        ]
+    return rules
+
+
+def _range_rules(item: Item) -> list[Rule]:
+    low, high = item.range.get("min"), item.range.get("max")
+    if low is None and high is None:
+        return []
+    kwargs: dict[str, Any] = {"column": numeric_column(item.id)}
+    if low is not None:
+        kwargs["min_value"] = low
+    if high == "wave":
+        kwargs["max_value"] = {"$PARAMETER": WAVE_PARAMETER}
+    elif high is not None:
+        kwargs["max_value"] = high
+    shown_high = "{wave_year}" if high == "wave" else high
+    bounds = f">= {low}" if high is None else f"in {low}..{shown_high}"
+    return [
+        Rule(
+            "expect_column_values_to_be_between",
+            kwargs,
+            f"range.{item.id}",
+            item.id,
+            f"{item.id} {{value}} is not {bounds}",
+        )
+    ]
+
+
+def _version_rules(cb: Codebook, version: str) -> list[Rule]:
+    """Columns the version does not have must stay empty (e.g. G4 in v2020)."""
+    own = set(cb.columns(version))
+    owner = {
+        (it.option_column(o.code) if it.is_multi else it.id): it
+        for it in cb.items
+        for o in (it.options if it.is_multi else (None,))
+    }
+    return [
+        Rule(
+            "expect_column_values_to_be_null",
+            {"column": col},
+            f"version.{owner[col].id}",
+            col,
+            f"{col} does not exist in instrument {version}",
+        )
+        for col in cb.all_columns()
+        if col not in own
+    ]
+
+
+def _cross_rules(cb: Codebook) -> list[Rule]:
+    mode_item = next(it for it in cb.items if it.source == "delivery")
+    return [
+        Rule(
+            "expect_column_values_to_be_in_set",
+            {"column": "mode", "value_set": [o.code for o in mode_item.options]},
+            "code.mode",
+            "mode",
+            "'{value}' is not a questionnaire mode",
+        ),
+        Rule(
+            "expect_column_values_to_be_in_set",
+            {"column": SECTION_DIVISION, "value_set": section_division_pairs(cb)},
+            "cross.division_in_section",
+            DIVISION_ITEM,
+            f"{DIVISION_ITEM} {{{DIVISION_ITEM}}} is not a division of "
+            f"{SECTION_ITEM} {{{SECTION_ITEM}}}",
+        ),
+        Rule(
+            "expect_column_values_to_be_null",
+            {"column": ZONE_MISMATCH},
+            "cross.zone_of_delivery",
+            ZONE_ITEM,
+            f"{ZONE_ITEM} {{value}} differs from the delivery's zone {{zone_id}}",
+        ),
+        Rule(
+            "expect_column_values_to_be_null",
+            {"column": USCC_CHECK},
+            "uscc.check_character",
+            USCC_ITEM,
+            f"{USCC_ITEM} check character is wrong (GB 32100-2015)",
+        ),
+        Rule(
+            "expect_column_values_to_be_null",
+            {"column": USCC_DUPLICATE},
+            "uscc.duplicate",
+            USCC_ITEM,
+            f"{USCC_ITEM} appears {{{USCC_DUPLICATE}}} times in the delivery",
+        ),
+        Rule(
+            "expect_column_values_to_be_null",
+            {"column": USCC_OTHER_ZONE},
+            "uscc.other_zone",
+            USCC_ITEM,
+            f"{USCC_ITEM} already answered in zone {{{USCC_OTHER_ZONE}}} in wave {{wave_year}}",
+        ),
+    ]
+
+
+def raw_rules(cb: Codebook, version: str) -> list[Rule]:
+    """All rules of the raw-responses suite of one instrument version."""
+    rules = _schema_rules(cb)
+    for item in cb.items_for(version):
+        if item.source != "delivery":
+            rules += _item_rules(cb, version, item)
+    return rules + _version_rules(cb, version) + _cross_rules(cb)
