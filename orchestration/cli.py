@@ -7,12 +7,22 @@ so `--help` stays fast).
 
 from __future__ import annotations
 
+import code
+import os
+import shutil
+import subprocess
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
-from orchestration.settings import Home
+from orchestration.settings import PROJECT_ROOT, Home
+
+T = TypeVar("T")
+DEFINITIONS_MODULE = "orchestration.definitions"
 
 
 class SurveyError(click.ClickException):
@@ -20,6 +30,21 @@ class SurveyError(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"smesurvey: {self.format_message()}", err=True)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def guarded(work: Callable[[], T]) -> T:
+    """Run `work`; any exception becomes a one-line SurveyError (details are in the run logs)."""
+    try:
+        return work()
+    except (SurveyError, click.exceptions.Exit):
+        raise
+    except Exception as exc:
+        raise SurveyError(first_line(exc)) from exc
 
 
 def _home(ctx: click.Context) -> Home:
@@ -86,20 +111,141 @@ def generate(zones: int, waves: str, firms_per_zone: int | None, seed: int, out:
 
 
 @cli.command()
+@click.option("--zones", type=int, default=7, show_default=True, help="Number of demo zones.")
+@click.option("--waves", default="2020-2025", show_default=True, help="Wave years, e.g. 2020-2025.")
+@click.option(
+    "--firms-per-zone", type=int, default=None, help="Respondents per zone-wave (default 80-400)."
+)
 @click.pass_context
-def demo(ctx: click.Context) -> None:
-    """Generate the demo deliveries and run the whole pipeline on them."""
-    from orchestration.pipeline import run_demo
+def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None) -> None:
+    """Generate the demo deliveries into inbox/ and run the whole pipeline on them.
+
+    Every zone-wave is ingested in its own run, then one run builds the warehouse
+    (one dbt build), publishes the analytics DB and writes the dashboards. Running
+    it again lands nothing new and changes no row count.
+    """
+    from orchestration.defs.report import demo_summary
+    from orchestration.defs.runs import run_demo
+    from orchestration.demo.generator import GeneratorConfig, parse_waves
+    from orchestration.publish import read_published_tables
 
     home = _home(ctx).ensure()
     try:
-        report = run_demo(home)
-    except Exception as exc:  # one line for the operator, details in the run logs
-        raise SurveyError(str(exc).splitlines()[0] if str(exc) else repr(exc)) from exc
-    click.echo(report)
+        config = GeneratorConfig(
+            zones=zones, waves=parse_waves(waves), firms_per_zone=firms_per_zone
+        )
+    except ValueError as exc:
+        raise SurveyError(str(exc)) from exc
+    outcome = guarded(lambda: run_demo(home, config))
+    counts = read_published_tables(home.analytics_db) if home.analytics_db.is_file() else {}
+    click.echo(demo_summary(home, counts))
+    failed = {zw: o for zw, o in outcome.ingestion.items() if not o.success}
+    if failed:
+        zone_wave, first = next(iter(sorted(failed.items())))
+        raise SurveyError(f"{len(failed)} zone-wave(s) not ingested; {zone_wave}: {first.failure}")
+    if not outcome.rebuild.success:
+        raise SurveyError(f"warehouse build failed: {outcome.rebuild.failure}")
+
+
+@cli.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--zone", "zone_id", required=True, help="Zone id, e.g. SH-01.")
+@click.option("--wave", "wave_id", type=int, required=True, help="Wave year, e.g. 2024.")
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[Path, ...], zone_id: str, wave_id: int) -> None:
+    """Land FILE... as the delivery of one zone in one wave and run that zone-wave.
+
+    The files are archived under landing/, loaded into the build DB (replacing an
+    earlier delivery of the same zone-wave), then dbt, publish and dashboards run.
+    """
+    from orchestration.defs.runs import run_ingest
+
+    home = _home(ctx).ensure()
+    outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id))
+    if not outcome.success:
+        raise SurveyError(outcome.failure or "run failed")
+    click.echo(f"{zone_id}/{wave_id}: ingested and published (run {outcome.run_id[:8]})")
+    click.echo(f"  analytics DB  {home.analytics_db}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=3000, show_default=True, help="Port to listen on.")
+@click.pass_context
+def ui(ctx: click.Context, host: str, port: int) -> None:
+    """Start the Dagster UI (`dagster dev`) on this home: runs, checks, sensor, backfills."""
+    from orchestration.defs.runs import write_dagster_yaml
+
+    home = _home(ctx).ensure()
+    write_dagster_yaml(home)
+    env = {
+        **os.environ,
+        "SMESURVEY_HOME": str(home.root),
+        "DAGSTER_HOME": str(home.dagster_home),
+        # dbt and dagster live next to this Python even when the venv is not activated.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = [sys.executable, "-m", "dagster", "dev", "-m", DEFINITIONS_MODULE]
+    command += ["--host", host, "--port", str(port)]
+    click.echo(
+        f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home.dagster_home}); Ctrl-C stops"
+    )
+    try:
+        exit_status = subprocess.call(command, env=env, cwd=PROJECT_ROOT)
+    except KeyboardInterrupt:
+        return
+    if exit_status not in (0, -2, 130):
+        raise SurveyError(f"dagster dev exited with status {exit_status}")
+
+
+@cli.command()
+@click.pass_context
+def sql(ctx: click.Context) -> None:
+    """Open the analytics DB read-only: the duckdb CLI if installed, else Python with `con`."""
+    db = _home(ctx).analytics_db
+    if not db.is_file():
+        raise SurveyError(f"{db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)")
+    duckdb_cli = shutil.which("duckdb")
+    if duckdb_cli:
+        raise SystemExit(subprocess.call([duckdb_cli, "-readonly", str(db)]))
+    import duckdb
+
+    con = guarded(lambda: duckdb.connect(str(db), read_only=True))
+    banner = (
+        f"analytics DB {db} (read-only), schema marts.\n"
+        "`con` is a DuckDB connection: con.sql('show all tables').show(); "
+        "con.sql('select * from marts.dim_wave').df()"
+    )
+    code.interact(banner=banner, local={"con": con, "duckdb": duckdb}, exitmsg="")
+    con.close()
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths."""
+    from orchestration.defs.report import status_report
+    from orchestration.defs.runs import home_instance
+
+    home = _home(ctx)
+    if not home.root.is_dir():
+        raise SurveyError(f"{home.root}: no such SMESURVEY_HOME (run `smesurvey demo` first)")
+    if (home.dagster_home / "dagster.yaml").is_file():
+
+        def report() -> str:
+            with home_instance(home) as instance:
+                return status_report(home, instance)
+
+        click.echo(guarded(report))
+    else:
+        click.echo(guarded(lambda: status_report(home, None)))
 
 
 def main() -> None:
+    # Operators get one-line messages; Dagster's beta and mixed-policy notices are for developers.
+    warnings.filterwarnings("ignore", message=r".*(is currently in beta|varying BackfillPolicies)")
     cli(prog_name="smesurvey")
 
 

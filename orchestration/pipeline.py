@@ -1,15 +1,112 @@
-"""The pipeline as plain function calls, used by `smesurvey demo` and the tests."""
+"""The ingestion step of one zone-wave as plain function calls (no Dagster).
+
+The `raw_delivery` asset, `smesurvey ingest` and the tests all go through
+`ingest_zone_wave`: pick the delivery to load (a named one, a new drop in the
+inbox, or the newest landed one), land it if needed, parse it, and replace the
+zone-wave in the build DB. A file-level problem records the delivery as blocked
+and raises `IngestError` with the parser's one-line message.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
 from orchestration.settings import Home
 
+if TYPE_CHECKING:
+    from orchestration.ingest.landing import Landing
+    from orchestration.ingest.load import LoadResult
 
-def run_demo(home: Home) -> str:
-    """Generate the demo deliveries into the inbox and report what was produced."""
-    from orchestration.demo.generator import GeneratorConfig, write_deliveries
 
-    summary = write_deliveries(GeneratorConfig(), home.inbox)
-    lines = [summary.describe(), "", "Produced:"]
-    lines += [f"  inbox        {home.inbox}"]
-    return "\n".join(lines)
+class IngestError(RuntimeError):
+    """A zone-wave cannot be ingested; the message is one line naming the file or the folder."""
+
+
+@dataclass(frozen=True)
+class Ingested:
+    landing: Landing
+    result: LoadResult
+
+
+def select_landing(
+    home: Home, zone_id: str, wave_id: int, delivery_id: str | None = None
+) -> Landing:
+    """The delivery a run of this zone-wave loads, landing it from the inbox when it is new.
+
+    With `delivery_id` (set by the sensor and the CLI) that delivery is loaded; a
+    newer drop that replaced it in the inbox wins, since it is what the team sent last.
+    Without it, a not-yet-landed inbox drop wins over the newest landed delivery.
+    """
+    from orchestration.ingest.landing import inbox_deliveries, land_delivery, landed_deliveries
+
+    landed = landed_deliveries(home, zone_id, wave_id)
+    by_id = {la.delivery_id: la for la in landed}
+    if delivery_id in by_id:
+        return by_id[delivery_id]
+    inbox = [d for d in inbox_deliveries(home) if (d.zone_id, d.wave_id) == (zone_id, wave_id)]
+    fresh = [d for d in inbox if d.fingerprint not in by_id or d.fingerprint == delivery_id]
+    if fresh:
+        return land_delivery(list(fresh[0].files), zone_id, wave_id, home)
+    if landed:
+        return landed[-1]
+    raise IngestError(
+        f"{home.inbox / zone_id / str(wave_id)}: no delivery for zone {zone_id} wave {wave_id} "
+        "in the inbox or the landing archive"
+    )
+
+
+def ingest_zone_wave(
+    home: Home, zone_id: str, wave_id: int, delivery_id: str | None = None
+) -> Ingested:
+    """Land (if needed), parse and load one zone-wave; blocked deliveries raise IngestError."""
+    from orchestration.ingest.load import load_delivery, record_blocked
+    from orchestration.ingest.parse import DeliveryError, parse_delivery
+
+    home.warehouse.mkdir(parents=True, exist_ok=True)
+    landing = select_landing(home, zone_id, wave_id, delivery_id)
+    try:
+        parsed = parse_delivery(landing)
+    except DeliveryError as exc:
+        message = str(exc).splitlines()[0]
+        record_blocked(landing, home.build_db, message)
+        raise IngestError(message) from exc
+    return Ingested(landing=landing, result=load_delivery(parsed, home.build_db))
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    zone_id: str
+    wave_id: int
+    delivery_id: str
+    status: str
+    rows_read: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    received_at: str
+    message: str | None
+
+
+def delivery_rows(build_db: Path) -> list[DeliveryRow]:
+    """Every landed delivery recorded in the build DB (newest first within a zone-wave)."""
+    if not build_db.is_file():
+        return []
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'deliveries'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        rows = con.execute(
+            """
+            select zone_id, wave_id, delivery_id, status, rows_read, rows_accepted,
+                   rows_rejected, strftime(received_at, '%Y-%m-%d %H:%M'), message
+            from raw.deliveries
+            order by wave_id, zone_id, received_at desc
+            """
+        ).fetchall()
+    return [DeliveryRow(*row) for row in rows]

@@ -1,0 +1,319 @@
+"""What the dashboards show, as data: the 2020 report's figures, palette and UI strings.
+
+Indicator ids are the warehouse's (dim_indicator); their zh/en labels come from the
+marts at build time. The strings here are only the site's own chrome (page and
+figure titles, axis names) that no mart or codebook carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Okabe-Ito: distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",
+)
+SUPPRESSED_COLOUR = "#9E9E9E"
+LANGS = ("en", "zh")
+POOLED_ZONE = "ALL"
+
+
+@dataclass(frozen=True)
+class Text:
+    en: str
+    zh: str
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One chart of the wave report.
+
+    kind: `bars` (indicators as horizontal bars, one series per domain),
+    `benchmark` (bars plus the external benchmark of each indicator),
+    `industry` (sections of all enterprises and divisions of manufacturers),
+    `size` (size classes plus the size indicators).
+    """
+
+    fig_id: str
+    title: Text
+    kind: str
+    indicators: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ("all",)
+
+
+_TECH = (
+    "tech_industrial_internet",
+    "tech_5g",
+    "tech_big_data",
+    "tech_ai",
+    "tech_industrial_apps",
+    "tech_iot",
+    "tech_cloud_computing",
+    "tech_erp",
+    "tech_crm",
+)
+_PROC_SALES_3 = (
+    "procurement_online_0",
+    "procurement_online_1_50",
+    "procurement_online_gt50",
+    "sales_online_0",
+    "sales_online_1_50",
+    "sales_online_gt50",
+)
+_PROC_SALES_5 = tuple(
+    f"{flow}_online_{band}"
+    for flow in ("procurement", "sales")
+    for band in ("0", "1_25", "26_50", "51_75", "76_100")
+)
+_SMART_MFG = (
+    "mfg_equipment_networked",
+    "mfg_smart_line",
+    "mfg_smart_workshop",
+    "mfg_smart_factory",
+    "mfg_cnc",
+    "mfg_process_optimization",
+    "mfg_modular_equipment",
+)
+_FINANCE = (
+    "finance_online_0",
+    "finance_online_1_25",
+    "finance_online_26_50",
+    "finance_online_gt50",
+)
+_OBSTACLES = (
+    "obstacle_fees",
+    "obstacle_funds",
+    "obstacle_no_urgency",
+    "obstacle_skills",
+    "obstacle_support",
+    "obstacle_data_security",
+    "obstacle_other",
+)
+_POLICY = ("policy_tax", "policy_loans", "policy_subsidies")
+_RD = ("rd_open_platform", "rd_sim_3d_vr", "rd_digital_model_sim", "rd_cax")
+_MARKETING = tuple(f"marketing_spend_{b}" for b in ("0", "1_25", "26_50", "51_75", "76_100"))
+_SCP = (
+    "scp_employee_sharing",
+    "scp_protective_materials",
+    "scp_sales_logistics",
+    "scp_supplier_matching",
+    "scp_production_line_config",
+    "scp_mold_sharing",
+)
+_COVID = (
+    "covid_customer_comm_solved",
+    "covid_customer_comm_insurmountable",
+    "covid_remote_solved",
+    "covid_remote_insurmountable",
+)
+
+# The 2020 report: six headline charts, then figures 2-14, in report order.
+REPORT_FIGURES: tuple[ReportFigure, ...] = (
+    ReportFigure(
+        "chart1", Text("Chart 1: Digital technologies used", "图表1：数字技术使用"), "bars", _TECH
+    ),
+    ReportFigure(
+        "chart2",
+        Text(
+            "Chart 2: Online procurement and sales, with Wales 2019",
+            "图表2：线上采购与销售比例（对比威尔士2019）",
+        ),
+        "benchmark",
+        _PROC_SALES_3,
+    ),
+    ReportFigure(
+        "chart3",
+        Text("Chart 3: Smart manufacturing among manufacturers", "图表3：制造业企业智能制造"),
+        "bars",
+        _SMART_MFG,
+    ),
+    ReportFigure(
+        "chart4",
+        Text("Chart 4: Share of financing via internet channels", "图表4：互联网融资占比"),
+        "bars",
+        _FINANCE,
+    ),
+    ReportFigure(
+        "chart5",
+        Text("Chart 5: Biggest obstacles to digital transformation", "图表5：数字化转型最大障碍"),
+        "bars",
+        _OBSTACLES,
+    ),
+    ReportFigure(
+        "chart6", Text("Chart 6: Policy support received", "图表6：获得的政策支持"), "bars", _POLICY
+    ),
+    ReportFigure(
+        "fig2",
+        Text(
+            "Figure 2: Industry distribution (all; manufacturers)", "图2：行业分布（全部；制造业）"
+        ),
+        "industry",
+    ),
+    ReportFigure(
+        "fig3",
+        Text("Figure 3: Enterprise size", "图3：企业规模"),
+        "size",
+        ("employees_lt50", "revenue_lt20m"),
+    ),
+    ReportFigure(
+        "fig4",
+        Text(
+            "Figure 4: Digital technologies (all; manufacturers)",
+            "图4：数字技术使用（全部；制造业）",
+        ),
+        "bars",
+        _TECH,
+        ("all", "manufacturing"),
+    ),
+    ReportFigure(
+        "fig5",
+        Text("Figure 5: Online procurement and online sales", "图5：线上采购与线上销售"),
+        "bars",
+        _PROC_SALES_5,
+    ),
+    ReportFigure(
+        "fig6",
+        Text("Figure 6: Online share of marketing expenditure", "图6：线上营销支出占比"),
+        "bars",
+        _MARKETING,
+    ),
+    ReportFigure(
+        "fig7",
+        Text(
+            "Figure 7: Services from industrial supply-chain platforms", "图7：产业供应链平台服务"
+        ),
+        "bars",
+        _SCP,
+    ),
+    ReportFigure(
+        "fig8",
+        Text("Figure 8: Smart manufacturing (manufacturers)", "图8：制造业企业数字化智能化改造"),
+        "bars",
+        _SMART_MFG,
+    ),
+    ReportFigure(
+        "fig9",
+        Text("Figure 9: Digital R&D and design (all)", "图9：研发设计数字化（全部）"),
+        "bars",
+        _RD,
+    ),
+    ReportFigure(
+        "fig10",
+        Text("Figure 10: Digital R&D and design (manufacturers)", "图10：研发设计数字化（制造业）"),
+        "bars",
+        _RD,
+        ("manufacturing",),
+    ),
+    ReportFigure(
+        "fig11",
+        Text("Figure 11: Share of financing via internet channels", "图11：互联网融资占比"),
+        "bars",
+        _FINANCE,
+    ),
+    ReportFigure(
+        "fig12",
+        Text("Figure 12: Technical barriers during the epidemic", "图12：疫情期间的技术障碍"),
+        "bars",
+        _COVID,
+    ),
+    ReportFigure(
+        "fig13", Text("Figure 13: Biggest obstacles", "图13：最大障碍"), "bars", _OBSTACLES
+    ),
+    ReportFigure(
+        "fig14", Text("Figure 14: Policy support received", "图14：获得的政策支持"), "bars", _POLICY
+    ),
+)
+
+DMA_DIMENSIONS: dict[str, Text] = {
+    "infrastructure_cloud": Text("Infrastructure and cloud", "基础设施与云"),
+    "technologies_data": Text("Technologies and data", "数字技术与数据"),
+    "online_business": Text("Online business", "线上业务"),
+    "smart_production_rd": Text("Smart production and R&D", "智能生产与研发"),
+    "digital_finance": Text("Digital finance", "数字金融"),
+    "resilience_skills": Text("Resilience and mindset", "韧性与数字意识"),
+}
+LEVELS: dict[str, dict[str, Text]] = {
+    "dma": {
+        "basic": Text("Basic", "初级"),
+        "average": Text("Average", "中级"),
+        "moderately_advanced": Text("Moderately advanced", "较高级"),
+        "advanced": Text("Advanced", "高级"),
+    },
+    "dii": {
+        "very_low": Text("Very low", "很低"),
+        "low": Text("Low", "低"),
+        "high": Text("High", "高"),
+        "very_high": Text("Very high", "很高"),
+    },
+}
+MEASURES: dict[str, Text] = {
+    "dma": Text("Maturity level (0-100)", "成熟度等级（0-100）"),
+    "dii": Text("Digital intensity (0-12)", "数字强度（0-12）"),
+}
+DOMAIN_ALL = Text("All enterprises", "全部企业")
+HUB_GROUPS: dict[str, Text] = {
+    "near": Text("Near the tech hubs (<= 500 km)", "靠近科技中心（500公里以内）"),
+    "far": Text("Far from the tech hubs (> 500 km)", "远离科技中心（500公里以上）"),
+    "unknown": Text("No location", "无位置信息"),
+}
+
+UI: dict[str, Text] = {
+    "site": Text("SME digital maturity survey", "中小企业数字化成熟度调查"),
+    "report": Text("Wave report", "年度报告"),
+    "trends": Text("Trends", "趋势"),
+    "zones": Text("Zones", "开发区"),
+    "maturity": Text("Maturity", "成熟度"),
+    "quality": Text("Data quality", "数据质量"),
+    "wave": Text("Wave", "调查年份"),
+    "zone": Text("Zone", "开发区"),
+    "domain": Text("Population", "企业群体"),
+    "indicator": Text("Indicator", "指标"),
+    "measure": Text("Measure", "测度"),
+    "pair": Text("Waves", "年份"),
+    "lang": Text("Language", "语言"),
+    "pooled": Text("All zones (pooled)", "全部开发区（合计）"),
+    "share": Text("Share of base (%)", "占比（%）"),
+    "enterprises": Text("Enterprises", "企业数"),
+    "suppressed": Text("suppressed (small cell: n<5 or <3 on a side)", "已隐藏（样本过小）"),
+    "no_data": Text("No data for this selection.", "所选范围无数据。"),
+    "no_table": Text("Not published yet: {table}", "尚未发布：{table}"),
+    "interval": Text("95% interval", "95%置信区间"),
+    "estimate": Text("Estimate", "估计值"),
+    "benchmark": Text("Wales 2019 (benchmark)", "威尔士2019（参照）"),
+    "sections": Text("Industry sections (all)", "行业门类（全部）"),
+    "divisions": Text("Manufacturing divisions", "制造业大类"),
+    "size_classes": Text("Size classes", "企业规模类型"),
+    "size_flags": Text("Size thresholds", "规模指标"),
+    "break": Text("Instrument {version}", "问卷版本 {version}"),
+    "rows_read": Text("Rows read", "读取行数"),
+    "rows_accepted": Text("Rows accepted", "接受行数"),
+    "rows_rejected": Text("Rows quarantined", "隔离行数"),
+    "rejected_by_rule": Text("Rows failing each rule", "各规则未通过行数"),
+    "mode_mix": Text("Response mode", "问卷形式"),
+    "deliveries": Text("Rows per delivery", "各批次行数"),
+    "score_distribution": Text("Score distribution", "得分分布"),
+    "dimensions": Text("Mean dimension scores per zone", "各开发区维度平均得分"),
+    "transitions": Text(
+        "Level transitions of enterprises seen in both waves", "两年均受访企业的等级变化"
+    ),
+    "level_mix": Text("Maturity levels per zone", "各开发区成熟度等级分布"),
+    "zone_dots": Text("Zones compared", "开发区比较"),
+    "hub_groups": Text("Zones by distance to the tech hubs", "按与科技中心距离分组"),
+    "trend": Text("Across waves", "历年变化"),
+    "mean_score": Text("Mean score", "平均得分"),
+    "index_intro": Text(
+        "Static dashboards built from the published analytics database. They work offline.",
+        "基于已发布分析数据库生成的静态仪表板，可离线使用。",
+    ),
+    "built": Text("Built", "生成时间"),
+}

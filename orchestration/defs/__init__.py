@@ -1,0 +1,2 @@
+"""The Dagster code location, split by concern (assets, partitions, resources, schedules,
+sensors, checks, jobs); `orchestration.definitions` assembles it lazily."""

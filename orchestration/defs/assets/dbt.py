@@ -1,0 +1,154 @@
+"""The dbt project as Dagster assets (dagster-dbt), loaded lazily.
+
+Nothing here runs at import: `load_dbt_assets()` is called when the code location
+loads (`orchestration.definitions.defs`), and only then is the manifest prepared
+(`dbt parse`, about 5 s) if it is missing or older than the project's files.
+"""
+
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
+from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
+from orchestration.settings import DBT_PROJECT_DIR
+
+DBT_TARGET = "duckdb"
+RAW_SCHEMA = "raw"
+LAYERS = ("staging", "intermediate", "marts")
+MARTS_GROUP = "marts"
+# Files whose change makes a prepared manifest stale.
+PROJECT_SOURCES = ("models", "seeds", "macros", "snapshots", "tests", "analyses")
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+
+
+class SurveyDbtTranslator(DagsterDbtTranslator):
+    """Sources in the raw schema are what `raw_delivery` writes; groups follow the model layers."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if (
+            dbt_resource_props["resource_type"] == "source"
+            and dbt_resource_props.get("schema") == RAW_SCHEMA
+        ):
+            return RAW_DELIVERY
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        layer = next((p for p in dbt_resource_props.get("fqn", []) if p in LAYERS), None)
+        return layer or super().get_group_name(dbt_resource_props)
+
+
+translator = SurveyDbtTranslator(
+    # Several raw tables are one Dagster asset (raw_delivery writes them all); tests on
+    # those sources become checks of raw_delivery.
+    settings=DagsterDbtTranslatorSettings(
+        enable_duplicate_source_asset_keys=True, enable_source_tests_as_checks=True
+    )
+)
+
+
+@cache
+def dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=DBT_TARGET)
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.is_file():
+        return True
+    root = Path(project.project_dir)
+    files = [root / name for name in PROJECT_FILES if (root / name).is_file()]
+    for folder in PROJECT_SOURCES:
+        if (root / folder).is_dir():
+            files += [p for p in (root / folder).rglob("*") if p.is_file()]
+    newest = max((p.stat().st_mtime for p in files), default=0.0)
+    return newest > manifest.stat().st_mtime
+
+
+def dbt_executable() -> str:
+    """dbt on PATH, else the one installed next to this Python (a venv not activated)."""
+    return shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+def parse_project(project: DbtProject) -> Path:
+    """`dbt parse` into a private folder, then swap the manifest in (loads may run concurrently)."""
+    target = Path(project.project_dir) / project.target_path
+    scratch = target / f".parse-{uuid.uuid4().hex}"
+    try:
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=scratch).wait()
+        os.replace(scratch / "manifest.json", project.manifest_path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return project.manifest_path
+
+
+def prepare_manifest(project: DbtProject, survey: SurveyHome) -> Path:
+    """`dbt parse` under `dagster dev` (models change while developing), else only when the
+    manifest is missing or older than the project's files."""
+    if project.preparer.using_dagster_dev() or manifest_is_stale(project):
+        with survey.dbt_environment():
+            parse_project(project)
+    return project.manifest_path
+
+
+def dbt_vars(partition_keys: Sequence[str]) -> dict[str, Any]:
+    """`--vars` for a run: the zone-wave of a one-partition run; none (everything) otherwise."""
+    if len(partition_keys) != 1:
+        return {}
+    zone_wave = ZoneWave.from_key(partition_keys[0])
+    return {"wave_id": zone_wave.wave_id, "zone_id": zone_wave.zone_id}
+
+
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    """The dbt models, seeds and tests (as asset checks) of a prepared project."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name="warehouse_dbt",
+        dagster_dbt_translator=translator,
+        partitions_def=zone_wave_partitions,
+        # A backfill of many zone-waves is one `dbt build`, not one per partition.
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=BUILD_DB_POOL,
+    )
+    def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, survey: SurveyHome):
+        args = ["build"]
+        variables = dbt_vars(context.partition_keys)
+        if variables:
+            args += ["--vars", json.dumps(variables)]
+        with survey.dbt_environment():
+            yield from dbt.cli(args, context=context).stream()
+
+    return warehouse_dbt
+
+
+def mart_keys(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    return sorted(k for k, g in dbt_defs.group_names_by_key.items() if g == MARTS_GROUP)
+
+
+def blocking_check_keys(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheckKey]:
+    """dbt tests of severity error (dagster-dbt marks them blocking)."""
+    return sorted((s.key for s in dbt_defs.check_specs if s.blocking), key=str)

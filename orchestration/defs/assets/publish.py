@@ -1,0 +1,71 @@
+"""`analytics_db`: publish the marts for analysts once every blocking check passed."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from orchestration.defs.checks import (
+    ANALYTICS_DB,
+    failed_blocking_checks,
+    restricted_columns_in,
+)
+from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
+
+
+def build_analytics_db_asset(
+    marts: Sequence[dg.AssetKey], blocking_checks: Sequence[dg.AssetCheckKey]
+) -> dg.AssetsDefinition:
+    """The publish asset, downstream of every mart, guarded by the given blocking checks."""
+
+    @dg.asset(
+        key=ANALYTICS_DB,
+        deps=list(marts),
+        # It reads the build DB, which no other process may hold while a writer has it.
+        pool=BUILD_DB_POOL,
+        group_name="publish",
+        kinds={"duckdb", "parquet"},
+        description="warehouse/analytics.duckdb (schema marts, restricted columns removed, "
+        "suppressed estimates nulled) and warehouse/parquet/<mart>.parquet, swapped in atomically.",
+    )
+    def analytics_db(context: dg.AssetExecutionContext, survey: SurveyHome) -> dg.MaterializeResult:
+        from orchestration.publish import PublishError, publish_marts
+
+        failed = failed_blocking_checks(context.instance, blocking_checks)
+        if failed:
+            shown = ", ".join(failed[:3]) + (
+                f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+            )
+            raise dg.Failure(description=f"not published: blocking checks failed: {shown}")
+        paths = survey.paths
+        try:
+            result = publish_marts(paths.build_db, paths.warehouse)
+        except PublishError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(result.analytics_db)),
+                "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
+                "row_counts": dg.MetadataValue.json(result.row_counts()),
+                "dropped_columns": dg.MetadataValue.json(
+                    {t.name: list(t.dropped) for t in result.tables if t.dropped}
+                ),
+                "suppressed_rows": sum(t.suppressed_rows for t in result.tables),
+            }
+        )
+
+    return analytics_db
+
+
+@dg.asset_check(
+    asset=ANALYTICS_DB,
+    blocking=True,
+    description="The published file has no column named like a restricted codebook item.",
+)
+def no_restricted_columns(survey: SurveyHome) -> dg.AssetCheckResult:
+    from orchestration.codebook import load_codebook
+    from orchestration.publish import RestrictedNames
+
+    leaked = restricted_columns_in(
+        str(survey.paths.analytics_db), RestrictedNames.from_codebook(load_codebook())
+    )
+    return dg.AssetCheckResult(passed=not leaked, metadata={"restricted_columns": leaked})

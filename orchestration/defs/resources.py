@@ -1,0 +1,90 @@
+"""Resources, configured from the environment.
+
+`SMESURVEY_HOME` (default `./data`) locates everything; the build DB path is
+derived from it and handed to dbt as `SMESURVEY_BUILD_DB`. `SMESURVEY_PSEUDONYM_KEY`
+salts the enterprise pseudonym; the development default below is public, so a
+production home must set its own key (and keep it: changing it changes every
+`enterprise_key`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.settings import Home
+
+HOME_ENV = "SMESURVEY_HOME"
+BUILD_DB_ENV = "SMESURVEY_BUILD_DB"
+PSEUDONYM_KEY_ENV = "SMESURVEY_PSEUDONYM_KEY"
+DEV_PSEUDONYM_KEY = "smesurvey-development-key-not-secret"
+DEFAULT_HOME = "data"
+# Every step that opens the build DB read-write (or read-only while others may write)
+# claims a slot of this pool; the instance limits each pool to one slot.
+BUILD_DB_POOL = "build_db"
+
+
+class SurveyHome(dg.ConfigurableResource):
+    """Where the deliveries, the warehouse and the dashboards of this installation live."""
+
+    home: str = DEFAULT_HOME
+    pseudonym_key: str = DEV_PSEUDONYM_KEY
+
+    @property
+    def paths(self) -> Home:
+        return Home(Path(self.home).resolve())
+
+    def dbt_env(self) -> dict[str, str]:
+        """What the dbt project reads from the environment (profiles.yml and the pseudonym)."""
+        paths = self.paths
+        return {
+            HOME_ENV: str(paths.root),
+            BUILD_DB_ENV: str(paths.build_db),
+            PSEUDONYM_KEY_ENV: self.pseudonym_key,
+        }
+
+    @contextmanager
+    def dbt_environment(self) -> Iterator[None]:
+        """Expose `dbt_env()` to dbt, which inherits this process's environment, then restore it."""
+        with environment(self.dbt_env()):
+            self.paths.warehouse.mkdir(parents=True, exist_ok=True)
+            yield
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block (dbt has no other input for them)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def _from_env(name: str, default: str) -> str | dg.EnvVar:
+    """An EnvVar (shown as such in the UI) when set, else the documented default."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def survey_home_from_env() -> SurveyHome:
+    return SurveyHome(
+        home=_from_env(HOME_ENV, DEFAULT_HOME),
+        pseudonym_key=_from_env(PSEUDONYM_KEY_ENV, DEV_PSEUDONYM_KEY),
+    )
+
+
+def survey_home_now() -> SurveyHome:
+    """The same settings with the values read now, for work at load time (outside any run)."""
+    return SurveyHome(
+        home=os.environ.get(HOME_ENV) or DEFAULT_HOME,
+        pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV) or DEV_PSEUDONYM_KEY,
+    )

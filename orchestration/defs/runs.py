@@ -1,0 +1,194 @@
+"""Running the code location in-process (the CLI's `demo` and `ingest`, and the tests).
+
+Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
+`smesurvey ui` and `smesurvey status` show them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from orchestration.defs.assets.ingestion import DELIVERY_TAG
+from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
+from orchestration.defs.resources import HOME_ENV, environment
+from orchestration.settings import DBT_PROJECT_DIR, Home
+
+if TYPE_CHECKING:
+    from orchestration.demo.generator import GeneratorConfig
+
+DAGSTER_YAML = """\
+# Written by smesurvey. Every pool admits one step at a time: the steps that open
+# the build DB (ingestion, dbt, publish) share the pool `build_db`, and DuckDB
+# allows one writing process per file.
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+# Runs print warnings and failures only; the details stay in the run logs (UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+CLI_LOG = "cli-runs.log"
+PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    success: bool
+    failure: str | None  # the first failed step's one-line reason
+
+
+def write_dagster_yaml(home: Home) -> Path:
+    """DAGSTER_HOME under SMESURVEY_HOME, with the pool limit the build DB needs."""
+    home.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = home.dagster_home / "dagster.yaml"
+    if not config.is_file() or config.read_text(encoding="utf-8") != DAGSTER_YAML:
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    return config
+
+
+@contextmanager
+def home_instance(home: Home) -> Iterator[dg.DagsterInstance]:
+    """The home's persistent Dagster instance, with SMESURVEY_HOME pointing at the home."""
+    write_dagster_yaml(home)
+    with (
+        environment({HOME_ENV: str(home.root), "DAGSTER_HOME": str(home.dagster_home)}),
+        dg.DagsterInstance.from_config(str(home.dagster_home)) as instance,
+    ):
+        yield instance
+
+
+def cli_log(home: Home) -> Path:
+    return home.dagster_home / CLI_LOG
+
+
+@contextmanager
+def output_to_log(home: Home) -> Iterator[None]:
+    """dbt's console lines (dagster-dbt echoes them to stdout) go to a log file, not the screen."""
+    cli_log(home).parent.mkdir(parents=True, exist_ok=True)
+    with cli_log(home).open("a", encoding="utf-8") as log, redirect_stdout(log):
+        yield
+
+
+def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
+    """One line: the description of the first failed step (its error's first line otherwise)."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return data.user_failure_data.description.splitlines()[0]
+        if data.error is not None:
+            cause = data.error.cause or data.error
+            return f"{event.step_key}: {cause.message.strip().splitlines()[0]}"
+    return None if result.success else "run failed (see smesurvey ui for the run log)"
+
+
+def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:
+    return RunOutcome(result.run_id, result.success, failure_reason(result))
+
+
+def run_zone_wave(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    zone_wave: ZoneWave,
+    delivery_id: str | None = None,
+    ingestion_only: bool = False,
+) -> RunOutcome:
+    """One zone-wave end to end (or its ingestion step only), in this process."""
+    register_partitions(instance, [zone_wave])
+    job = defs.resolve_job_def("ingest_zone_wave")
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=zone_wave.key,
+        raise_on_error=False,
+        asset_selection=[RAW_DELIVERY] if ingestion_only else None,
+        tags={DELIVERY_TAG: delivery_id} if delivery_id else None,
+        run_config=QUIET,
+    )
+    return _outcome(result)
+
+
+def all_partition_keys(instance: dg.DagsterInstance) -> list[str]:
+    from orchestration.defs.partitions import zone_wave_partitions
+
+    return zone_wave_partitions.get_partition_keys(dynamic_partitions_store=instance)
+
+
+def run_rebuild_all(
+    defs: dg.Definitions, instance: dg.DagsterInstance, keys: Sequence[str] | None = None
+) -> RunOutcome:
+    """One run over every zone-wave: one dbt build, publish, dashboards."""
+    keys = list(keys) if keys is not None else all_partition_keys(instance)
+    if not keys:
+        return RunOutcome("", False, "no zone-wave partitions yet: ingest a delivery first")
+    job = defs.resolve_job_def("rebuild_all")
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags={PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]},
+        run_config=QUIET,
+    )
+    return _outcome(result)
+
+
+def registered_zone_waves(instance: dg.DagsterInstance) -> tuple[list[str], list[str]]:
+    """The wave and zone partition keys the instance knows."""
+    return (
+        sorted(instance.get_dynamic_partitions(WAVE)),
+        sorted(instance.get_dynamic_partitions(ZONE)),
+    )
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    ingestion: dict[ZoneWave, RunOutcome]
+    rebuild: RunOutcome
+
+
+def run_demo(
+    home: Home, config: GeneratorConfig | None = None, dbt_project_dir: Path = DBT_PROJECT_DIR
+) -> DemoOutcome:
+    """Generate the demo deliveries into the inbox, ingest every zone-wave, then one rebuild."""
+    from orchestration.definitions import build_definitions
+    from orchestration.demo.generator import GeneratorConfig, write_deliveries
+    from orchestration.ingest.landing import inbox_deliveries
+
+    write_deliveries(config or GeneratorConfig(), home.inbox)
+    with home_instance(home) as instance, output_to_log(home):
+        defs = build_definitions(dbt_project_dir)
+        deliveries = inbox_deliveries(home)
+        zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in deliveries]
+        register_partitions(instance, zone_waves)
+        ingestion = {
+            zw: run_zone_wave(defs, instance, zw, d.fingerprint, ingestion_only=True)
+            for zw, d in zip(zone_waves, deliveries, strict=True)
+        }
+        return DemoOutcome(ingestion=ingestion, rebuild=run_rebuild_all(defs, instance))
+
+
+def run_ingest(
+    home: Home,
+    files: Sequence[Path],
+    zone_id: str,
+    wave_id: int,
+    dbt_project_dir: Path = DBT_PROJECT_DIR,
+) -> RunOutcome:
+    """Land the files as a delivery of `zone_id`/`wave_id` and run that zone-wave end to end."""
+    from orchestration.definitions import build_definitions
+    from orchestration.ingest.landing import land_delivery
+
+    landing = land_delivery(list(files), zone_id, wave_id, home)
+    with home_instance(home) as instance, output_to_log(home):
+        defs = build_definitions(dbt_project_dir)
+        zone_wave = ZoneWave(wave_id=wave_id, zone_id=zone_id)
+        return run_zone_wave(defs, instance, zone_wave, landing.delivery_id)

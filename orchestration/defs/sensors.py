@@ -1,0 +1,44 @@
+"""The inbox sensor: a new or corrected delivery in inbox/<zone>/<wave>/ starts its run."""
+
+import dagster as dg
+
+from orchestration.defs.assets.ingestion import DELIVERY_TAG
+from orchestration.defs.jobs import ingest_zone_wave
+from orchestration.defs.partitions import ZoneWave, add_partitions_requests
+from orchestration.defs.resources import SurveyHome
+
+
+@dg.sensor(
+    job=ingest_zone_wave,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a run for every inbox delivery whose content hash is not landed yet.",
+)
+def inbox_sensor(
+    context: dg.SensorEvaluationContext, survey: SurveyHome
+) -> dg.SensorResult | dg.SkipReason:
+    from orchestration.ingest.landing import inbox_deliveries, landed_deliveries
+
+    home = survey.paths
+    landed = {la.delivery_id for la in landed_deliveries(home)}
+    # The run key is the content hash: a byte-identical re-drop is the same run
+    # (Dagster skips run keys it has seen), a corrected file a new one.
+    new = [d for d in inbox_deliveries(home) if d.fingerprint not in landed]
+    if not new:
+        return dg.SkipReason(f"no new delivery in {home.inbox}")
+    zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in new]
+    for delivery in new:
+        context.log.info(
+            f"new delivery {delivery.zone_id}/{delivery.wave_id}: {delivery.fingerprint}"
+        )
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=d.fingerprint,
+                partition_key=zw.key,
+                tags={DELIVERY_TAG: d.fingerprint},
+            )
+            for d, zw in zip(new, zone_waves, strict=True)
+        ],
+        dynamic_partitions_requests=add_partitions_requests(zone_waves),
+    )

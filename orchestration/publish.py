@@ -1,0 +1,236 @@
+"""Publish the marts for analysts: a fresh analytics DB and Parquet files, swapped in atomically.
+
+The build DB is never opened by analysts. Each publish writes a brand-new
+`analytics.duckdb` under a temporary name and `os.replace`s it onto the old one:
+a reader holding the old file keeps its (unlinked) inode and its consistent
+snapshot, and sees the new data when it reconnects. Parquet exports are swapped
+the same way, one file per mart.
+
+What leaves the build DB: schema `marts` only, without any column named like a
+restricted codebook item (the pseudonymous `enterprise_key` stays), and with the
+estimates of suppressed cells set to NULL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from orchestration.codebook import Codebook, load_codebook
+
+MARTS = "marts"
+ANALYTICS_DB_NAME = "analytics.duckdb"
+# The pseudonym derived from the USCC: it is what analysts join waves on.
+KEPT_COLUMNS = frozenset({"enterprise_key"})
+# A cell flagged `suppressed` keeps its base (so analysts see why) but loses every
+# figure that reveals the share, including the numerator count.
+SUPPRESSION_FLAG = "suppressed"
+SUPPRESSED_VALUE = re.compile(
+    r"^(n_yes|(weighted_)?(estimate|ci_low|ci_high|std_error|se))$", re.IGNORECASE
+)
+
+
+class PublishError(RuntimeError):
+    """The marts cannot be published; the message is one line."""
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    name: str
+    rows: int
+    columns: tuple[str, ...]
+    dropped: tuple[str, ...]
+    suppressed_rows: int
+    parquet: Path
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    analytics_db: Path
+    tables: tuple[PublishedTable, ...] = field(default_factory=tuple)
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.analytics_db.parent / "parquet"
+
+    def row_counts(self) -> dict[str, int]:
+        return {t.name: t.rows for t in self.tables}
+
+
+@dataclass(frozen=True)
+class RestrictedNames:
+    """Column names that must never leave the build DB, from the codebook's restricted items."""
+
+    ids: tuple[str, ...]  # lower-case item ids: `a1_uscc`
+    stems: tuple[str, ...]  # the id without its question number: `uscc`, `name`
+
+    @classmethod
+    def from_codebook(cls, codebook: Codebook) -> RestrictedNames:
+        ids = tuple(item.id.lower() for item in codebook.items if item.restricted)
+        return cls(ids=ids, stems=tuple(i.split("_", 1)[-1] for i in ids))
+
+    def matches(self, column: str) -> bool:
+        """A column containing a restricted item id, or named exactly as its stem.
+
+        Stems match only exactly: as substrings `name` would also hit harmless
+        columns such as `zone_name_en`.
+        """
+        name = column.lower()
+        if name in KEPT_COLUMNS:
+            return False
+        return name in self.stems or any(i in name for i in self.ids)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    rows = con.execute(
+        """
+        select table_name, column_name
+        from information_schema.columns
+        where table_catalog = 'build' and table_schema = ?
+        order by table_name, ordinal_position
+        """,
+        [MARTS],
+    ).fetchall()
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables
+
+
+def _select_list(columns: list[str], restricted: RestrictedNames) -> tuple[str, list[str]]:
+    """The published select list of one mart and the names of the columns it drops."""
+    suppressible = SUPPRESSION_FLAG in columns
+    kept, dropped = [], []
+    for column in columns:
+        if restricted.matches(column):
+            dropped.append(column)
+        elif suppressible and SUPPRESSED_VALUE.match(column):
+            q = _quote(column)
+            kept.append(f"case when {_quote(SUPPRESSION_FLAG)} then null else {q} end as {q}")
+        else:
+            kept.append(_quote(column))
+    return ", ".join(kept), dropped
+
+
+def _swap_parquet(con: duckdb.DuckDBPyConnection, table: str, parquet_dir: Path) -> Path:
+    target = parquet_dir / f"{table}.parquet"
+    tmp = parquet_dir / f".{table}.{uuid.uuid4().hex}.parquet.tmp"
+    con.execute(f"copy {MARTS}.{_quote(table)} to {_literal(tmp)} (format parquet)")
+    os.replace(tmp, target)
+    return target
+
+
+def _remove_stale_parquet(parquet_dir: Path, tables: Iterable[str]) -> None:
+    """Drop exports of marts that no longer exist, so analysts never read a dead table."""
+    current = {f"{t}.parquet" for t in tables}
+    for path in parquet_dir.glob("*.parquet"):
+        if path.name not in current:
+            path.unlink()
+
+
+def publish_marts(
+    build_db: Path, warehouse: Path, codebook: Codebook | None = None
+) -> PublishResult:
+    """Copy the marts of `build_db` into a new `warehouse/analytics.duckdb` plus Parquet files."""
+    if not build_db.is_file():
+        raise PublishError(f"{build_db}: no build DB yet (ingest a delivery and run dbt first)")
+    restricted = RestrictedNames.from_codebook(codebook or load_codebook())
+    warehouse.mkdir(parents=True, exist_ok=True)
+    parquet_dir = warehouse / "parquet"
+    parquet_dir.mkdir(exist_ok=True)
+    target = warehouse / ANALYTICS_DB_NAME
+    tmp = warehouse / f".analytics.{uuid.uuid4().hex}.duckdb.tmp"
+    try:
+        tables = _write_analytics_db(build_db, tmp, restricted)
+        # Parquet is exported from the finished copy, so both carry the same rows.
+        with duckdb.connect(str(tmp), read_only=True) as con:
+            published = tuple(
+                PublishedTable(
+                    name=name,
+                    rows=rows,
+                    columns=columns,
+                    dropped=dropped,
+                    suppressed_rows=suppressed,
+                    parquet=_swap_parquet(con, name, parquet_dir),
+                )
+                for name, (rows, columns, dropped, suppressed) in tables.items()
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    _remove_stale_parquet(parquet_dir, tables)
+    return PublishResult(analytics_db=target, tables=published)
+
+
+TableSummary = tuple[int, tuple[str, ...], tuple[str, ...], int]
+
+
+def _write_analytics_db(
+    build_db: Path, tmp: Path, restricted: RestrictedNames
+) -> dict[str, TableSummary]:
+    """Write the filtered marts into `tmp` and verify no restricted column made it."""
+    tables: dict[str, TableSummary] = {}
+    with duckdb.connect(str(tmp)) as con:
+        try:
+            con.execute(f"attach {_literal(build_db)} as build (read_only)")
+        except duckdb.IOException as exc:
+            first = str(exc).splitlines()[0]
+            raise PublishError(f"{build_db}: cannot open the build DB read-only ({first})") from exc
+        marts = _mart_columns(con)
+        if not marts:
+            raise PublishError(f"{build_db}: schema {MARTS} has no tables (has dbt run?)")
+        con.execute(f"create schema {MARTS}")
+        for table, columns in marts.items():
+            select, dropped = _select_list(columns, restricted)
+            qualified = f"{MARTS}.{_quote(table)}"
+            con.execute(f"create table {qualified} as select {select} from build.{qualified}")
+            rows = con.execute(f"select count(*) from {qualified}").fetchone()[0]
+            published = [r[0] for r in con.execute(f"describe {qualified}").fetchall()]
+            suppressed = 0
+            if SUPPRESSION_FLAG in published:
+                suppressed = con.execute(
+                    f"select count(*) from {qualified} where {_quote(SUPPRESSION_FLAG)}"
+                ).fetchone()[0]
+            tables[table] = (rows, tuple(published), tuple(dropped), suppressed)
+        con.execute("detach build")
+        leaked = [
+            f"{t}.{c}"
+            for t, (_, cols, _, _) in tables.items()
+            for c in cols
+            if restricted.matches(c)
+        ]
+        if leaked:  # cannot happen unless the select list is wrong: never swap such a file in
+            raise PublishError(f"{tmp}: restricted columns would be published: {', '.join(leaked)}")
+        con.execute("checkpoint")
+    return tables
+
+
+def read_published_tables(analytics_db: Path) -> dict[str, int]:
+    """Row counts of the published marts (opened read-only, like an analyst would)."""
+    with duckdb.connect(str(analytics_db), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "order by table_name",
+                [MARTS],
+            ).fetchall()
+        ]
+        return {
+            n: con.execute(f"select count(*) from {MARTS}.{_quote(n)}").fetchone()[0] for n in names
+        }

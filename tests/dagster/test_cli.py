@@ -1,0 +1,57 @@
+"""The CLI's contract: --help everywhere, one-line failures with a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orchestration.cli import cli
+
+COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def one_line_failure(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_sql_without_analytics_db(tmp_path: Path) -> None:
+    line = one_line_failure(["--home", str(tmp_path), "sql"])
+    assert "analytics.duckdb" in line
+
+
+def test_status_of_missing_home(tmp_path: Path) -> None:
+    line = one_line_failure(["--home", str(tmp_path / "nowhere"), "status"])
+    assert "nowhere" in line
+
+
+def test_status_of_empty_home(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "status"])
+    assert result.exit_code == 0
+    assert "Deliveries:" in result.output and str(tmp_path) in result.output
+
+
+def test_ingest_bad_zone_id(tmp_path: Path) -> None:
+    f = tmp_path / "platform_export.csv"
+    f.write_text("a\n1\n", encoding="utf-8")
+    line = one_line_failure(
+        ["--home", str(tmp_path), "ingest", str(f), "--zone", "../x", "--wave", "2022"]
+    )
+    assert "zone id" in line
+
+
+def test_demo_bad_waves(tmp_path: Path) -> None:
+    line = one_line_failure(["--home", str(tmp_path), "demo", "--waves", "nonsense"])
+    assert "nonsense" in line

@@ -1,0 +1,115 @@
+"""The whole pipeline in-process on a small demo (2 zones x 2 waves) in a temporary home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from orchestration.cli import cli
+from orchestration.codebook import load_codebook
+from orchestration.defs.runs import home_instance, run_demo
+from orchestration.demo.generator import GeneratorConfig
+from orchestration.pipeline import delivery_rows
+from orchestration.publish import read_published_tables
+from orchestration.settings import DBT_PROJECT_DIR, Home
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (DBT_PROJECT_DIR / "dbt_project.yml").is_file(), reason="dbt_project/ not present"
+    ),
+]
+CONFIG = GeneratorConfig(zones=2, waves=(2021, 2022), firms_per_zone=12)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    home = Home(tmp_path_factory.mktemp("demo") / "home").ensure()
+    outcome = run_demo(home, CONFIG)
+    assert outcome.rebuild.success, outcome.rebuild.failure
+    assert all(o.success for o in outcome.ingestion.values())
+    assert len(outcome.ingestion) == 4
+    return home
+
+
+def landings(home: Home) -> list[Path]:
+    return sorted(p.parent for p in home.landing.glob("*/*/*/manifest.json"))
+
+
+def test_every_zone_wave_loaded(demo_home: Home) -> None:
+    rows = delivery_rows(demo_home.build_db)
+    assert len(rows) == 4
+    assert {r.status for r in rows} == {"loaded"}
+    assert all(r.rows_read == r.rows_accepted + r.rows_rejected for r in rows)
+    assert sum(r.rows_accepted for r in rows) > 0
+
+
+def test_published_marts_without_restricted_columns(demo_home: Home) -> None:
+    counts = read_published_tables(demo_home.analytics_db)
+    for mart in ("dim_wave", "dim_zone", "dim_indicator", "fct_indicator_estimates"):
+        assert counts.get(mart, 0) > 0, mart
+    restricted = {it.id.lower() for it in load_codebook().items if it.restricted}
+    with duckdb.connect(str(demo_home.analytics_db), read_only=True) as con:
+        columns = con.execute(
+            "select distinct table_schema, lower(column_name) from information_schema.columns"
+        ).fetchall()
+        unsuppressed = con.execute(
+            "select count(*) from marts.fct_indicator_estimates "
+            "where suppressed and estimate is not null"
+        ).fetchone()[0]
+    assert {schema for schema, _ in columns} == {"marts"}
+    assert not {c for _, c in columns} & restricted
+    assert unsuppressed == 0
+    parquet = {p.stem for p in demo_home.parquet.glob("*.parquet")}
+    assert parquet == set(counts)
+    index = (demo_home.dashboards / "index.html").read_text(encoding="utf-8")
+    assert all(mart in index for mart in counts)
+
+
+def test_runs_and_checks_recorded(demo_home: Home) -> None:
+    with home_instance(demo_home) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 5  # four ingestion runs, one rebuild
+        assert {r.job_name for r in runs} == {"ingest_zone_wave", "rebuild_all"}
+        from orchestration.defs.report import latest_check_results
+
+        checks = latest_check_results(instance)
+    assert checks and all(passed for _, _, passed in checks)
+
+
+def test_demo_again_changes_no_row_count(demo_home: Home) -> None:
+    before_rows = [
+        (r.zone_id, r.wave_id, r.rows_accepted) for r in delivery_rows(demo_home.build_db)
+    ]
+    before_marts = read_published_tables(demo_home.analytics_db)
+    before_landings = landings(demo_home)
+    outcome = run_demo(demo_home, CONFIG)
+    assert outcome.rebuild.success
+    after_rows = [
+        (r.zone_id, r.wave_id, r.rows_accepted) for r in delivery_rows(demo_home.build_db)
+    ]
+    assert sorted(after_rows) == sorted(before_rows)
+    assert read_published_tables(demo_home.analytics_db) == before_marts
+    assert landings(demo_home) == before_landings
+
+
+def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> None:
+    bad = tmp_path / "platform_export.csv"
+    bad.write_text("not,a,questionnaire\n1,2,3\n", encoding="utf-8")
+    published = demo_home.analytics_db.stat().st_mtime_ns
+    zone = sorted(p.name for p in demo_home.inbox.iterdir())[0]
+    result = CliRunner().invoke(
+        cli, ["--home", str(demo_home.root), "ingest", str(bad), "--zone", zone, "--wave", "2022"]
+    )
+    assert result.exit_code == 1
+    message = result.output.strip().splitlines()[-1]
+    assert message.startswith("smesurvey: ") and "platform_export.csv" in message
+    rows = [r for r in delivery_rows(demo_home.build_db) if (r.zone_id, r.wave_id) == (zone, 2022)]
+    assert {r.status for r in rows} == {"loaded", "blocked"}
+    assert demo_home.analytics_db.stat().st_mtime_ns == published  # nothing downstream ran
+    status = CliRunner().invoke(cli, ["--home", str(demo_home.root), "status"])
+    assert status.exit_code == 0, status.output
+    assert "blocked" in status.output and "Last runs" in status.output

@@ -1,0 +1,74 @@
+"""The inbox sensor: new delivery -> run and keys; same bytes -> nothing; corrected -> new run."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.assets.ingestion import DELIVERY_TAG
+from orchestration.defs.partitions import WAVE, ZONE, ZoneWave
+from orchestration.defs.sensors import inbox_sensor
+from orchestration.ingest.landing import inbox_deliveries, land_delivery
+
+
+def evaluate(instance: dg.DagsterInstance, survey) -> dg.SensorResult | dg.SkipReason:
+    context = dg.build_sensor_context(instance=instance, resources={"survey": survey})
+    return inbox_sensor(context)
+
+
+def added_keys(result: dg.SensorResult) -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = {}
+    for request in result.dynamic_partitions_requests:
+        keys.setdefault(request.partitions_def_name, set()).update(request.partition_keys)
+    return keys
+
+
+def test_empty_inbox_skips(instance, survey) -> None:
+    assert isinstance(evaluate(instance, survey), dg.SkipReason)
+
+
+def test_new_delivery_requests_a_run_and_adds_keys(instance, survey, home, drop, zones) -> None:
+    zone = zones[0]
+    drop(zone, 2021)
+    result = evaluate(instance, survey)
+    assert isinstance(result, dg.SensorResult)
+    [inbox] = inbox_deliveries(home)
+    [request] = result.run_requests
+    assert request.run_key == inbox.fingerprint
+    assert request.tags[DELIVERY_TAG] == inbox.fingerprint
+    assert ZoneWave.from_key(request.partition_key) == ZoneWave(2021, zone)
+    assert added_keys(result) == {WAVE: {"2021"}, ZONE: {zone}}
+
+
+def test_two_zones_two_waves(instance, survey, home, drop, zones) -> None:
+    for zone in zones:
+        for wave in (2021, 2022):
+            drop(zone, wave)
+    result = evaluate(instance, survey)
+    targets = {ZoneWave.from_key(r.partition_key) for r in result.run_requests}
+    assert targets == {ZoneWave(w, z) for z in zones for w in (2021, 2022)}
+    assert len({r.run_key for r in result.run_requests}) == 4
+    assert added_keys(result) == {WAVE: {"2021", "2022"}, ZONE: set(zones)}
+
+
+def test_same_bytes_again_request_nothing(instance, survey, home, drop, zones) -> None:
+    zone = zones[0]
+    folder = drop(zone, 2021)
+    first = evaluate(instance, survey)
+    assert len(first.run_requests) == 1
+    # The run lands the delivery; the team then drops the very same files again.
+    land_delivery(sorted(folder.iterdir()), zone, 2021, home)
+    drop(zone, 2021)
+    assert isinstance(evaluate(instance, survey), dg.SkipReason)
+
+
+def test_corrected_delivery_gets_a_new_run(instance, survey, home, drop, zones) -> None:
+    zone = zones[0]
+    folder = drop(zone, 2021)
+    first = evaluate(instance, survey)
+    land_delivery(sorted(folder.iterdir()), zone, 2021, home)
+    drop(zone, 2021, variant="corrected")
+    second = evaluate(instance, survey)
+    assert isinstance(second, dg.SensorResult)
+    [request] = second.run_requests
+    assert request.run_key != first.run_requests[0].run_key
+    assert ZoneWave.from_key(request.partition_key) == ZoneWave(2021, zone)

@@ -1,0 +1,217 @@
+"""Publishing the marts: restricted columns stay behind, suppressed cells lose their figures,
+and the analytics DB is swapped under a live reader without disturbing it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.codebook import load_codebook
+from orchestration.publish import (
+    PublishError,
+    RestrictedNames,
+    publish_marts,
+    read_published_tables,
+)
+
+ESTIMATE_COLUMNS = ("estimate", "ci_low", "ci_high", "weighted_estimate", "weighted_ci_low")
+
+
+def restricted_ids() -> list[str]:
+    return [it.id for it in load_codebook().items if it.restricted]
+
+
+def make_build_db(path: Path, n_enterprises: int = 5) -> None:
+    """A build DB with raw and marts schemas, marts holding restricted columns on purpose."""
+    ids = restricted_ids()
+    leaked = ", ".join(f"'secret' as {i}" for i in ids)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create schema marts")
+        con.execute("create table raw.responses as select 1 as a")
+        con.execute(
+            f"""
+            create or replace table marts.fct_enterprise_wave as
+            select 'k' || i as enterprise_key, 2020 as wave_id, {leaked},
+                   'x' || i as {ids[0].split("_", 1)[1]}, 0.5 as maturity_score
+            from range({n_enterprises}) t(i)
+            """
+        )
+        estimates = ", ".join(f"0.1 * (i + 1) as {c}" for c in ESTIMATE_COLUMNS)
+        con.execute(
+            f"""
+            create or replace table marts.fct_indicator_estimates as
+            select 2020 as wave_id, 'Z' || i as zone_id, 'B1' as indicator_id,
+                   10 * i as n_base, i as n_yes, {estimates}, (i % 2 = 0) as suppressed
+            from range(6) t(i)
+            """
+        )
+        con.execute(
+            "create table marts.dim_zone as select 'Z1' as zone_id, 'Zone one' as zone_name_en"
+        )
+
+
+@pytest.fixture
+def published(tmp_path: Path):
+    build = tmp_path / "build.duckdb"
+    make_build_db(build)
+    return build, publish_marts(build, tmp_path / "warehouse")
+
+
+def test_restricted_columns_are_absent(published) -> None:
+    _, result = published
+    ids = {i.lower() for i in restricted_ids()}
+    with duckdb.connect(str(result.analytics_db), read_only=True) as con:
+        columns = {
+            r[0].lower()
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_name = ?",
+                ["fct_enterprise_wave"],
+            ).fetchall()
+        }
+    assert columns, "table missing"
+    assert not columns & ids
+    assert "enterprise_key" in columns and "maturity_score" in columns
+    stem = sorted(ids)[0].split("_", 1)[1]
+    assert stem not in columns
+    dropped = {t.name: set(t.dropped) for t in result.tables}["fct_enterprise_wave"]
+    assert {d.lower() for d in dropped} >= ids
+    schema = pq.read_schema(result.parquet_dir / "fct_enterprise_wave.parquet")
+    assert not {n.lower() for n in schema.names} & ids
+
+
+def test_only_marts_are_published(published) -> None:
+    _, result = published
+    with duckdb.connect(str(result.analytics_db), read_only=True) as con:
+        schemas = {
+            r[0]
+            for r in con.execute(
+                "select distinct table_schema from information_schema.tables"
+            ).fetchall()
+        }
+    assert schemas == {"marts"}
+    assert read_published_tables(result.analytics_db) == {
+        "dim_zone": 1,
+        "fct_enterprise_wave": 5,
+        "fct_indicator_estimates": 6,
+    }
+    assert sorted(p.name for p in result.parquet_dir.glob("*.parquet")) == [
+        "dim_zone.parquet",
+        "fct_enterprise_wave.parquet",
+        "fct_indicator_estimates.parquet",
+    ]
+
+
+def test_suppressed_estimates_are_null(published) -> None:
+    build, result = published
+    cols = ", ".join(ESTIMATE_COLUMNS)
+    query = f"select suppressed, n_base, n_yes, {cols} from marts.fct_indicator_estimates"
+    with duckdb.connect(str(result.analytics_db), read_only=True) as con:
+        rows = con.execute(query).fetchall()
+    with duckdb.connect(str(build), read_only=True) as con:
+        original = con.execute(query).fetchall()
+    assert len(rows) == len(original) == 6
+    for row, before in zip(rows, original, strict=True):
+        if row[0]:
+            assert row[2:] == (None,) * (len(ESTIMATE_COLUMNS) + 1)
+            assert row[1] == before[1]  # the base stays: analysts see why
+        else:
+            assert row == before
+    table = pq.read_table(result.parquet_dir / "fct_indicator_estimates.parquet")
+    suppressed = table.column("suppressed").to_pylist()
+    estimates = table.column("estimate").to_pylist()
+    assert [e is None for e in estimates] == suppressed
+    assert {t.name: t.suppressed_rows for t in result.tables}["fct_indicator_estimates"] == 3
+
+
+def test_stem_only_matches_exactly() -> None:
+    names = RestrictedNames.from_codebook(load_codebook())
+    assert all(names.matches(i) and names.matches(i.upper() + "_raw") for i in names.ids)
+    assert all(names.matches(s) for s in names.stems)
+    assert not names.matches("zone_name_en")
+    assert not names.matches("enterprise_key")
+
+
+def test_missing_build_db_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(PublishError) as err:
+        publish_marts(tmp_path / "nope.duckdb", tmp_path / "warehouse")
+    assert "nope.duckdb" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_build_db_without_marts_is_refused(tmp_path: Path) -> None:
+    build = tmp_path / "build.duckdb"
+    duckdb.connect(str(build)).close()
+    with pytest.raises(PublishError, match="no tables"):
+        publish_marts(build, tmp_path / "warehouse")
+    assert not (tmp_path / "warehouse" / "analytics.duckdb").exists()
+    assert not list((tmp_path / "warehouse").glob(".analytics*"))
+
+
+READER = textwrap.dedent(
+    """
+    import json, sys, time, pathlib, duckdb
+    db, flag = sys.argv[1], pathlib.Path(sys.argv[2])
+    query = "select count(*) from marts.fct_enterprise_wave"
+    con = duckdb.connect(db, read_only=True)
+    seen, errors = set(), []
+    print("ready", flush=True)
+    deadline = time.time() + 60
+    while not flag.exists() and time.time() < deadline:
+        try:
+            seen.add(con.execute(query).fetchone()[0])
+        except Exception as exc:  # the test fails on any error
+            errors.append(repr(exc))
+    old_after_swap = con.execute(query).fetchone()[0]
+    con.close()
+    con = duckdb.connect(db, read_only=True)
+    new = con.execute(query).fetchone()[0]
+    print(json.dumps({"seen": sorted(seen), "errors": errors,
+                      "old_after_swap": old_after_swap, "reconnected": new}))
+    """
+)
+
+
+def test_swap_under_a_live_reader(tmp_path: Path) -> None:
+    build = tmp_path / "build.duckdb"
+    make_build_db(build, n_enterprises=5)
+    warehouse = tmp_path / "warehouse"
+    first = publish_marts(build, warehouse)
+    flag = tmp_path / "swapped"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(first.analytics_db), str(flag)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        time.sleep(0.2)  # let the reader query the old file a few times
+        make_build_db_v2(build, n_enterprises=9)
+        second = publish_marts(build, warehouse)
+        time.sleep(0.2)  # and keep querying after the swap
+        flag.touch()
+        out, err = reader.communicate(timeout=60)
+    finally:
+        reader.kill()
+    assert reader.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["errors"] == []
+    assert report["seen"] == [5]
+    assert report["old_after_swap"] == 5
+    assert report["reconnected"] == 9
+    assert second.analytics_db == first.analytics_db
+    assert second.row_counts()["fct_enterprise_wave"] == 9
+    assert not list(warehouse.glob(".analytics*"))
+    assert not list((warehouse / "parquet").glob(".*"))
+
+
+def make_build_db_v2(path: Path, n_enterprises: int) -> None:
+    path.unlink()
+    make_build_db(path, n_enterprises=n_enterprises)
