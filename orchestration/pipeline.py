@@ -9,7 +9,7 @@ and raises `IngestError` with the parser's one-line message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,16 +20,26 @@ from orchestration.settings import Home
 if TYPE_CHECKING:
     from orchestration.ingest.landing import Landing
     from orchestration.ingest.load import LoadResult
+    from orchestration.quality.gate import GateResult
 
 
 class IngestError(RuntimeError):
     """A zone-wave cannot be ingested; the message is one line naming the file or the folder."""
 
 
+class GateBlocked(IngestError):
+    """The quality gate refused the delivery; carries the gate's result for the asset checks."""
+
+    def __init__(self, message: str, gate: GateResult) -> None:
+        super().__init__(message)
+        self.gate = gate
+
+
 @dataclass(frozen=True)
 class Ingested:
     landing: Landing
     result: LoadResult
+    gate: GateResult
 
 
 def select_landing(
@@ -62,9 +72,15 @@ def select_landing(
 def ingest_zone_wave(
     home: Home, zone_id: str, wave_id: int, delivery_id: str | None = None
 ) -> Ingested:
-    """Land (if needed), parse and load one zone-wave; blocked deliveries raise IngestError."""
+    """Land (if needed), parse, judge and load one zone-wave.
+
+    A file-level problem or a gate that refuses the delivery records it as blocked
+    and raises IngestError (GateBlocked for the gate); the zone-wave's loaded rows
+    stay as they were.
+    """
     from orchestration.ingest.load import load_delivery, record_blocked
     from orchestration.ingest.parse import DeliveryError, parse_delivery
+    from orchestration.quality.gate import run_gate
 
     home.warehouse.mkdir(parents=True, exist_ok=True)
     landing = select_landing(home, zone_id, wave_id, delivery_id)
@@ -74,7 +90,24 @@ def ingest_zone_wave(
         message = str(exc).splitlines()[0]
         record_blocked(landing, home.build_db, message)
         raise IngestError(message) from exc
-    return Ingested(landing=landing, result=load_delivery(parsed, home.build_db))
+    gate = run_gate(
+        parsed.responses,
+        wave_id=wave_id,
+        zone_id=zone_id,
+        version=parsed.instrument_version,
+        build_db=home.build_db if home.build_db.is_file() else None,
+        data_docs_dir=home.data_docs,
+    )
+    if not gate.passed:
+        record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
+        raise GateBlocked(gate.reason, gate)
+    result = load_delivery(
+        replace(parsed, responses=gate.normalized),
+        home.build_db,
+        rejected=gate.rejected_rows,
+        normalizations=gate.normalizations,
+    )
+    return Ingested(landing=landing, result=result, gate=gate)
 
 
 @dataclass(frozen=True)

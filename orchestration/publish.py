@@ -28,12 +28,11 @@ MARTS = "marts"
 ANALYTICS_DB_NAME = "analytics.duckdb"
 # The pseudonym derived from the USCC: it is what analysts join waves on.
 KEPT_COLUMNS = frozenset({"enterprise_key"})
-# A cell flagged `suppressed` keeps its base (so analysts see why) but loses every
-# figure that reveals the share, including the numerator count.
+# A cell flagged `suppressed` keeps its counts (the disclosure rule is on the
+# estimates, and analysts see why it was suppressed) but loses every estimate and
+# interval, weighted or not: weights could otherwise reveal the small cell.
 SUPPRESSION_FLAG = "suppressed"
-SUPPRESSED_VALUE = re.compile(
-    r"^(n_yes|(weighted_)?(estimate|ci_low|ci_high|std_error|se))$", re.IGNORECASE
-)
+SUPPRESSED_VALUE = re.compile(r"^(weighted_)?(estimate|ci_low|ci_high|std_error|se)$", re.I)
 
 
 class PublishError(RuntimeError):

@@ -14,11 +14,15 @@ are blocking). This module adds:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
 from orchestration.publish import MARTS, RestrictedNames
+
+if TYPE_CHECKING:
+    from orchestration.quality.gate import GateResult
 
 RAW_DELIVERY = dg.AssetKey("raw_delivery")
 ANALYTICS_DB = dg.AssetKey("analytics_db")
@@ -30,6 +34,45 @@ rows_accounted_for = dg.AssetCheckSpec(
     description="Every data row read from the delivery was accepted or rejected; "
     "at least one was accepted.",
 )
+
+
+quality_gate = dg.AssetCheckSpec(
+    "quality_gate",
+    asset=RAW_DELIVERY,
+    blocking=True,
+    description="The delivery passed the Great Expectations raw-responses suite of its "
+    "instrument version: no file-level failure, and rows failing row-level rules (quarantined "
+    "to raw.rejected_rows) stay below the zone-wave's threshold.",
+)
+
+
+def quality_gate_result(gate: GateResult) -> dg.AssetCheckResult:
+    """The gate's verdict with what the survey team needs to act on it."""
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "reason": gate.reason,
+        "rows_read": gate.rows_read,
+        "rows_rejected": gate.rows_rejected,
+        "rejected_share": round(gate.rejected_share, 6),
+        "threshold": gate.threshold,
+        "normalizations": gate.normalizations.num_rows,
+    }
+    for suite in gate.suite_results:
+        meta = suite.to_metadata()
+        metadata["suite"] = suite.suite_name
+        metadata["expectations_evaluated"] = suite.evaluated
+        metadata["expectations_failed"] = suite.failed
+        metadata["unexpected_counts"] = dg.MetadataValue.json(meta["unexpected_counts"])
+        metadata["top_offending_values"] = dg.MetadataValue.json(meta["top_offending_values"])
+        if suite.data_docs_pages:
+            metadata["data_docs"] = dg.MetadataValue.path(str(suite.data_docs_pages[0]))
+    return dg.AssetCheckResult(
+        check_name=quality_gate.name,
+        asset_key=RAW_DELIVERY,
+        passed=gate.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=gate.reason,
+        metadata=metadata,
+    )
 
 
 def rows_accounted_for_result(

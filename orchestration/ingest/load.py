@@ -21,6 +21,7 @@ from orchestration.ingest.landing import Landing
 from orchestration.ingest.parse import ParsedDelivery
 from orchestration.ingest.schema import (
     DELIVERIES,
+    NORMALIZATIONS,
     REJECTED_ROWS,
     ZONE_REGISTER,
     answer_columns,
@@ -29,7 +30,11 @@ from orchestration.ingest.schema import (
     response_columns,
 )
 
-ZONE_WAVE_TABLES = ("raw.responses", "raw.zone_register", "raw.rejected_rows")
+# What analysts see of a zone-wave: replaced as a whole by its newest delivery.
+ZONE_WAVE_TABLES = ("raw.responses", "raw.zone_register")
+# The gate's findings about one delivery: kept for every delivery ever judged,
+# replaced only when that same delivery is judged again.
+DELIVERY_TABLES = ("raw.rejected_rows", "raw.normalizations")
 # Columns a rejected-rows table from the quality gate must carry (the rest come
 # from the delivery).
 REJECTED_FIELDS = ("source_file", "source_row", "rule_id", "column_name", "value", "reason")
@@ -54,6 +59,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, codebook: Codebook | None 
     con.execute(create_table_sql("raw.zone_register", ZONE_REGISTER))
     con.execute(create_table_sql("raw.deliveries", DELIVERIES))
     con.execute(create_table_sql("raw.rejected_rows", REJECTED_ROWS))
+    con.execute(create_table_sql("raw.normalizations", NORMALIZATIONS))
     existing = {
         row[0]
         for row in con.execute(
@@ -137,6 +143,11 @@ def _clear_zone_wave(con: duckdb.DuckDBPyConnection, zone_id: str, wave_id: int)
         con.execute(f"DELETE FROM {table} WHERE zone_id = ? AND wave_id = ?", [zone_id, wave_id])
 
 
+def _clear_delivery(con: duckdb.DuckDBPyConnection, delivery_id: str) -> None:
+    for table in ZONE_WAVE_TABLES + DELIVERY_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE delivery_id = ?", [delivery_id])
+
+
 def _replace(
     con: duckdb.DuckDBPyConnection, parsed: ParsedDelivery, codebook: Codebook
 ) -> LoadResult:
@@ -148,6 +159,7 @@ def _replace(
         key,
     ).fetchone()[0]
     _clear_zone_wave(con, landing.zone_id, landing.wave_id)
+    _clear_delivery(con, landing.delivery_id)
     con.execute(
         "UPDATE raw.deliveries SET status = 'superseded' WHERE zone_id = $zone "
         "AND wave_id = $wave AND status = 'loaded' AND delivery_id <> $id",
@@ -179,13 +191,18 @@ def _replace(
 
 
 def load_delivery(
-    parsed: ParsedDelivery, build_db: Path, rejected: pa.Table | None = None
+    parsed: ParsedDelivery,
+    build_db: Path,
+    rejected: pa.Table | None = None,
+    normalizations: pa.Table | None = None,
 ) -> LoadResult:
     """Replace the delivery's zone-wave in raw.* with its rows, atomically.
 
     `rejected` (from the quality gate): rows that failed row-level rules, with
     source_file, source_row, rule_id, column_name, value, reason; those rows go to
     raw.rejected_rows instead of raw.responses. rows_rejected counts distinct rows.
+    `normalizations` (from the gate): the value changes made before judging, kept
+    in raw.normalizations.
     """
     codebook = parsed.codebook or load_codebook()
     build_db.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +216,8 @@ def load_delivery(
         con.execute("BEGIN TRANSACTION")
         try:
             result = _replace(con, parsed, codebook)
+            if normalizations is not None and normalizations.num_rows:
+                _insert_normalizations(con, parsed.landing, normalizations)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -208,9 +227,29 @@ def load_delivery(
         con.close()
 
 
-def record_blocked(landing: Landing, build_db: Path, message: str) -> None:
+def _insert_normalizations(
+    con: duckdb.DuckDBPyConnection, landing: Landing, normalizations: pa.Table
+) -> None:
+    con.register("incoming_normalizations", normalizations)
+    con.execute(
+        "INSERT INTO raw.normalizations BY NAME SELECT $id AS delivery_id, $zone AS zone_id, "
+        "$wave AS wave_id, source_file, CAST(source_row AS INTEGER) AS source_row, "
+        "column_name, before, after, rule FROM incoming_normalizations",
+        {"id": landing.delivery_id, "zone": landing.zone_id, "wave": landing.wave_id},
+    )
+
+
+def record_blocked(
+    landing: Landing,
+    build_db: Path,
+    message: str,
+    rows_read: int = 0,
+    rejected: pa.Table | None = None,
+) -> None:
     """Record a delivery the parser or the gate refused (status `blocked`).
 
+    Accounting: a blocked delivery loads nothing, so all `rows_read` rows count as
+    rejected; `rejected` (the gate's per-rule findings) is kept for the team.
     Should that delivery have been loaded before (a re-run under stricter rules),
     its rows leave raw.* so that raw only ever holds rows of `loaded` deliveries.
     """
@@ -220,9 +259,17 @@ def record_blocked(landing: Landing, build_db: Path, message: str) -> None:
         ensure_raw_schema(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in ZONE_WAVE_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE delivery_id = ?", [landing.delivery_id])
-            _insert_delivery(con, _delivery_row(landing, "blocked", message), None)
+            _clear_delivery(con, landing.delivery_id)
+            if rejected is not None and rejected.num_rows:
+                con.register("incoming_rejected", _rejected_table(rejected))
+                con.execute(
+                    "INSERT INTO raw.rejected_rows BY NAME SELECT $id AS delivery_id, "
+                    "$zone AS zone_id, $wave AS wave_id, source_file, source_row, rule_id, "
+                    "column_name, value, reason FROM incoming_rejected",
+                    {"id": landing.delivery_id, "zone": landing.zone_id, "wave": landing.wave_id},
+                )
+            counts = (rows_read, 0, rows_read)
+            _insert_delivery(con, _delivery_row(landing, "blocked", message), counts)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

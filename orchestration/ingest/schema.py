@@ -54,6 +54,20 @@ REJECTED_ROWS: tuple[tuple[str, str], ...] = (
     ("reason", "VARCHAR"),
 )
 
+# Values the quality gate normalized before judging them (full-width digits,
+# thousands separators, spaces, Excel numbers stored as text): kept, not silent.
+NORMALIZATIONS: tuple[tuple[str, str], ...] = (
+    ("delivery_id", "VARCHAR"),
+    ("zone_id", "VARCHAR"),
+    ("wave_id", "INTEGER"),
+    ("source_file", "VARCHAR"),
+    ("source_row", "INTEGER"),
+    ("column_name", "VARCHAR"),
+    ("before", "VARCHAR"),
+    ("after", "VARCHAR"),
+    ("rule", "VARCHAR"),
+)
+
 
 def item_sql_type(item: Item) -> str:
     """The raw.responses type of one item's column(s)."""

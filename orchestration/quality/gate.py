@@ -47,6 +47,7 @@ REJECTED_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class GateResult:
+    normalized: pa.Table  # every row read, after normalization (accepted + rejected)
     accepted: pa.Table
     rejected_rows: pa.Table
     normalizations: pa.Table
@@ -127,6 +128,7 @@ def run_gate(
     assert rows_read == accepted.num_rows + rows_rejected, "gate lost or duplicated rows"
     passed = not blocking and within_threshold(rows_read, rows_rejected, share_limit)
     return GateResult(
+        normalized=normalized,
         accepted=accepted,
         rejected_rows=rejected,
         normalizations=normalizations,

@@ -61,7 +61,13 @@ def test_raw_responses_columns_match_the_codebook(tmp_path, codebook):
     assert [c for c, _ in expected[len(PROVENANCE) :]] == list(codebook.all_columns())
     assert got == expected
     tables = query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema='raw'")
-    assert {t for (t,) in tables} == {"responses", "zone_register", "deliveries", "rejected_rows"}
+    assert {t for (t,) in tables} == {
+        "responses",
+        "zone_register",
+        "deliveries",
+        "rejected_rows",
+        "normalizations",
+    }
 
 
 def test_load_types_values_and_keeps_unknown_labels(build, home, codebook):

@@ -1,8 +1,15 @@
 """`raw_delivery`: land, parse and load one zone-wave into the build DB's raw schema."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
-from orchestration.defs.checks import rows_accounted_for, rows_accounted_for_result
+from orchestration.defs.checks import (
+    quality_gate,
+    quality_gate_result,
+    rows_accounted_for,
+    rows_accounted_for_result,
+)
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
 
@@ -17,12 +24,14 @@ DELIVERY_TAG = "smesurvey/delivery_id"
     pool=BUILD_DB_POOL,
     group_name="ingestion",
     kinds={"python", "duckdb"},
-    check_specs=[rows_accounted_for],
+    check_specs=[quality_gate, rows_accounted_for],
     description="Questionnaires and zone register of one zone-wave in the build DB's raw "
     "schema (replaced as a whole), from the delivery landed in landing/<zone>/<wave>/.",
 )
-def raw_delivery(context: dg.AssetExecutionContext, survey: SurveyHome) -> dg.MaterializeResult:
-    from orchestration.pipeline import IngestError, ingest_zone_wave
+def raw_delivery(
+    context: dg.AssetExecutionContext, survey: SurveyHome
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    from orchestration.pipeline import GateBlocked, IngestError, ingest_zone_wave
 
     zone_wave = ZoneWave.from_key(context.partition_key)
     try:
@@ -32,11 +41,15 @@ def raw_delivery(context: dg.AssetExecutionContext, survey: SurveyHome) -> dg.Ma
             zone_wave.wave_id,
             delivery_id=context.run.tags.get(DELIVERY_TAG),
         )
+    except GateBlocked as exc:
+        # The failed blocking check carries the reason and the suite's findings in the UI.
+        yield quality_gate_result(exc.gate)
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
     except IngestError as exc:
         # Failure (not an exception trace) so the UI and the CLI show the one line.
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     result, landing = ingested.result, ingested.landing
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "delivery_id": result.delivery_id,
             "landing_path": dg.MetadataValue.path(str(landing.path)),
@@ -47,6 +60,7 @@ def raw_delivery(context: dg.AssetExecutionContext, survey: SurveyHome) -> dg.Ma
             "replaced_previous": result.replaced_previous,
         },
         check_results=[
-            rows_accounted_for_result(result.rows_read, result.rows_accepted, result.rows_rejected)
+            quality_gate_result(ingested.gate),
+            rows_accounted_for_result(result.rows_read, result.rows_accepted, result.rows_rejected),
         ],
     )

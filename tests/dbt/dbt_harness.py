@@ -1,0 +1,50 @@
+"""Running the real dbt project against a fixture build DB (shared by several test folders)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+# The documented dev/test pseudonym key. Never use it for real data.
+TEST_PSEUDONYM_KEY = "smesurvey-dev-key-for-tests-only"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    db: Path
+    returncode: int
+    output: str
+    run_results: dict
+    env: dict[str, str]
+    target: Path
+
+
+def dbt_env(db: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SMESURVEY_BUILD_DB": str(db),
+        "SMESURVEY_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(args: list[str], env: dict[str, str], target: Path) -> subprocess.CompletedProcess:
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
