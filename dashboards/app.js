@@ -1,12 +1,21 @@
-// Page runtime: selectors -> figure specs (embedded or in data/*.js chunks) -> Plotly.react.
-// No server needed: chunks are plain <script> files, which file:// pages may load.
+// Page runtime: selectors -> data chunks (loaded lazily) -> SMEPlots.build -> Plotly.react.
+// No server needed: chunks are plain <script> files calling SME_DATA(name, base64 gzip JSON),
+// which file:// pages may load; DecompressionStream inflates them.
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("page-config").textContent);
-  var inline = JSON.parse(document.getElementById("page-data").textContent);
-  var chunks = (window.SME_CHUNKS = window.SME_CHUNKS || {});
+  var chunks = {};
+  var waiting = {};
   var state = {};
-  var loading = {};
+  var localized = {};
+
+  window.SME_DATA = function (name, b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    chunks[name] = new Response(stream).json();
+    if (waiting[name]) waiting[name](chunks[name]);
+  };
 
   function localize(v, lang) {
     if (Array.isArray(v)) return v.map(function (x) { return localize(x, lang); });
@@ -19,36 +28,25 @@
     return v;
   }
 
+  // The page config (labels, templates) in one language, resolved once per language.
+  function inLang(lang) {
+    if (!localized[lang]) localized[lang] = localize(cfg, lang);
+    return localized[lang];
+  }
+
   function loadChunk(name) {
-    if (!name) return Promise.resolve(inline);
-    if (chunks[name]) return Promise.resolve(chunks[name]);
-    if (!loading[name]) {
-      loading[name] = new Promise(function (resolve) {
-        var file = cfg.chunk_files[name];
-        if (!file) { resolve(null); return; }
-        var s = document.createElement("script");
-        s.src = "data/" + file;
-        s.onload = function () { resolve(chunks[name] || null); };
-        s.onerror = function () { resolve(null); };
-        document.head.appendChild(s);
-      });
-    }
-    return loading[name];
-  }
-
-  function keyOf(keys) {
-    return keys.map(function (k) { return state[k]; }).join("|");
-  }
-
-  function filtered(fig) {
-    (cfg.filters || []).forEach(function (f) {
-      fig.data.forEach(function (tr) {
-        if (!tr.meta || tr.meta[f.key] === undefined) return;
-        var v = tr.meta[f.key];
-        tr.visible = v === state[f.key] || f.always.indexOf(v) >= 0;
-      });
+    if (chunks[name]) return chunks[name];
+    var file = cfg.chunk_files[name];
+    if (!file) return Promise.resolve(null);
+    var pending = new Promise(function (resolve) {
+      waiting[name] = function (p) { resolve(p); };
+      var s = document.createElement("script");
+      s.src = file;
+      s.onerror = function () { resolve(null); };
+      document.head.appendChild(s);
     });
-    return fig;
+    chunks[name] = pending;
+    return pending;
   }
 
   function translatePage(lang) {
@@ -59,15 +57,13 @@
   }
 
   function render() {
-    var lang = state.lang;
+    var lang = state.lang, page = inLang(lang);
     translatePage(lang);
-    var jobs = cfg.panels.map(function (panel, i) {
-      var chunkName = panel.chunk ? panel.chunk.replace(/\{(\w+)\}/g, function (_, k) { return state[k]; }) : null;
-      return loadChunk(chunkName).then(function (source) {
-        var figs = source && source[panel.id];
-        var spec = (figs && figs[keyOf(panel.key)]) || cfg.empty[panel.id];
-        var fig = filtered(localize(spec, lang));
-        var layout = Object.assign({}, cfg.base_layout, fig.layout, { autosize: true });
+    var jobs = page.panels.map(function (panel, i) {
+      var name = panel.chunk.replace(/\{(\w+)\}/g, function (_, k) { return state[k]; });
+      return Promise.resolve(loadChunk(name)).then(function (chunk) {
+        var fig = SMEPlots.build(panel, panel.template, chunk, state, page);
+        var layout = Object.assign({}, page.base_layout, fig.layout, { autosize: true });
         var div = document.getElementById("plot-" + i);
         return Plotly.react(div, fig.data, layout, { responsive: true, displaylogo: false });
       });

@@ -234,7 +234,10 @@ REPORT_FIGURES: tuple[ReportFigure, ...] = (
     ),
 )
 
-DMA_DIMENSIONS: dict[str, Text] = {
+# Words for the scoring ids of dbt_project/definitions/scoring.yaml, which holds ids,
+# order and score ranges but no display text. The site reads ids, order and ranges
+# from that file (dashboards.scoring) and fails if an id has no words here.
+DIMENSION_WORDS: dict[str, Text] = {
     "infrastructure_cloud": Text("Infrastructure and cloud", "基础设施与云"),
     "technologies_data": Text("Technologies and data", "数字技术与数据"),
     "online_business": Text("Online business", "线上业务"),
@@ -242,24 +245,21 @@ DMA_DIMENSIONS: dict[str, Text] = {
     "digital_finance": Text("Digital finance", "数字金融"),
     "resilience_skills": Text("Resilience and mindset", "韧性与数字意识"),
 }
-LEVELS: dict[str, dict[str, Text]] = {
-    "dma": {
-        "basic": Text("Basic", "初级"),
-        "average": Text("Average", "中级"),
-        "moderately_advanced": Text("Moderately advanced", "较高级"),
-        "advanced": Text("Advanced", "高级"),
-    },
-    "dii": {
-        "very_low": Text("Very low", "很低"),
-        "low": Text("Low", "低"),
-        "high": Text("High", "高"),
-        "very_high": Text("Very high", "很高"),
-    },
+LEVEL_WORDS: dict[str, Text] = {
+    "basic": Text("Basic", "初级"),
+    "average": Text("Average", "中级"),
+    "moderately_advanced": Text("Moderately advanced", "较高级"),
+    "advanced": Text("Advanced", "高级"),
+    "very_low": Text("Very low", "很低"),
+    "low": Text("Low", "低"),
+    "high": Text("High", "高"),
+    "very_high": Text("Very high", "很高"),
 }
 MEASURES: dict[str, Text] = {
     "dma": Text("Maturity level (0-100)", "成熟度等级（0-100）"),
     "dii": Text("Digital intensity (0-12)", "数字强度（0-12）"),
 }
+# The population label of domain `all`, used by every page and legend.
 DOMAIN_ALL = Text("All enterprises", "全部企业")
 HUB_GROUPS: dict[str, Text] = {
     "near": Text("Near the tech hubs (<= 500 km)", "靠近科技中心（500公里以内）"),
@@ -285,6 +285,7 @@ UI: dict[str, Text] = {
     "share": Text("Share of base (%)", "占比（%）"),
     "enterprises": Text("Enterprises", "企业数"),
     "suppressed": Text("suppressed (small cell: n<5 or <3 on a side)", "已隐藏（样本过小）"),
+    "suppressed_short": Text("hidden", "隐藏"),
     "no_data": Text("No data for this selection.", "所选范围无数据。"),
     "no_table": Text("Not published yet: {table}", "尚未发布：{table}"),
     "interval": Text("95% interval", "95%置信区间"),
@@ -308,6 +309,7 @@ UI: dict[str, Text] = {
     ),
     "level_mix": Text("Maturity levels per zone", "各开发区成熟度等级分布"),
     "zone_dots": Text("Zones compared", "开发区比较"),
+    "population_of": Text("{indicator} — {population}", "{indicator}——{population}"),
     "hub_groups": Text("Zones by distance to the tech hubs", "按与科技中心距离分组"),
     "trend": Text("Across waves", "历年变化"),
     "mean_score": Text("Mean score", "平均得分"),

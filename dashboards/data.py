@@ -3,6 +3,10 @@
 Every aggregation runs inside DuckDB; Python only receives small tables. Count
 cells of fewer than MIN_CELL enterprises come back flagged `suppressed` (the
 same rule as the marts' disclosure control, dbt var min_cell_count).
+
+`cube()` packs a long table into dense arrays over named axes (the pages' data
+format); `check_intervals()` proves the marts' estimates and intervals are what the
+pages recompute from (n_base, n_yes), so only the two counts are shipped.
 """
 
 from __future__ import annotations
@@ -11,13 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from dashboards.catalog import DMA_DIMENSIONS, POOLED_ZONE
+from dashboards.catalog import POOLED_ZONE
+from dashboards.scoring import Scoring
 
 SCHEMA = "marts"
 MIN_CELL = 3
+MIN_ZONE = 5  # fewer enterprises in a zone-wave: its level mix and dimension means hide
 DMA_BIN = 10  # width of the maturity-score histogram bins (points)
+WILSON_Z = 1.96  # dbt macro wilson_bound's default: the pages use the same
+INTERVAL_TOLERANCE = 2e-6  # the marts round to 6 decimals
+ESTIMATE_COLUMNS = ["wave_id", "zone_id", "domain", "indicator_id", "n_base", "n_yes"]
+ESTIMATE_COLUMNS += ["estimate", "ci_low", "ci_high", "suppressed"]
 
 
 class DashboardDataError(RuntimeError):
@@ -101,19 +112,19 @@ def _scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _flag_small(con, _pooled(by_zone, "measure, bin"))
 
 
-def _dimensions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    columns = ", ".join(f"dma_{d} as {d}" for d in DMA_DIMENSIONS)
+def _dimensions(con: duckdb.DuckDBPyConnection, dimensions: tuple[str, ...]) -> pd.DataFrame:
+    columns = ", ".join(f"dma_{d} as {d}" for d in dimensions)
     sql = f"""
         with long as (
             unpivot (select wave_id, zone_id, {columns} from {SCHEMA}.fct_enterprise_wave)
-            on {", ".join(DMA_DIMENSIONS)} into name dimension value score
+            on {", ".join(dimensions)} into name dimension value score
         ),
         grouped as (
             select wave_id, coalesce(zone_id, '{POOLED_ZONE}') as zone_id, dimension,
                    avg(score) as mean_score, count(score)::bigint as n
             from long group by grouping sets ((wave_id, zone_id, dimension), (wave_id, dimension))
         )
-        select *, n < 5 as suppressed from grouped
+        select *, n < {MIN_ZONE} as suppressed from grouped
     """
     return con.execute(sql).df()
 
@@ -124,7 +135,7 @@ def _optional(con: duckdb.DuckDBPyConnection, tables: set[str], name: str) -> pd
     return con.execute(f"select * from {SCHEMA}.{name}").df()
 
 
-def load_marts(analytics_db: Path) -> MartData:
+def load_marts(analytics_db: Path, scoring: Scoring) -> MartData:
     """Every table the site needs, read from `analytics_db` opened read-only."""
     if not analytics_db.is_file():
         raise DashboardDataError(f"{analytics_db}: no analytics DB (publish the marts first)")
@@ -144,7 +155,7 @@ def load_marts(analytics_db: Path) -> MartData:
             raise DashboardDataError(f"{analytics_db}: schema marts lacks {', '.join(missing)}")
         estimates = con.execute(
             f"""select * replace (n_base::bigint as n_base, n_yes::bigint as n_yes)
-                from {SCHEMA}.fct_indicator_estimates"""
+                from (select {", ".join(ESTIMATE_COLUMNS)} from {SCHEMA}.fct_indicator_estimates)"""
         ).df()
         return MartData(
             estimates=estimates,
@@ -159,7 +170,7 @@ def load_marts(analytics_db: Path) -> MartData:
             size_classes=_count_by(con, "size_class"),
             levels=_levels(con),
             scores=_scores(con),
-            dimensions=_dimensions(con),
+            dimensions=_dimensions(con, scoring.dimensions),
             transitions=con.execute(
                 f"""select * replace (n_enterprises::bigint as n_enterprises)
                     from {SCHEMA}.fct_maturity_transitions"""
@@ -167,3 +178,54 @@ def load_marts(analytics_db: Path) -> MartData:
             delivery_quality=_optional(con, tables, "fct_delivery_quality"),
             rejected_rules=_optional(con, tables, "fct_rejected_rules"),
         )
+
+
+def wilson(n_yes: np.ndarray, n_base: np.ndarray, z: float = WILSON_Z) -> tuple[np.ndarray, ...]:
+    """95% Wilson score interval (the dbt macro `wilson_bound`), vectorized."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = n_yes / n_base
+        centre = p + z * z / (2 * n_base)
+        half = z * np.sqrt(p * (1 - p) / n_base + z * z / (4 * n_base * n_base))
+        scale = 1 + z * z / n_base
+        return p, np.maximum(0.0, (centre - half) / scale), np.minimum(1.0, (centre + half) / scale)
+
+
+def check_intervals(estimates: pd.DataFrame, source: Path) -> None:
+    """The pages draw estimate = n_yes / n_base and its Wilson interval: prove the marts agree."""
+    shown = estimates[~estimates["suppressed"].astype(bool)]
+    n_yes = shown["n_yes"].to_numpy(dtype=float)
+    n_base = shown["n_base"].to_numpy(dtype=float)
+    computed = wilson(n_yes, n_base)
+    for name, values in zip(("estimate", "ci_low", "ci_high"), computed, strict=True):
+        gap = np.abs(values - shown[name].to_numpy(dtype=float))
+        if gap.size and not np.nanmax(gap) <= INTERVAL_TOLERANCE:
+            raise DashboardDataError(
+                f"{source}: fct_indicator_estimates.{name} is not the Wilson/ratio of "
+                f"(n_yes, n_base) the pages recompute (max gap {np.nanmax(gap):.2g})"
+            )
+
+
+def cube(frame: pd.DataFrame, axes: dict[str, list], values: dict[str, str]) -> dict:
+    """Dense, row-major arrays of `values` columns over `axes` (column -> ordered keys).
+
+    Cells without a row are null; NaN values are null. Integer-valued columns stay
+    integers in JSON. Returns {"axes": [...], "keys": {...}, "<name>": [...]}.
+    """
+    shape = tuple(len(keys) for keys in axes.values())
+    codes = [pd.Categorical(frame[column], categories=keys).codes for column, keys in axes.items()]
+    inside = np.logical_and.reduce([c >= 0 for c in codes]) if codes else np.ones(0, bool)
+    flat = np.ravel_multi_index([c[inside] for c in codes], shape) if len(frame) else []
+    out: dict = {"axes": list(axes), "keys": {k: list(v) for k, v in axes.items()}}
+    for name, column in values.items():
+        dense = np.full(int(np.prod(shape)), np.nan)
+        dense[flat] = frame[column].to_numpy(dtype=float)[inside]
+        out[name] = _json_numbers(dense)
+    return out
+
+
+def _json_numbers(values: np.ndarray) -> list:
+    """Floats with NaN as None; whole numbers as ints (shorter JSON)."""
+    missing = np.isnan(values)
+    whole = np.all(np.mod(values[~missing], 1) == 0)
+    cast = np.nan_to_num(values).astype(np.int64) if whole else np.round(values, 4)
+    return np.where(missing, None, cast.astype(object)).tolist()

@@ -1,18 +1,25 @@
 """The static dashboard site: index plus five pages, plotly.js shipped once, works offline.
 
-Each page carries its selectors, the figure specs of its small panels (embedded
-JSON) and a map to lazily loaded `data/*.js` chunks for the big ones (one chunk per
-wave x zone for the report, per indicator for trends and zones), so a page loads
-only what it shows. `app.js` swaps figures with `Plotly.react` on every change.
+Each page embeds a small config (selectors, labels, the figure templates of
+`figures.py`) and names the data chunks it may load. Chunks are compact cubes of
+pre-aggregated counts (`data.cube`), gzipped, base64'd and wrapped in a tiny
+script (`SME_DATA(name, "...")`) because file:// pages may load scripts but not
+fetch files. `plots.js` turns the selected slice into traces; `app.js` loads chunks
+lazily, only when a selection needs them, and calls `Plotly.react`.
+
+Chunks: `ind/<n>` per indicator (domain x zone x wave: n_base, n_yes) for trends
+and zones; `report/<n>` per wave (report indicators x domains x zones, plus
+industry and size counts); `levels`, `maturity`, `quality` one each.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import html
 import json
 import shutil
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -23,28 +30,44 @@ from plotly.offline import get_plotlyjs
 
 from dashboards import figures as fg
 from dashboards.catalog import (
-    DMA_DIMENSIONS,
+    DIMENSION_WORDS,
     DOMAIN_ALL,
-    LANGS,
+    HUB_GROUPS,
+    LEVEL_WORDS,
     MEASURES,
     POOLED_ZONE,
     REPORT_FIGURES,
     UI,
-    ReportFigure,
     Text,
 )
-from dashboards.data import DMA_BIN, MartData, load_marts
+from dashboards.data import (
+    DMA_BIN,
+    MIN_CELL,
+    MIN_ZONE,
+    WILSON_Z,
+    MartData,
+    check_intervals,
+    cube,
+    load_marts,
+)
+from dashboards.scoring import Scoring, load_scoring
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.settings import DBT_PROJECT_DIR
 
 PAGES = ("report", "trends", "zones", "maturity", "quality")
 DEFAULT_WAVE, DEFAULT_ZONE = 2020, "SH-01"
+DEFAULT_INDICATOR = "procurement_online_gt50"
 QUALITY_COLUMNS = {
     "fct_delivery_quality": {"delivery_id", "zone_id", "wave_id", "status", "received_at"}
     | {"rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper"},
     "fct_rejected_rules": {"zone_id", "wave_id", "delivery_id", "rule_id", "n_rows"},
 }
+ASSETS = ("app.js", "plots.js")
 Spec = dict[str, Any]
+
+
+class SiteLabelError(ValueError):
+    """A label source lacks an id the site shows; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -71,24 +94,25 @@ class Selector:
 class Page:
     name: str
     selectors: list[Selector]
-    panels: list[Spec]  # {"id", "chunk" (template or None), "key": [selector keys]}
-    inline: dict[str, dict[str, Spec]]
-    empty: dict[str, Spec]
-    chunks: dict[str, dict[str, dict[str, Spec]]] = field(default_factory=dict)
-    filters: list[Spec] = field(default_factory=list)
+    panels: list[Spec]  # {"id", "kind", "template"}
+    config: Spec  # labels, dims and meta the page's plots read
+    chunks: dict[str, Any] = field(default_factory=dict)  # name -> JSON-able data
     notes: list[Text] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Labels:
-    """zh/en labels from the marts, the codebook and the dbt seeds (never retyped)."""
+    """zh/en labels from the marts, the codebook, scoring.yaml and the dbt seeds."""
 
     indicators: dict[str, Text]
-    zones: dict[str, Text]
+    zones: dict[str, Text]  # full names (hover, selectors)
+    zone_short: dict[str, Text]  # axis labels: id and city
     domains: dict[str, Text]
-    sections: dict[Any, Text]
-    sizes: dict[Any, Text]
+    sections: dict[str, Text]
+    sizes: dict[str, Text]
     modes: dict[str, Text]
+    levels: dict[str, list[tuple[str, Text]]]  # measure -> (level, label) lowest first
+    dimensions: list[tuple[str, Text]]
 
 
 def script_json(value: Any) -> str:
@@ -97,6 +121,9 @@ def script_json(value: Any) -> str:
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(raw, escaped)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+# ---------------------------------------------------------------- labels
 
 
 def _industry_groups() -> dict[str, Text]:
@@ -112,7 +139,20 @@ def _split_label(label: str, sep: str) -> tuple[str, str] | None:
     return (head, tail) if found else None
 
 
-def build_labels(marts: MartData, codebook: Codebook) -> Labels:
+def _words(ids: list[str], words: dict[str, Text], what: str) -> list[tuple[str, Text]]:
+    missing = [i for i in ids if i not in words]
+    if missing:
+        raise SiteLabelError(
+            f"scoring.yaml: {what} {', '.join(missing)} have no words in dashboards/catalog.py"
+        )
+    return [(i, words[i]) for i in ids]
+
+
+def _text(value: Any, fallback: str) -> str:
+    return value if isinstance(value, str) and value else fallback
+
+
+def build_labels(marts: MartData, codebook: Codebook, scoring: Scoring) -> Labels:
     indicators = {}
     for row in marts.indicators.itertuples():
         en, zh = _split_label(row.label_en, ": "), _split_label(row.label_zh, "：")
@@ -121,17 +161,44 @@ def build_labels(marts: MartData, codebook: Codebook) -> Labels:
             f"{en[0]}:\n{en[1]}" if en else row.label_en,
             f"{zh[0]}：\n{zh[1]}" if zh else row.label_zh,
         )
-    zones = {POOLED_ZONE: UI["pooled"]}
+    zones, short = {POOLED_ZONE: UI["pooled"]}, {POOLED_ZONE: UI["pooled"]}
     for row in marts.zones.itertuples():
         zones[row.zone_id] = Text(
-            row.zone_name_en if isinstance(row.zone_name_en, str) else row.zone_id,
-            row.zone_name_zh if isinstance(row.zone_name_zh, str) else row.zone_id,
+            _text(row.zone_name_en, row.zone_id), _text(row.zone_name_zh, row.zone_id)
+        )
+        # Full names run to 60 characters: axes show the id and the city instead.
+        short[row.zone_id] = Text(
+            f"{row.zone_id} {_text(row.city_en, '')}".strip(),
+            f"{row.zone_id} {_text(row.province_zh, '')}".strip(),
         )
     sizes = {k: Text(v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()}
+    sizes = {k: sizes[k] for k in codebook.size_class_order}
     domains = {"all": DOMAIN_ALL, **_industry_groups(), **sizes}
     sections = {o.code: Text(o.en, o.zh) for o in codebook.item("A5_industry_section").options}
     modes = {o.code: Text(o.en, o.zh) for o in codebook.item("A12_mode").options}
-    return Labels(indicators, zones, domains, sections, sizes, modes)
+    levels = {}
+    for measure, spec in scoring.levels.items():
+        named = _words([x.level for x in spec], LEVEL_WORDS, "levels")
+        levels[measure] = [
+            (lv, Text(f"{w.en} ({x.min}-{x.max})", f"{w.zh}（{x.min}-{x.max}）"))
+            for (lv, w), x in zip(named, spec, strict=True)
+        ]
+    dims = _words(list(scoring.dimensions), DIMENSION_WORDS, "dimensions")
+    return Labels(indicators, zones, short, domains, sections, sizes, modes, levels, dims)
+
+
+def _nodes(labels: dict[str, Text]) -> dict[str, Spec]:
+    return {k: fg.t(v) for k, v in labels.items()}
+
+
+def _zone_nodes(labels: Labels, zones: list[str]) -> dict[str, Spec]:
+    return {
+        z: {"short": fg.t(labels.zone_short.get(z, Text(z, z))), "name": fg.t(labels.zones[z])}
+        for z in zones
+    }
+
+
+# ---------------------------------------------------------------- selectors
 
 
 def _waves(marts: MartData) -> list[int]:
@@ -151,9 +218,9 @@ def _zone_selector(marts: MartData, labels: Labels, default: str) -> Selector:
     return Selector("zone", options, chosen)
 
 
-def _wave_selector(marts: MartData, default: int = DEFAULT_WAVE) -> Selector:
+def _wave_selector(marts: MartData) -> Selector:
     waves = _waves(marts)
-    chosen = default if default in waves else waves[0]
+    chosen = DEFAULT_WAVE if DEFAULT_WAVE in waves else waves[0]
     return Selector("wave", [(str(w), Text(str(w), str(w))) for w in waves], str(chosen))
 
 
@@ -163,71 +230,17 @@ def _lang_selector() -> Selector:
     )
 
 
-def _slice(frame: pd.DataFrame, keys: list[str]) -> dict[tuple, pd.DataFrame]:
-    return {k if isinstance(k, tuple) else (k,): g for k, g in frame.groupby(keys, sort=False)}
+def _measure_selector() -> Selector:
+    return Selector("measure", list(MEASURES.items()), "dma")
 
 
-ESTIMATE_COLUMNS = ["wave_id", "zone_id", "domain", "indicator_id", "n_base", "n_yes"]
-ESTIMATE_COLUMNS += ["estimate", "ci_low", "ci_high", "suppressed"]
-
-
-def _narrow(estimates: pd.DataFrame) -> pd.DataFrame:
-    """Only the columns the figures read (slicing a narrow frame is much faster)."""
-    return estimates[ESTIMATE_COLUMNS]
-
-
-def _empty(title: Text) -> Spec:
-    return fg.empty_figure(title, UI["no_data"])
-
-
-# ---------------------------------------------------------------- report
-
-
-def report_figure(
-    spec: ReportFigure, est: pd.DataFrame, marts: MartData, labels: Labels, wave: int, zone: str
-) -> Spec:
-    """One figure of the wave report for one wave and zone."""
-    if spec.kind == "industry":
-        pick = (marts.sections["wave_id"] == wave) & (marts.sections["zone_id"] == zone)
-        picd = (marts.divisions["wave_id"] == wave) & (marts.divisions["zone_id"] == zone)
-        return fg.industry_figure(
-            marts.sections[pick], marts.divisions[picd], labels.sections, spec.title
-        )
-    if spec.kind == "size":
-        pick = (marts.size_classes["wave_id"] == wave) & (marts.size_classes["zone_id"] == zone)
-        rows = est[est["indicator_id"].isin(spec.indicators) & (est["domain"] == "all")]
-        return fg.size_figure(
-            marts.size_classes[pick],
-            rows,
-            labels.sizes,
-            labels.indicators,
-            spec.indicators,
-            spec.title,
-        )
-    rows = est[est["indicator_id"].isin(spec.indicators) & est["domain"].isin(spec.domains)]
-    series = [(d, labels.domains[d]) for d in spec.domains]
-    bench = marts.benchmarks if spec.kind == "benchmark" else None
-    return fg.estimate_bars(rows, spec.indicators, labels.indicators, series, spec.title, bench)
-
-
-def report_page(marts: MartData, labels: Labels) -> Page:
-    wave, zone = _wave_selector(marts), _zone_selector(marts, labels, DEFAULT_ZONE)
-    chunks: dict[str, dict[str, dict[str, Spec]]] = {}
-    for (w, z), est in _slice(_narrow(marts.estimates), ["wave_id", "zone_id"]).items():
-        chunks[f"report/{w}/{z}"] = {
-            f.fig_id: {"": report_figure(f, est, marts, labels, int(w), z)} for f in REPORT_FIGURES
-        }
-    panels = [{"id": f.fig_id, "chunk": "report/{wave}/{zone}", "key": []} for f in REPORT_FIGURES]
-    empty = {f.fig_id: _empty(f.title) for f in REPORT_FIGURES}
-    return Page("report", [wave, zone, _lang_selector()], panels, {}, empty, chunks)
-
-
-# ---------------------------------------------------------------- trends and zones
+def _indicator_ids(marts: MartData) -> list[str]:
+    present = set(marts.estimates["indicator_id"])
+    return [i for i in marts.indicators["indicator_id"] if i in present]
 
 
 def _indicator_selector(marts: MartData, labels: Labels) -> Selector:
-    present = set(marts.estimates["indicator_id"])
-    ids = [i for i in marts.indicators["indicator_id"] if i in present]
+    ids = _indicator_ids(marts)
     options = [
         (
             i,
@@ -238,61 +251,201 @@ def _indicator_selector(marts: MartData, labels: Labels) -> Selector:
         )
         for i in ids
     ]
-    default = "procurement_online_gt50" if "procurement_online_gt50" in ids else ids[0]
-    return Selector("indicator", options, default)
+    return Selector("indicator", options, DEFAULT_INDICATOR if DEFAULT_INDICATOR in ids else ids[0])
+
+
+def _domains(marts: MartData, labels: Labels) -> list[str]:
+    present = list(dict.fromkeys(marts.estimates["domain"]))
+    return [d for d in labels.domains if d in present] + [
+        d for d in present if d not in labels.domains
+    ]
 
 
 def _domain_selector(marts: MartData, labels: Labels) -> Selector:
-    present = list(dict.fromkeys(marts.estimates["domain"]))
-    order = [d for d in labels.domains if d in present] + [
-        d for d in present if d not in labels.domains
-    ]
-    return Selector("domain", [(d, labels.domains.get(d, Text(d, d))) for d in order], "all")
+    options = [(d, labels.domains.get(d, Text(d, d))) for d in _domains(marts, labels)]
+    return Selector("domain", options, "all")
 
 
-def trends_page(marts: MartData, labels: Labels) -> Page:
-    meta = {r["indicator_id"]: r for r in marts.indicators.to_dict("records")}
+def _shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """n_base/n_yes columns for a cube: n_yes null where the cell is suppressed."""
+    return frame.assign(n_yes=frame["n_yes"].where(~frame["suppressed"].astype(bool)))
+
+
+def _counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """n for shown cells, hidden = 1 for suppressed ones (a ghost, never a value)."""
+    hidden = frame["suppressed"].astype(bool)
+    return frame.assign(n=frame["n"].where(~hidden), hidden=hidden.astype(int).where(hidden))
+
+
+def _panel(kind: str, chunk: str, template: Spec) -> Spec:
+    """A plot of a page: its builder in plots.js, the chunk it reads, its template."""
+    return {"id": kind, "kind": kind, "chunk": chunk, "template": template}
+
+
+# ---------------------------------------------------------------- report
+
+
+def _report_indicators() -> tuple[list[str], list[str]]:
+    ids = list(dict.fromkeys(i for f in REPORT_FIGURES for i in f.indicators))
+    domains = list(dict.fromkeys(d for f in REPORT_FIGURES for d in f.domains))
+    return ids, domains
+
+
+def report_chunks(marts: MartData) -> dict[str, Any]:
+    """Per wave: report indicators x domains x zones, and the industry and size counts."""
+    ids, domains = _report_indicators()
+    zones = [POOLED_ZONE, *_zones_with_data(marts)]
+    est = _shares(marts.estimates[marts.estimates["indicator_id"].isin(ids)])
+    counts = {
+        "sections": (_counts(marts.sections), "industry_section"),
+        "divisions": (_counts(marts.divisions), "industry_division"),
+        "sizes": (_counts(marts.size_classes), "size_class"),
+    }
     chunks = {}
-    for (indicator,), rows in _slice(_narrow(marts.estimates), ["indicator_id"]).items():
-        title = labels.indicators[indicator]
-        figs = {
-            domain: fg.trend_figure(part, labels.zones, marts.waves, meta[indicator], title)
-            for (domain,), part in _slice(rows, ["domain"]).items()
+    for wave in _waves(marts):
+        body = {
+            "est": cube(
+                est[est["wave_id"] == wave],
+                {"indicator_id": ids, "domain": domains, "zone_id": zones},
+                {"n": "n_base", "y": "n_yes"},
+            )
         }
-        chunks[f"trends/{indicator}"] = {"trend": figs}
+        for name, (frame, key) in counts.items():
+            part = frame[frame["wave_id"] == wave]
+            keys = sorted(part[key].dropna().unique().tolist())
+            body[name] = cube(part, {"zone_id": zones, key: keys}, {"n": "n", "h": "hidden"})
+        chunks[f"report/{wave}"] = body
+    return chunks
+
+
+def report_page(marts: MartData, labels: Labels) -> Page:
+    ids, _ = _report_indicators()
+    panels = []
+    for f in REPORT_FIGURES:
+        if f.kind == "industry":
+            template = fg.two_panel_template(
+                f.title, (UI["sections"], UI["divisions"]), right_share=False
+            )
+        elif f.kind == "size":
+            template = fg.two_panel_template(
+                f.title, (UI["size_classes"], UI["size_flags"]), right_share=True
+            )
+        else:
+            template = fg.bars_template(f.title)
+        panels.append(
+            {
+                "id": f.fig_id,
+                "kind": f.kind,
+                "chunk": "report/{wave}",
+                "indicators": list(f.indicators),
+                "domains": list(f.domains),
+                "template": template,
+            }
+        )
+    bench = marts.benchmarks
+    config = {
+        "labels": {
+            "indicators": _nodes({i: labels.indicators[i] for i in ids}),
+            "domains": _nodes(labels.domains),
+            "sections": _nodes(labels.sections),
+            "sizes": _nodes(labels.sizes),
+        },
+        "benchmark": {
+            "indicators": bench["indicator_id"].tolist(),
+            "share": bench["share"].astype(float).tolist(),
+            "source": html.escape(
+                f"{bench['source_en'].iloc[0]} {bench['survey_year'].iloc[0]}" if len(bench) else ""
+            ),
+        },
+    }
+    selectors = [
+        _wave_selector(marts),
+        _zone_selector(marts, labels, DEFAULT_ZONE),
+        _lang_selector(),
+    ]
+    return Page("report", selectors, panels, config, report_chunks(marts))
+
+
+# ---------------------------------------------------------------- trends and zones
+
+
+def indicator_chunks(marts: MartData, labels: Labels) -> dict[str, Any]:
+    """Per indicator: n_base and n_yes over domain x zone x wave."""
+    axes = {
+        "domain": _domains(marts, labels),
+        "zone_id": [POOLED_ZONE, *_zones_with_data(marts)],
+        "wave_id": _waves(marts),
+    }
+    est = _shares(marts.estimates)
+    return {
+        f"ind/{indicator}": cube(rows, axes, {"n": "n_base", "y": "n_yes"})
+        for indicator, rows in est.groupby("indicator_id", sort=False)
+    }
+
+
+def _indicator_meta(marts: MartData) -> dict[str, Spec]:
+    return {
+        r.indicator_id: {
+            "comparability": r.comparability or "exact",
+            "note": html.escape(str(r.comparability_note or "")),
+        }
+        for r in marts.indicators.itertuples()
+    }
+
+
+def _wave_meta(marts: MartData) -> list[Spec]:
+    return [
+        {
+            "wave": int(r.wave_id),
+            "version": html.escape(str(r.instrument_version)),
+            "first": bool(r.is_first_wave_of_version),
+        }
+        for r in marts.waves.itertuples()
+    ]
+
+
+def trends_page(marts: MartData, labels: Labels, chunks: dict[str, Any]) -> Page:
+    zones = [POOLED_ZONE, *_zones_with_data(marts)]
+    config = {
+        "labels": {
+            "indicators": _nodes({i: labels.indicators[i] for i in _indicator_ids(marts)}),
+            "domains": _nodes(labels.domains),
+            "zones": _zone_nodes(labels, zones),
+        },
+        "indicators": _indicator_meta(marts),
+        "waves": _wave_meta(marts),
+    }
     selectors = [
         _indicator_selector(marts, labels),
         _domain_selector(marts, labels),
         _zone_selector(marts, labels, DEFAULT_ZONE),
         _lang_selector(),
     ]
-    panels = [{"id": "trend", "chunk": "trends/{indicator}", "key": ["domain"]}]
-    return Page(
-        "trends",
-        selectors,
-        panels,
-        {},
-        {"trend": _empty(UI["trend"])},
-        chunks,
-        filters=[{"key": "zone", "always": [POOLED_ZONE]}],
-    )
+    panels = [
+        {
+            "id": "trend",
+            "kind": "trend",
+            "chunk": "ind/{indicator}",
+            "template": fg.trend_template(UI["trend"]),
+        }
+    ]
+    return Page("trends", selectors, panels, config, chunks)
 
 
-def zones_page(marts: MartData, labels: Labels) -> Page:
+def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: Any) -> Page:
     """Zones side by side for one wave and indicator (population: all enterprises)."""
-    chunks = {}
-    rows_all = _narrow(marts.estimates)
-    rows_all = rows_all[rows_all["domain"] == "all"]
-    zones = marts.zones[["zone_id", "hub_distance_group"]]
-    for (indicator,), rows in _slice(rows_all, ["indicator_id"]).items():
-        dots, hubs = {}, {}
-        for (wave,), part in _slice(rows, ["wave_id"]).items():
-            dots[f"{wave}"] = fg.zone_dots(part, labels.zones, labels.indicators[indicator])
-            hubs[f"{wave}"] = fg.hub_groups(part, zones, labels.zones, UI["hub_groups"])
-        chunks[f"zones/{indicator}"] = {"dots": dots, "hubs": hubs}
-    levels = {
-        f"{wave}|{measure}": fg.level_mix(part, labels.zones, measure, UI["level_mix"])
-        for (wave, measure), part in _slice(marts.levels, ["wave_id", "measure"]).items()
+    zones = [POOLED_ZONE, *_zones_with_data(marts)]
+    group = marts.zones.set_index("zone_id")["hub_distance_group"]
+    config = {
+        "labels": {
+            "indicators": _nodes({i: labels.indicators[i] for i in _indicator_ids(marts)}),
+            "zones": _zone_nodes(labels, zones),
+            "levels": {m: [[lv, fg.t(x)] for lv, x in v] for m, v in labels.levels.items()},
+            "hubs": [[k, fg.t(v)] for k, v in HUB_GROUPS.items()],
+            "population": fg.t(DOMAIN_ALL),
+        },
+        "hub_group": {z: _text(group.get(z), "unknown") for z in zones[1:]},
+        "population_title": fg.t(UI["population_of"]),
     }
     selectors = [
         _indicator_selector(marts, labels),
@@ -301,46 +454,93 @@ def zones_page(marts: MartData, labels: Labels) -> Page:
         _lang_selector(),
     ]
     panels = [
-        {"id": "dots", "chunk": "zones/{indicator}", "key": ["wave"]},
-        {"id": "hubs", "chunk": "zones/{indicator}", "key": ["wave"]},
-        {"id": "levels", "chunk": None, "key": ["wave", "measure"]},
+        _panel("dots", "ind/{indicator}", fg.dots_template(UI["zone_dots"])),
+        _panel("hubs", "ind/{indicator}", fg.hubs_template(UI["hub_groups"])),
+        _panel("levels", "levels", fg.level_mix_template(UI["level_mix"])),
     ]
-    empty = {
-        "dots": _empty(UI["zone_dots"]),
-        "hubs": _empty(UI["hub_groups"]),
-        "levels": _empty(UI["level_mix"]),
-    }
-    return Page("zones", selectors, panels, {"levels": levels}, empty, chunks)
+    return Page("zones", selectors, panels, config, {**chunks, "levels": levels})
 
 
 # ---------------------------------------------------------------- maturity
 
 
-def _measure_selector() -> Selector:
-    return Selector("measure", [(k, v) for k, v in MEASURES.items()], "dma")
+def levels_chunk(marts: MartData, labels: Labels) -> Any:
+    zones = [POOLED_ZONE, *_zones_with_data(marts)]
+    return {
+        m: cube(
+            marts.levels[marts.levels["measure"] == m],
+            {"wave_id": _waves(marts), "zone_id": zones, "level": [lv for lv, _ in levels]},
+            {"n": "n"},
+        )
+        for m, levels in labels.levels.items()
+    }
 
 
-def maturity_page(marts: MartData, labels: Labels) -> Page:
+def maturity_chunk(marts: MartData, labels: Labels, scoring: Scoring) -> Any:
+    zones = [POOLED_ZONE, *_zones_with_data(marts)]
+    waves = _waves(marts)
+    bins = {
+        "dma": list(range(0, scoring.score_max["dma"], DMA_BIN)),
+        "dii": list(range(0, scoring.score_max["dii"] + 1)),
+    }
     hist = {
-        f"{w}|{z}|{m}": fg.score_histogram(part, m, DMA_BIN, UI["score_distribution"])
-        for (w, z, m), part in _slice(marts.scores, ["wave_id", "zone_id", "measure"]).items()
+        m: cube(
+            marts.scores[marts.scores["measure"] == m],
+            {"wave_id": waves, "zone_id": zones, "bin": bins[m]},
+            {"n": "n"},
+        )
+        | {"width": DMA_BIN if m == "dma" else 1}
+        for m in bins
     }
-    dims = {
-        f"{w}": fg.dimension_heatmap(part, labels.zones, DMA_DIMENSIONS, UI["dimensions"])
-        for (w,), part in _slice(marts.dimensions, ["wave_id"]).items()
-    }
+    dims = marts.dimensions.assign(
+        mean=marts.dimensions["mean_score"].round(1).where(~marts.dimensions["suppressed"])
+    )
+    moves = marts.transitions.assign(
+        pair=marts.transitions["wave_from"].astype(str)
+        + "-"
+        + marts.transitions["wave_to"].astype(str),
+        m=marts.transitions["movement"].map({"down": -1, "same": 0, "up": 1}),
+    )
+    pairs = sorted(moves["pair"].unique().tolist())
     sankey = {
-        f"{wf}-{wt}|{z}|{m}": fg.transition_sankey(part, m, UI["transitions"])
-        for (wf, wt, z, m), part in _slice(
-            marts.transitions, ["wave_from", "wave_to", "zone_id", "measure"]
-        ).items()
+        m: cube(
+            moves[moves["measure"] == m],
+            {
+                "pair": pairs,
+                "zone_id": zones,
+                "level_from": [lv for lv, _ in levels],
+                "level_to": [lv for lv, _ in levels],
+            },
+            {"n": "n_enterprises", "m": "m"},
+        )
+        for m, levels in labels.levels.items()
     }
-    pairs = sorted({k.split("|")[0] for k in sankey})
+    return {
+        "hist": hist,
+        "dims": cube(
+            dims,
+            {"wave_id": waves, "zone_id": zones, "dimension": [d for d, _ in labels.dimensions]},
+            {"mean": "mean"},
+        ),
+        "sankey": sankey,
+    }
+
+
+def maturity_page(marts: MartData, labels: Labels, chunk: Any) -> Page:
+    zones = [POOLED_ZONE, *_zones_with_data(marts)]
+    pairs = chunk["sankey"]["dma"]["keys"]["pair"]
     pair = Selector(
         "pair",
         [(p, Text(p, p)) for p in pairs] or [("", Text("-", "-"))],
         pairs[0] if pairs else "",
     )
+    config = {
+        "labels": {
+            "zones": _zone_nodes(labels, zones),
+            "levels": {m: [[lv, fg.t(x)] for lv, x in v] for m, v in labels.levels.items()},
+            "dimensions": [[d, fg.t(x)] for d, x in labels.dimensions],
+        },
+    }
     selectors = [
         _wave_selector(marts),
         _zone_selector(marts, labels, POOLED_ZONE),
@@ -349,18 +549,11 @@ def maturity_page(marts: MartData, labels: Labels) -> Page:
         _lang_selector(),
     ]
     panels = [
-        {"id": "hist", "chunk": None, "key": ["wave", "zone", "measure"]},
-        {"id": "dims", "chunk": None, "key": ["wave"]},
-        {"id": "sankey", "chunk": None, "key": ["pair", "zone", "measure"]},
+        _panel("hist", "maturity", fg.histogram_template(UI["score_distribution"])),
+        _panel("dims", "maturity", fg.heatmap_template(UI["dimensions"])),
+        _panel("sankey", "maturity", fg.sankey_template(UI["transitions"])),
     ]
-    empty = {
-        "hist": _empty(UI["score_distribution"]),
-        "dims": _empty(UI["dimensions"]),
-        "sankey": _empty(UI["transitions"]),
-    }
-    return Page(
-        "maturity", selectors, panels, {"hist": hist, "dims": dims, "sankey": sankey}, empty
-    )
+    return Page("maturity", selectors, panels, config, {"maturity": chunk})
 
 
 # ---------------------------------------------------------------- data quality
@@ -372,44 +565,72 @@ def _usable(frame: pd.DataFrame | None, table: str) -> pd.DataFrame | None:
     return frame
 
 
-def _by_zone(
-    frame: pd.DataFrame, zones: Iterable[str], build: Callable[[pd.DataFrame], Spec]
-) -> dict[str, Spec]:
-    out = {POOLED_ZONE: build(frame)}
-    for zone in zones:
-        out[zone] = build(frame[frame["zone_id"] == zone])
+def _escaped(values: pd.Series) -> list[str]:
+    return [html.escape(str(v)) for v in values.fillna("")]
+
+
+def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> Any:
+    """Deliveries and failing rows per rule as columns (text from data HTML-escaped)."""
+    out: dict[str, Any] = {}
+    if quality is not None:
+        q = quality.sort_values(["wave_id", "zone_id", "received_at"])
+        out["deliveries"] = {
+            "label": [
+                f"{w} {z} · {d} ({s})"
+                for w, z, d, s in zip(
+                    q["wave_id"],
+                    _escaped(q["zone_id"]),
+                    _escaped(q["delivery_id"]),
+                    _escaped(q["status"]),
+                    strict=True,
+                )
+            ],
+            "zone": _escaped(q["zone_id"]),
+            "wave": q["wave_id"].astype(int).tolist(),
+            "loaded": (q["status"] == "loaded").tolist(),
+            **{
+                c: q[c].fillna(0).astype(int).tolist()
+                for c in ("rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper")
+            },
+        }
+    if rules is not None:
+        out["rules"] = {
+            "zone": _escaped(rules["zone_id"]),
+            "wave": rules["wave_id"].astype(int).tolist(),
+            "rule": _escaped(rules["rule_id"]),
+            "n": rules["n_rows"].fillna(0).astype(int).tolist(),
+        }
     return out
 
 
 def quality_page(marts: MartData, labels: Labels) -> Page:
     zone = _zone_selector(marts, labels, POOLED_ZONE)
-    zones = [z for z, _ in zone.options if z != POOLED_ZONE]
     quality = _usable(marts.delivery_quality, "fct_delivery_quality")
     rules = _usable(marts.rejected_rules, "fct_rejected_rules")
-    inline: dict[str, dict[str, Spec]] = {}
-    notes = []
-    if quality is None:
-        notes.append(fg.fmt(UI["no_table"], table="marts.fct_delivery_quality"))
-    else:
-        inline["deliveries"] = _by_zone(
-            quality, zones, lambda f: fg.delivery_rows(f, UI["deliveries"])
-        )
-        inline["modes"] = _by_zone(
-            quality, zones, lambda f: fg.mode_mix(f, labels.modes, UI["mode_mix"])
-        )
-    if rules is None:
-        notes.append(fg.fmt(UI["no_table"], table="marts.fct_rejected_rules"))
-    else:
-        inline["rules"] = _by_zone(
-            rules, zones, lambda f: fg.rejected_by_rule(f, UI["rejected_by_rule"])
-        )
-    panels = [{"id": p, "chunk": None, "key": ["zone"]} for p in ("deliveries", "rules", "modes")]
-    empty = {
-        "deliveries": _empty(UI["deliveries"]),
-        "rules": _empty(UI["rejected_by_rule"]),
-        "modes": _empty(UI["mode_mix"]),
+    notes = [
+        fg.fmt(UI["no_table"], table=f"marts.{table}")
+        for table, frame in (("fct_delivery_quality", quality), ("fct_rejected_rules", rules))
+        if frame is None
+    ]
+    rows = {
+        "rows_read": (UI["rows_read"], fg.OKABE_ITO[0]),
+        "rows_accepted": (UI["rows_accepted"], fg.OKABE_ITO[2]),
+        "rows_rejected": (UI["rows_rejected"], fg.OKABE_ITO[5]),
     }
-    return Page("quality", [zone, _lang_selector()], panels, inline, empty, notes=notes)
+    modes = {m: (labels.modes[m], fg.OKABE_ITO[k]) for k, m in enumerate(("electronic", "paper"))}
+    panels = [
+        _panel("deliveries", "quality", fg.quality_template(UI["deliveries"], rows, False)),
+        _panel("rules", "quality", fg.quality_template(UI["rejected_by_rule"], {}, True)),
+        _panel("modes", "quality", fg.quality_template(UI["mode_mix"], modes, True)),
+    ]
+    return Page(
+        "quality",
+        [zone, _lang_selector()],
+        panels,
+        {},
+        {"quality": quality_chunk(quality, rules)},
+        notes,
+    )
 
 
 # ---------------------------------------------------------------- HTML
@@ -419,7 +640,6 @@ PAGE = Template("""<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title</title>
 <style>$css</style>
-<script src="plotly.min.js"></script>
 </head><body>
 <header><nav>$nav</nav></header>
 <main>
@@ -429,7 +649,8 @@ $notes
 <div class="plots">$plots</div>
 </main>
 <script id="page-config" type="application/json">$config</script>
-<script id="page-data" type="application/json">$data</script>
+<script src="plotly.min.js"></script>
+<script src="plots.js"></script>
 <script src="app.js"></script>
 </body></html>
 """)
@@ -503,10 +724,12 @@ def render_page(page: Page, chunk_files: dict[str, str]) -> str:
         "page": page.name,
         "selectors": [s.config() for s in page.selectors],
         "panels": page.panels,
-        "filters": page.filters,
         "chunk_files": chunk_files,
-        "empty": page.empty,
         "base_layout": fg.base_layout(),
+        "wilson_z": WILSON_Z,
+        "min_cell": MIN_CELL,
+        "min_zone": MIN_ZONE,
+        **page.config,
     }
     notes = "".join(f'<p class="note" {_i18n_attrs(n)}>{html.escape(n.en)}</p>' for n in page.notes)
     title = UI[page.name]
@@ -520,7 +743,6 @@ def render_page(page: Page, chunk_files: dict[str, str]) -> str:
         selectors="".join(_select_html(s) for s in page.selectors),
         plots="".join(f'<div class="plot" id="plot-{i}"></div>' for i in range(len(page.panels))),
         config=script_json(config),
-        data=script_json(page.inline),
     )
 
 
@@ -545,55 +767,75 @@ def render_index(marts: MartData) -> str:
     )
 
 
-def _write(path: Path, text: str) -> int:
+def _write(path: Path, data: str | bytes) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
-    path.write_bytes(data)
-    return len(data)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    path.write_bytes(raw)
+    return len(raw)
 
 
-def _write_chunks(page: Page, data_dir: Path) -> tuple[dict[str, str], int]:
-    """One `data/<page>/<n>.js` per chunk; file names are numbered, never built from data."""
+def pack(name: str, content: Any) -> bytes:
+    """A chunk script: `SME_DATA(name, base64(gzip(json)))` (mtime 0: same data, same bytes)."""
+    packed = gzip.compress(
+        json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(),
+        compresslevel=9,
+        mtime=0,
+    )
+    return (
+        f'SME_DATA({script_json(name)},"{base64.b64encode(packed).decode("ascii")}");\n'
+    ).encode("ascii")
+
+
+def unpack(script: bytes) -> Any:
+    """The JSON content of a chunk script (tests and the measurement read chunks back)."""
+    encoded = script.decode("ascii").rsplit(',"', 1)[1].split('"', 1)[0]
+    return json.loads(gzip.decompress(base64.b64decode(encoded)))
+
+
+def _write_chunks(chunks: dict[str, Any], data_dir: Path) -> tuple[dict[str, str], int]:
+    """One `data/<n>.js` per chunk; file names are numbered, never built from data."""
     files, size = {}, 0
-    for n, (name, content) in enumerate(sorted(page.chunks.items())):
-        rel = f"{page.name}/{n}.js"
-        body = (
-            "window.SME_CHUNKS=window.SME_CHUNKS||{};"
-            f"window.SME_CHUNKS[{script_json(name)}]={script_json(content)};\n"
-        )
-        size += _write(data_dir / rel, body)
+    for n, (name, content) in enumerate(sorted(chunks.items())):
+        rel = f"{n}.js"
+        size += _write(data_dir / rel, pack(name, content))
         files[name] = rel
     return files, size
 
 
-BUILDERS: dict[str, Callable[[MartData, Labels], Page]] = {
-    "report": report_page,
-    "trends": trends_page,
-    "zones": zones_page,
-    "maturity": maturity_page,
-    "quality": quality_page,
-}
+def build_pages(marts: MartData, labels: Labels, scoring: Scoring) -> list[Page]:
+    indicators = indicator_chunks(marts, labels)
+    levels = levels_chunk(marts, labels)
+    return [
+        report_page(marts, labels),
+        trends_page(marts, labels, indicators),
+        zones_page(marts, labels, indicators, levels),
+        maturity_page(marts, labels, maturity_chunk(marts, labels, scoring)),
+        quality_page(marts, labels),
+    ]
 
 
 def build_site(analytics_db: Path, out_dir: Path) -> SiteReport:
-    """Write index.html, one page per view, app.js, plotly.min.js and data chunks to `out_dir`."""
-    marts = load_marts(analytics_db)
-    labels = build_labels(marts, load_codebook())
+    """Write index.html, one page per view, the scripts and the data chunks to `out_dir`."""
+    scoring = load_scoring()
+    marts = load_marts(analytics_db, scoring)
+    check_intervals(marts.estimates, analytics_db)
+    labels = build_labels(marts, load_codebook(), scoring)
+    pages = build_pages(marts, labels, scoring)
     shutil.rmtree(out_dir / "data", ignore_errors=True)
     size = _write(out_dir / "plotly.min.js", get_plotlyjs())
-    size += _write(
-        out_dir / "app.js", (Path(__file__).with_name("app.js")).read_text(encoding="utf-8")
-    )
-    pages, chunks, per_page = [out_dir / "index.html"], 0, {}
-    size += _write(pages[0], render_index(marts))
-    for name, builder in BUILDERS.items():
-        page = builder(marts, labels)
-        files, chunk_bytes = _write_chunks(page, out_dir / "data")
-        size += chunk_bytes + _write(out_dir / f"{name}.html", render_page(page, files))
-        pages.append(out_dir / f"{name}.html")
-        chunks += len(files)
-        per_page[name] = len(page.panels)
-    return SiteReport(out_dir, tuple(pages), size, sum(per_page.values()), chunks, per_page)
+    for asset in ASSETS:
+        size += _write(out_dir / asset, Path(__file__).with_name(asset).read_bytes())
+    # Pages share chunks (trends and zones read the same indicator files): write each once.
+    shared = {name: content for page in pages for name, content in page.chunks.items()}
+    files, chunk_bytes = _write_chunks(shared, out_dir / "data")
+    size += chunk_bytes + _write(out_dir / "index.html", render_index(marts))
+    written, per_page = [out_dir / "index.html"], {}
+    for page in pages:
+        mine = {name: f"data/{files[name]}" for name in page.chunks}
+        size += _write(out_dir / f"{page.name}.html", render_page(page, mine))
+        written.append(out_dir / f"{page.name}.html")
+        per_page[page.name] = len(page.panels)
+    return SiteReport(out_dir, tuple(written), size, sum(per_page.values()), len(files), per_page)
 
 
-__all__ = ["LANGS", "SiteReport", "build_site"]
+__all__ = ["SiteReport", "build_site"]

@@ -224,6 +224,21 @@ def sql(ctx: click.Context) -> None:
 
 @cli.command()
 @click.pass_context
+def dashboards(ctx: click.Context) -> None:
+    """Rebuild the static dashboards from the published analytics DB; print where and how big."""
+    from dashboards.site import build_site
+
+    home = _home(ctx)
+    if not home.analytics_db.is_file():
+        raise SurveyError(
+            f"{home.analytics_db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)"
+        )
+    report = guarded(lambda: build_site(home.analytics_db, home.dashboards))
+    click.echo(f"{report.pages[0]}  ({report.bytes / 1e6:.1f} MB, {len(report.pages)} pages)")
+
+
+@cli.command()
+@click.pass_context
 def status(ctx: click.Context) -> None:
     """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths."""
     from orchestration.defs.report import status_report

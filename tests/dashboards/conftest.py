@@ -33,37 +33,19 @@ def _dbt_helpers():
     return module
 
 
-def add_quality_stand_ins(build_db: Path) -> None:
-    """Until the lead's quality marts exist: derive them from raw.deliveries (test data only).
-
-    fct_rejected_rules gets two hand-made rows because the raw fixture rejects nothing.
-    """
+def add_rejected_rows(build_db: Path) -> None:
+    """Quarantine a few rows in raw.rejected_rows (as the quality gate would) before dbt runs,
+    so marts.fct_rejected_rules has something to show: the raw fixture rejects nothing."""
     with duckdb.connect(str(build_db)) as con:
-        tables = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-        }
-        if "fct_delivery_quality" not in tables:
-            con.execute("""
-                create table marts.fct_delivery_quality as
-                select d.delivery_id, d.zone_id, d.wave_id, d.status, d.received_at,
-                       d.instrument_version, d.rows_read, d.rows_accepted, d.rows_rejected,
-                       count(*) filter (where r.mode = 'electronic') as n_electronic,
-                       count(*) filter (where r.mode = 'paper') as n_paper
-                from raw.deliveries d
-                left join raw.responses r on r.delivery_id = d.delivery_id
-                group by all
-            """)
-        if "fct_rejected_rules" not in tables:
-            con.execute("""
-                create table marts.fct_rejected_rules as
-                select * from (values
-                    ('SH-01', 2021, 'SH-01-2021-a', 'codes_in_codebook', 'B3_cloud', 2),
-                    ('Z08-01', 2022, 'Z08-01-2022-a', 'skip_rule_C5', 'C5_new_marketing_models', 3)
-                ) t(zone_id, wave_id, delivery_id, rule_id, column_name, n_rows)
-            """)
+        con.execute("""
+            insert into raw.rejected_rows by name
+            select delivery_id, zone_id, wave_id, source_file, source_row,
+                   case when source_row % 2 = 0 then 'codes_in_codebook' else 'skip_rule_C5' end
+                       as rule_id,
+                   'B3_cloud' as column_name, 'x' as value, 'test fixture' as reason
+            from raw.responses
+            where delivery_id in ('SH-01-2021-a', 'Z08-01-2022-a') and source_row <= 5
+        """)
 
 
 @dataclass(frozen=True)
@@ -77,10 +59,10 @@ def analytics_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     helpers = _dbt_helpers()
     root = tmp_path_factory.mktemp("dash_warehouse")
     build_db = helpers.build(root / "build.duckdb")
+    add_rejected_rows(build_db)
     done = helpers.run_dbt(["build"], helpers.dbt_env(build_db), root / "target")
     if done.returncode != 0:
         pytest.fail(f"dbt build failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    add_quality_stand_ins(build_db)
     return publish_marts(build_db, root / "warehouse").analytics_db
 
 

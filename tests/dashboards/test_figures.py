@@ -1,196 +1,310 @@
-"""Figure builders on small hand-made frames: plotted values, suppression, benchmark, escaping."""
+"""Templates, compact data and plots.js (run under node) on small hand-made frames.
+
+plots.js output is validated by Plotly's own Python validator (any unknown property
+raises), and its plotted values are compared with the marts' rules: estimate =
+n_yes / n_base, Wilson interval, suppressed cells as ghosts and never values.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from dashboards import figures as fg
-from dashboards.catalog import REPORT_FIGURES, UI, Text
-from dashboards.site import Page, Selector, quality_page, render_page, script_json
+from dashboards.catalog import DIMENSION_WORDS, LEVEL_WORDS, UI, Text
+from dashboards.data import DashboardDataError, check_intervals, cube, wilson
+from dashboards.scoring import load_scoring
+from dashboards.site import (
+    Page,
+    Selector,
+    build_labels,
+    pack,
+    quality_page,
+    render_page,
+    script_json,
+    unpack,
+)
+from orchestration.codebook import load_codebook
 
-LABELS = {
-    "a": Text("Question:\noption a", "问题：\n选项a"),
-    "b": Text("Question:\noption b", "问题：\n选项b"),
-    "c": Text("Question:\noption c", "问题：\n选项c"),
-}
+PLOTS_JS = Path(__file__).resolve().parents[2] / "dashboards" / "plots.js"
+NODE = shutil.which("node")
+Z = 1.96
+
+
+def run_plots(panel: dict, chunk: dict, state: dict, config: dict, lang: str = "en") -> dict:
+    """plots.js `build` under node, on localized template and config (as app.js does)."""
+    if NODE is None:
+        pytest.skip("node not installed")
+    config = {
+        "base_layout": fg.base_layout(),
+        "wilson_z": Z,
+        "min_cell": 3,
+        "min_zone": 5,
+        **config,
+    }
+    args = fg.localize({"panel": panel, "config": config}, lang)
+    script = (
+        f"const p = require({json.dumps(str(PLOTS_JS))});"
+        "const a = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify("
+        "p.build(a.panel, a.panel.template, a.chunk, a.state, a.config)));"
+    )
+    done = subprocess.run(
+        [NODE, "-e", script],
+        input=json.dumps({**args, "chunk": chunk, "state": state}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def valid(fig: dict) -> go.Figure:
+    """Plotly's validation of a figure (raises on any unknown property or bad value)."""
+    return go.Figure({"data": fig["data"], "layout": {**fg.base_layout(), **fig["layout"]}})
 
 
 def estimates(rows: list[tuple]) -> pd.DataFrame:
-    columns = ["indicator_id", "domain", "n_base", "n_yes", "estimate", "ci_low", "ci_high"]
-    frame = pd.DataFrame(rows, columns=[*columns, "suppressed"])
-    # As published: suppressed cells have no estimate, interval or numerator.
-    hidden = frame["suppressed"]
-    frame.loc[hidden, ["n_yes", "estimate", "ci_low", "ci_high"]] = None
-    return frame
+    frame = pd.DataFrame(
+        rows, columns=["indicator_id", "domain", "zone_id", "n_base", "n_yes", "suppressed"]
+    )
+    return frame.assign(n_yes=frame["n_yes"].where(~frame["suppressed"]))
 
 
-def valid(spec: dict, lang: str = "en") -> go.Figure:
-    """Plotly's own validation of the localized spec (raises on any unknown property)."""
-    return go.Figure(fg.localize(spec, lang))
+INDICATORS = ["a", "b", "c"]
+LABELS = {
+    "a": fg.t(Text("Question:\noption a", "问题：\n选项a")),
+    "b": fg.t(Text("Question:\noption b", "问题：\n选项b")),
+    "c": fg.t(Text("Question:\noption c", "问题：\n选项c")),
+}
 
 
-def test_bars_plot_the_marts_values_and_intervals() -> None:
+def bars_chunk() -> dict:
     est = estimates(
         [
-            ("a", "all", 99, 40, 0.404040, 0.309, 0.507, False),
-            ("b", "all", 99, 17, 0.171717, 0.110, 0.258, False),
+            ("a", "all", "Z1", 99, 40, False),
+            ("b", "all", "Z1", 99, 17, False),
+            ("c", "all", "Z1", 4, 2, True),
+            ("a", "manufacturing", "Z1", 50, 30, False),
         ]
     )
-    spec = fg.estimate_bars(est, ["b", "a"], LABELS, [("all", Text("All", "全部"))], Text("T", "T"))
-    fig = valid(spec)
-    bars = fig.data[0]
-    assert list(bars.x) == [0.171717, 0.404040]
-    assert [row[0] for row in bars.customdata] == ["b", "a"]
-    assert list(bars.error_x.array) == pytest.approx([0.258 - 0.171717, 0.507 - 0.404040])
-    assert list(bars.error_x.arrayminus) == pytest.approx([0.171717 - 0.110, 0.404040 - 0.309])
-    assert [row[3] for row in bars.customdata] == [99, 99]
-    # Shared question text is dropped from the axis labels (titles say it).
-    assert list(bars.y) == ["option b", "option a"]
+    axes = {"indicator_id": INDICATORS, "domain": ["all", "manufacturing"], "zone_id": ["Z1"]}
+    return {"est": cube(est, axes, {"n": "n_base", "y": "n_yes"})}
 
 
-def test_suppressed_cells_are_ghosts_never_zero() -> None:
-    est = estimates(
-        [
-            ("a", "all", 99, 40, 0.40, 0.3, 0.5, False),
-            ("b", "all", 4, 2, 0.5, 0.1, 0.9, True),
-        ]
-    )
-    fig = valid(
-        fg.estimate_bars(est, ["a", "b"], LABELS, [("all", Text("All", "全部"))], Text("T", "T"))
-    )
-    values, ghost = fig.data
-    assert list(values.y) == ["option a"]
-    assert 0 not in list(values.x) and None not in list(values.x)
-    assert ghost.meta["suppressed"] is True
-    assert list(ghost.y) == ["option b"]
-    assert "suppressed" in ghost.hovertemplate
+def bars_panel(kind: str = "bars") -> dict:
+    return {
+        "id": "f",
+        "kind": kind,
+        "indicators": ["b", "a", "c"],
+        "domains": ["all", "manufacturing"],
+        "template": fg.bars_template(Text("T", "T")),
+    }
+
+
+def bars_config() -> dict:
+    return {
+        "labels": {
+            "indicators": LABELS,
+            "domains": {"all": fg.t(Text("All", "全部")), "manufacturing": fg.t(Text("M", "制"))},
+        },
+        "benchmark": {"indicators": ["a", "x"], "share": [0.13, 0.5], "source": "Wales 2019"},
+    }
+
+
+def test_bars_plot_ratio_and_wilson_interval_of_the_counts() -> None:
+    fig = valid(run_plots(bars_panel(), bars_chunk(), {"zone": "Z1"}, bars_config()))
+    everyone, manufacturers, _ghost = fig.data
+    p, lo, hi = wilson(np.array([17.0, 40.0]), np.array([99.0, 99.0]))
+    assert list(everyone.x) == pytest.approx(list(p), abs=1e-12)
+    assert list(everyone.error_x.array) == pytest.approx(list(hi - p), abs=1e-12)
+    assert list(everyone.error_x.arrayminus) == pytest.approx(list(p - lo), abs=1e-12)
+    assert everyone.meta["indicators"] == ["b", "a"] and everyone.meta["domain"] == "all"
+    # Shared question text is dropped from the axis labels (the title says it).
+    assert list(everyone.y) == ["option b", "option a"]
+    assert list(manufacturers.x) == pytest.approx([0.6])
+    assert everyone.marker.color != manufacturers.marker.color
+
+
+def test_suppressed_cells_are_ghosts_never_values() -> None:
+    fig = valid(run_plots(bars_panel(), bars_chunk(), {"zone": "Z1"}, bars_config()))
+    values = [x for tr in fig.data if not (tr.meta or {}).get("suppressed") for x in tr.x]
+    ghost = next(tr for tr in fig.data if (tr.meta or {}).get("suppressed"))
+    assert list(ghost.y) == ["option c"] and "suppressed" in ghost.hovertemplate
     assert ghost.marker.pattern.shape == "/"
+    assert 0 not in values and None not in values and len(values) == 3
 
 
-def test_benchmark_beside_procurement_and_sales() -> None:
-    chart = next(f for f in REPORT_FIGURES if f.kind == "benchmark")
-    labels = {i: Text(f"x: {i}", f"x：{i}") for i in chart.indicators}
-    est = estimates(
-        [
-            (i, "all", 99, 20 + k, (20 + k) / 99, 0.1, 0.4, False)
-            for k, i in enumerate(chart.indicators)
-        ]
-    )
-    bench = pd.DataFrame(
-        {
-            "indicator_id": ["procurement_online_0", "sales_online_gt50", "unrelated"],
-            "share": [0.13, 0.44, 0.5],
-            "source_en": ["Digital Maturity Survey for Wales"] * 3,
-            "survey_year": [2019] * 3,
-        }
-    )
-    spec = fg.estimate_bars(
-        est, chart.indicators, labels, [("all", Text("A", "A"))], chart.title, bench
-    )
-    fig = valid(spec)
-    survey, benchmark = fig.data
-    assert benchmark.meta["benchmark"] is True
-    assert dict(zip(benchmark.meta["indicators"], benchmark.x, strict=False)) == {
-        "procurement_online_0": 0.13,
-        "sales_online_gt50": 0.44,
-    }
-    # On the same category axis as the survey's bars.
-    assert set(benchmark.y) <= set(survey.y)
+def test_benchmark_beside_the_survey_bars() -> None:
+    fig = valid(run_plots(bars_panel("benchmark"), bars_chunk(), {"zone": "Z1"}, bars_config()))
+    bench = next(tr for tr in fig.data if (tr.meta or {}).get("benchmark"))
+    assert bench.meta["indicators"] == ["a"] and list(bench.x) == [0.13]
+    assert set(bench.y) <= set(fig.data[0].y)
 
 
-def trend_rows() -> pd.DataFrame:
+def test_no_data_gives_the_empty_figure() -> None:
+    fig = run_plots(bars_panel(), bars_chunk(), {"zone": "nowhere"}, bars_config(), "zh")
+    assert fig["data"] == [] and UI["no_data"].zh in json.dumps(fig, ensure_ascii=False)
+
+
+def trend_chunk() -> dict:
     rows = [
-        ("ALL", 2020, 0.40, False),
-        ("ALL", 2021, 0.42, False),
-        ("ALL", 2022, 0.45, False),
-        ("Z1", 2020, 0.30, False),
-        ("Z1", 2021, None, True),
-        ("Z1", 2022, 0.35, False),
+        ("ALL", 2020, 100, 40, False),
+        ("ALL", 2021, 100, 42, False),
+        ("ALL", 2022, 100, 45, False),
+        ("Z1", 2020, 50, 15, False),
+        ("Z1", 2021, 4, 2, True),
+        ("Z1", 2022, 50, 18, False),
     ]
-    frame = pd.DataFrame(rows, columns=["zone_id", "wave_id", "estimate", "suppressed"])
-    return frame.assign(
-        ci_low=frame["estimate"] - 0.05, ci_high=frame["estimate"] + 0.05, n_base=50, n_yes=20
-    )
+    frame = pd.DataFrame(rows, columns=["zone_id", "wave_id", "n_base", "n_yes", "suppressed"])
+    frame = frame.assign(domain="all", n_yes=frame["n_yes"].where(~frame["suppressed"]))
+    axes = {"domain": ["all"], "zone_id": ["ALL", "Z1"], "wave_id": [2020, 2021, 2022]}
+    return cube(frame, axes, {"n": "n_base", "y": "n_yes"})
 
 
-WAVES = pd.DataFrame(
-    {
-        "wave_id": [2020, 2021, 2022],
-        "instrument_version": ["v2020", "v2020", "v2022"],
-        "is_first_wave_of_version": [True, False, True],
+def trend_config(comparability: str) -> dict:
+    zone = {"short": fg.t("Z1 City"), "name": fg.t("Zone 1")}
+    return {
+        "labels": {
+            "indicators": {"i": fg.t("Indicator")},
+            "domains": {"all": fg.t("All")},
+            "zones": {"ALL": {"short": fg.t(UI["pooled"]), "name": fg.t(UI["pooled"])}, "Z1": zone},
+        },
+        "indicators": {"i": {"comparability": comparability, "note": "v2022 &lt;b&gt;"}},
+        "waves": [
+            {"wave": 2020, "version": "v2020", "first": True},
+            {"wave": 2021, "version": "v2020", "first": False},
+            {"wave": 2022, "version": "v2022", "first": True},
+        ],
     }
-)
 
 
 @pytest.mark.parametrize("comparability", ["exact", "approximate"])
 def test_trend_marks_the_version_break(comparability: str) -> None:
-    indicator = {"comparability": comparability, "comparability_note": "v2022 <b>differs</b>"}
-    spec = fg.trend_figure(
-        trend_rows(), {"Z1": Text("Zone 1", "一区")}, WAVES, indicator, Text("T", "T")
-    )
-    fig = valid(spec)
+    panel = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
+    state = {"indicator": "i", "domain": "all", "zone": "Z1"}
+    fig = valid(run_plots(panel, trend_chunk(), state, trend_config(comparability)))
     assert [s.x0 for s in fig.layout.shapes] == [2021.5]
     assert "v2022" in fig.layout.annotations[0].text
-    assert "<b>" not in fig.layout.annotations[0].hovertext  # escaped
-    pooled = next(tr for tr in fig.data if tr.meta["zone"] == "ALL" and tr.mode == "lines+markers")
-    has_gap = None in list(pooled.x)
-    assert has_gap is (comparability != "exact")
-    assert [y for y in pooled.y if y is not None] == [0.40, 0.42, 0.45]
-
-
-def test_trend_suppressed_wave_is_not_a_value() -> None:
-    spec = fg.trend_figure(trend_rows(), {}, WAVES, {"comparability": "exact"}, Text("T", "T"))
-    fig = valid(spec)
-    line = next(tr for tr in fig.data if tr.meta["zone"] == "Z1" and tr.mode == "lines+markers")
-    assert list(line.x) == [2020, 2022]
+    lines = {tr.meta["zone"]: tr for tr in fig.data if tr.mode == "lines+markers"}
+    assert set(lines) == {"ALL", "Z1"}
+    assert (None in list(lines["ALL"].x)) is (comparability != "exact")
+    assert [y for y in lines["ALL"].y if y is not None] == pytest.approx([0.40, 0.42, 0.45])
+    # The suppressed wave is a cross on the strip below, never a point of the line.
+    assert [x for x in lines["Z1"].x if x is not None] == [2020, 2022]
     ghost = next(tr for tr in fig.data if tr.meta.get("suppressed"))
     assert list(ghost.x) == [2021] and ghost.yaxis == "y2"
 
 
 def test_zone_dots_sorted_with_suppressed_last() -> None:
-    frame = pd.DataFrame(
-        {
-            "zone_id": ["ALL", "Z1", "Z2", "Z3"],
-            "estimate": [0.5, 0.2, 0.7, None],
-            "ci_low": [0.4, 0.1, 0.6, None],
-            "ci_high": [0.6, 0.3, 0.8, None],
-            "n_base": [200, 100, 96, 4],
-            "n_yes": [100, 20, 67, None],
-            "suppressed": [False, False, False, True],
-        }
+    rows = [("ALL", 200, 100, False), ("Z1", 100, 20, False), ("Z2", 96, 67, False)]
+    rows += [("Z3", 4, 2, True)]
+    frame = pd.DataFrame(rows, columns=["zone_id", "n_base", "n_yes", "suppressed"])
+    frame = frame.assign(
+        domain="all", wave_id=2020, n_yes=frame["n_yes"].where(~frame["suppressed"])
     )
-    fig = valid(fg.zone_dots(frame, {}, Text("T", "T")))
+    zones = ["ALL", "Z1", "Z2", "Z3"]
+    chunk = cube(
+        frame,
+        {"domain": ["all"], "zone_id": zones, "wave_id": [2020]},
+        {"n": "n_base", "y": "n_yes"},
+    )
+    config = {
+        "labels": {
+            "indicators": {"i": fg.t("Indicator")},
+            "zones": {z: {"short": fg.t(z), "name": fg.t(z)} for z in zones},
+            "population": fg.t(Text("All enterprises", "全部企业")),
+        },
+        "population_title": fg.t(UI["population_of"]),
+    }
+    panel = {"id": "dots", "kind": "dots", "template": fg.dots_template(UI["zone_dots"])}
+    fig = valid(run_plots(panel, chunk, {"indicator": "i", "wave": "2020"}, config))
     dots, ghost = fig.data
-    assert dots.meta["zones"] == ["Z2", "Z1"] and list(dots.x) == [0.7, 0.2]
+    assert dots.meta["zones"] == ["Z2", "Z1"]
+    assert list(dots.x) == pytest.approx([67 / 96, 0.2])
     assert list(ghost.y) == ["Z3"]
+    assert "All enterprises" in fig.layout.title.text
 
 
-def test_sankey_carries_every_transition() -> None:
-    moves = pd.DataFrame(
-        {
-            "wave_from": [2020] * 3,
-            "wave_to": [2021] * 3,
-            "level_from": ["basic", "basic", "average"],
-            "level_to": ["basic", "average", "advanced"],
-            "n_enterprises": [5, 7, 2],
-            "movement": ["same", "up", "up"],
-        }
+def test_cube_is_dense_row_major_with_nulls() -> None:
+    frame = pd.DataFrame({"a": ["x", "y", "z"], "b": [2, 1, 1], "v": [1.0, 2.5, 9.0]})
+    packed = cube(frame, {"a": ["x", "y"], "b": [1, 2]}, {"v": "v"})
+    assert packed["v"] == [None, 1.0, 2.5, None]  # row z is outside the axes
+    assert cube(frame, {"a": ["x", "y"]}, {"v": "b"})["v"] == [2, 1]  # whole numbers stay ints
+
+
+def test_chunk_scripts_round_trip_and_are_reproducible() -> None:
+    content = {"label": ["</script><script>alert(1)</script>"], "n": [1, None]}
+    script = pack("ind/x", content)
+    assert b"<" not in script and script == pack("ind/x", content)
+    assert unpack(script) == content
+
+
+def test_intervals_that_differ_from_the_counts_are_refused(tmp_path: Path) -> None:
+    n_yes, n_base = np.array([3.0, 40.0]), np.array([10.0, 99.0])
+    p, lo, hi = wilson(n_yes, n_base)
+    frame = pd.DataFrame(
+        {"n_yes": n_yes, "n_base": n_base, "estimate": p.round(6), "ci_low": lo.round(6)}
+    ).assign(ci_high=hi.round(6), suppressed=False)
+    check_intervals(frame, tmp_path / "a.duckdb")
+    with pytest.raises(DashboardDataError, match="ci_high"):
+        check_intervals(frame.assign(ci_high=frame["ci_high"] + 0.01), tmp_path / "a.duckdb")
+
+
+def test_templates_are_valid_plotly_layouts() -> None:
+    title = Text("T", "T")
+    for template in (
+        fg.bars_template(title),
+        fg.two_panel_template(title, (title, title), right_share=True),
+        fg.trend_template(title),
+        fg.dots_template(title),
+        fg.hubs_template(title),
+        fg.level_mix_template(title),
+        fg.histogram_template(title),
+        fg.heatmap_template(title),
+        fg.sankey_template(title),
+    ):
+        for lang in ("en", "zh"):
+            go.Layout({**fg.base_layout(), **fg.localize(template["layout"], lang)})
+            assert fg.I18N not in json.dumps(fg.localize(template, lang))
+
+
+def test_labels_come_from_codebook_and_scoring_yaml() -> None:
+    scoring = load_scoring()
+    codebook = load_codebook()
+    marts = SimpleNamespace(
+        indicators=pd.DataFrame(
+            {"indicator_id": ["q"], "label_en": ["Q: yes"], "label_zh": ["问：是"]}
+        ),
+        zones=pd.DataFrame(
+            {
+                "zone_id": ["Z1"],
+                "zone_name_en": ["<b>Long</b> zone"],
+                "zone_name_zh": [None],
+                "city_en": ["City"],
+                "province_zh": [None],
+            }
+        ),
     )
-    fig = valid(fg.transition_sankey(moves, "dma", Text("T", "T")))
-    assert sum(fig.data[0].link.value) == 14
-    assert len(fig.data[0].node.label) == 5  # levels that occur
-
-
-def test_localize_resolves_every_text_node() -> None:
-    spec = fg.empty_figure(UI["trend"], UI["no_data"])
-    for lang in ("en", "zh"):
-        text = json.dumps(fg.localize(spec, lang), ensure_ascii=False)
-        assert fg.I18N not in text and UI["no_data"](lang) in text
+    labels = build_labels(marts, codebook, scoring)  # type: ignore[arg-type]
+    assert [lv for lv, _ in labels.levels["dii"]] == [x.level for x in scoring.levels["dii"]]
+    assert [d for d, _ in labels.dimensions] == list(scoring.dimensions)
+    assert set(LEVEL_WORDS) >= {x.level for v in scoring.levels.values() for x in v}
+    assert set(DIMENSION_WORDS) == set(scoring.dimensions)
+    assert {k: (v.en, v.zh) for k, v in labels.sizes.items()} == {
+        k: (v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()
+    }
+    assert labels.zone_short["Z1"].en == "Z1 City" and labels.zones["Z1"].zh == "Z1"
+    assert "<b>" not in json.dumps(fg.t(labels.zones["Z1"]))
 
 
 def test_text_is_escaped_for_plotly_and_script_tags() -> None:
@@ -206,13 +320,12 @@ def test_page_html_escapes_option_labels() -> None:
     page = Page(
         "zones",
         [Selector("zone", [("Z<1>", evil)], "Z<1>")],
-        [{"id": "p", "chunk": None, "key": ["zone"]}],
-        {"p": {"Z<1>": fg.empty_figure(evil, UI["no_data"])}},
-        {"p": fg.empty_figure(evil, UI["no_data"])},
+        [{"id": "p", "kind": "dots", "chunk": "x", "template": fg.dots_template(evil)}],
+        {},
     )
     text = render_page(page, {})
     assert "<script>alert" not in text
-    assert text.count("<script") == 4  # plotly.min.js, config, data, app.js
+    assert text.count("<script") == 4  # config, plotly.min.js, plots.js, app.js
 
 
 def test_quality_page_degrades_without_tables() -> None:
@@ -221,10 +334,13 @@ def test_quality_page_degrades_without_tables() -> None:
         rejected_rules=None,
         estimates=pd.DataFrame({"zone_id": ["ALL", "Z1"]}),
     )
-    labels = SimpleNamespace(zones={"Z1": Text("Zone 1", "一区")})
+    labels = SimpleNamespace(
+        zones={"Z1": Text("Zone 1", "一区")},
+        modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")},
+    )
     page = quality_page(marts, labels)  # type: ignore[arg-type]
     assert [n.en for n in page.notes] == [
         "Not published yet: marts.fct_delivery_quality",
         "Not published yet: marts.fct_rejected_rules",
     ]
-    assert page.inline == {} and len(page.panels) == 3
+    assert page.chunks == {"quality": {}} and len(page.panels) == 3

@@ -41,6 +41,22 @@ def test_site_files(built_site) -> None:
         text = page.read_text(encoding="utf-8")
         assert '<script src="plotly.min.js"></script>' in text
         assert "http://" not in text and "https://" not in text
+    # Data is shipped compact: far smaller than plotly.js itself.
+    data = sum(p.stat().st_size for p in (out / "data").iterdir())
+    assert data < (out / "plotly.min.js").stat().st_size / 10
+
+
+def test_quality_page_reads_the_quality_marts(built_site) -> None:
+    from dashboards.site import unpack
+
+    with duckdb.connect(str(built_site.analytics_db), read_only=True) as con:
+        rules = con.execute("select sum(n_rows) from marts.fct_rejected_rules").fetchall()[0][0]
+        deliveries = con.execute("select count(*) from marts.fct_delivery_quality").fetchall()
+    assert rules > 0  # the fixture quarantines rows before dbt runs
+    chunks = [unpack(p.read_bytes()) for p in (built_site.report.out_dir / "data").iterdir()]
+    quality = next(c for c in chunks if isinstance(c, dict) and "deliveries" in c)
+    assert sum(quality["rules"]["n"]) == rules
+    assert len(quality["deliveries"]["label"]) == deliveries[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +105,7 @@ class Opened:
         return self.page.evaluate(
             """[...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.data.map(t => ({
                 name: t.name, x: t.x, y: t.y, meta: t.meta || {}, customdata: t.customdata,
+                error_x: t.error_x || null,
                 visible: t.visible === undefined ? true : t.visible})))"""
         )
 
@@ -103,16 +120,24 @@ def marts_estimates(db: Path, wave: int, zone: str) -> dict[tuple[str, str], dic
 
 
 def assert_report_matches(plots: list[list[dict]], marts: dict[tuple[str, str], dict]) -> int:
-    """Every plotted estimate equals the mart; every ghost is a suppressed cell. Returns checks."""
+    """Every plotted estimate and interval equals the mart (which rounds to 6 decimals).
+
+    Returns the number of cells checked.
+    """
     checked = 0
     for traces in plots:
         for trace in traces:
             meta = trace["meta"]
             if "domain" in meta:
-                for indicator, x in zip(meta["indicators"], trace["x"], strict=True):
+                errors = trace["error_x"]
+                for k, (indicator, x) in enumerate(
+                    zip(meta["indicators"], trace["x"], strict=True)
+                ):
                     row = marts[(meta["domain"], indicator)]
                     assert not row["suppressed"]
-                    assert x == pytest.approx(row["estimate"], abs=1e-9)
+                    assert x == pytest.approx(row["estimate"], abs=1e-6)
+                    assert x + errors["array"][k] == pytest.approx(row["ci_high"], abs=1e-6)
+                    assert x - errors["arrayminus"][k] == pytest.approx(row["ci_low"], abs=1e-6)
                     checked += 1
     return checked
 

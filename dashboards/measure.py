@@ -1,0 +1,94 @@
+"""Build the site and measure it: bytes on disk and each page's time to interactive.
+
+    python -m dashboards.measure --analytics-db warehouse/analytics.duckdb --out /tmp/site
+
+Time to interactive = ms from navigation start until every plot of the page was
+drawn (`window.SME_READY_AT`), in headless Chromium over file://. A measurement,
+not a test: figures vary with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from dashboards.site import PAGES, build_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def time_to_interactive(out_dir: Path, runs: int = 3) -> dict[str, dict[str, float]]:
+    """Median ms per page (needs Debian's chromium and Playwright).
+
+    `interactive`: every plot drawn; `scripts`: plotly.min.js and the page scripts
+    evaluated (DOM interactive); `plots`: the difference, i.e. data and drawing.
+    """
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in PAGES}
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        for _ in range(runs):
+            # A fresh context per run: nothing cached between runs.
+            context = browser.new_context(viewport={"width": 1366, "height": 768})
+            for name in PAGES:
+                page = context.new_page()
+                page.goto((out_dir / f"{name}.html").as_uri())
+                page.wait_for_function("window.SME_READY === true", timeout=60_000)
+                ready, scripts = page.evaluate(
+                    "[window.SME_READY_AT,"
+                    " performance.getEntriesByType('navigation')[0].domInteractive]"
+                )
+                results[name].append((float(ready), float(scripts)))
+                page.close()
+            context.close()
+        browser.close()
+    out = {}
+    for name, times in results.items():
+        ready, scripts = sorted(times)[len(times) // 2]
+        out[name] = {"interactive": ready, "scripts": scripts, "plots": ready - scripts}
+    return out
+
+
+def sizes(out_dir: Path) -> dict[str, int]:
+    files = [p for p in out_dir.rglob("*") if p.is_file()]
+    data = sum(p.stat().st_size for p in files if p.parent.name == "data")
+    return {
+        "total": sum(p.stat().st_size for p in files),
+        "plotly.min.js": (out_dir / "plotly.min.js").stat().st_size,
+        "data": data,
+        "pages": sum(p.stat().st_size for p in files if p.suffix == ".html"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--analytics-db", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = build_site(args.analytics_db, args.out)
+    built = time.perf_counter() - started
+    tti = time_to_interactive(args.out, args.runs)
+    print(
+        json.dumps(
+            {
+                "build_seconds": round(built, 2),
+                "chunks": report.chunks,
+                "bytes": sizes(args.out),
+                "time_to_interactive_ms": {
+                    page: {k: round(v) for k, v in parts.items()} for page, parts in tti.items()
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,568 @@
+// Pure plot builders: (panel, localized template, data chunk, selection, localized config)
+// -> Plotly {data, layout}, or null when the selection has no data. No DOM access, so the
+// same file runs in the pages and under node in the tests.
+(function (root) {
+  "use strict";
+  var POOLED = "ALL";
+
+  // ------------------------------------------------------------ data access
+
+  // A dense cube (dashboards.data.cube): `at(name, {axis: key})` or undefined.
+  function Cube(c) {
+    var self = this;
+    self.c = c;
+    self.pos = {};
+    self.shape = c.axes.map(function (a) { return c.keys[a].length; });
+    c.axes.forEach(function (a) {
+      var m = {};
+      c.keys[a].forEach(function (k, i) { m[String(k)] = i; });
+      self.pos[a] = m;
+    });
+  }
+  Cube.prototype.at = function (name, where) {
+    var idx = 0;
+    for (var i = 0; i < this.c.axes.length; i++) {
+      var p = this.pos[this.c.axes[i]][String(where[this.c.axes[i]])];
+      if (p === undefined) return undefined;
+      idx = idx * this.shape[i] + p;
+    }
+    var v = this.c[name][idx];
+    return v === null ? undefined : v;
+  };
+  Cube.prototype.keys = function (axis) { return this.c.keys[axis]; };
+
+  function cube(c) {
+    if (!c) return null;
+    if (!c.__cube) Object.defineProperty(c, "__cube", { value: new Cube(c), enumerable: false });
+    return c.__cube;
+  }
+
+  // The marts' estimate is n_yes / n_base with a Wilson interval (checked at build time).
+  function share(n, y, z) {
+    if (n === undefined) return null;
+    if (y === undefined) return { n: n, suppressed: true };
+    var p = y / n, zz = z * z, centre = p + zz / (2 * n);
+    var half = z * Math.sqrt(p * (1 - p) / n + zz / (4 * n * n)), scale = 1 + zz / n;
+    return { n: n, y: y, p: p, lo: Math.max(0, (centre - half) / scale),
+             hi: Math.min(1, (centre + half) / scale), suppressed: false };
+  }
+
+  function cellAt(c, where, z) { return share(c.at("n", where), c.at("y", where), z); }
+
+  function merge(style, fields) {
+    var out = JSON.parse(JSON.stringify(style || {}));
+    Object.keys(fields).forEach(function (k) {
+      if (fields[k] && typeof fields[k] === "object" && !Array.isArray(fields[k]) && out[k]) {
+        out[k] = Object.assign({}, out[k], fields[k]);
+      } else {
+        out[k] = fields[k];
+      }
+    });
+    return out;
+  }
+
+  function layoutOf(tpl, extra) {
+    var layout = JSON.parse(JSON.stringify(tpl.layout));
+    Object.keys(extra || {}).forEach(function (k) {
+      layout[k] = (layout[k] && typeof extra[k] === "object" && !Array.isArray(extra[k]))
+        ? Object.assign({}, layout[k], extra[k]) : extra[k];
+    });
+    return layout;
+  }
+
+  function palette(cfg, k) {
+    var colours = cfg.base_layout.colorway;
+    return colours[k % colours.length];
+  }
+
+  function zoneShort(cfg, z) {
+    var zl = cfg.labels.zones && cfg.labels.zones[z];
+    return zl ? zl.short : z;
+  }
+
+  // Drop the question part ("question<br>option") when every label shares it.
+  function shortLabels(labels) {
+    var parts = labels.map(function (l) {
+      var i = l.lastIndexOf("<br>");
+      return i < 0 ? ["", l] : [l.slice(0, i), l.slice(i + 4)];
+    });
+    var head = parts.length ? parts[0][0] : "";
+    var same = head && parts.every(function (p) { return p[0] === head; });
+    return same ? parts.map(function (p) { return p[1]; }) : labels;
+  }
+
+  function ghost(tpl, labels, ns, x, axes) {
+    return merge(tpl.styles.ghost, Object.assign({
+      y: labels, x: labels.map(function () { return x; }),
+      customdata: ns.map(function (n) { return [n]; })
+    }, axes || {}));
+  }
+
+  // ------------------------------------------------------------ report
+
+  function estimateTraces(tpl, est, ids, series, zone, cfg, axes) {
+    var z = cfg.wilson_z;
+    var present = ids.filter(function (id) {
+      return series.some(function (s) {
+        return est.at("n", { indicator_id: id, domain: s.domain, zone_id: zone }) !== undefined;
+      });
+    });
+    if (!present.length) return null;
+    var names = shortLabels(present.map(function (id) { return cfg.labels.indicators[id] || id; }));
+    var label = {};
+    present.forEach(function (id, i) { label[id] = names[i]; });
+    var data = [], ghostY = [], ghostN = [];
+    series.forEach(function (s, k) {
+      var shown = [];
+      present.forEach(function (id) {
+        var cell = cellAt(est, { indicator_id: id, domain: s.domain, zone_id: zone }, z);
+        if (!cell) return;
+        if (cell.suppressed) { ghostY.push(label[id]); ghostN.push(cell.n); return; }
+        shown.push([id, cell]);
+      });
+      data.push(merge(tpl.styles.series, Object.assign({
+        name: s.name,
+        y: shown.map(function (r) { return label[r[0]]; }),
+        x: shown.map(function (r) { return r[1].p; }),
+        error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
+                   arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
+        customdata: shown.map(function (r) {
+          return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y];
+        }),
+        marker: { color: palette(cfg, k) },
+        meta: { domain: s.domain, indicators: shown.map(function (r) { return r[0]; }) }
+      }, axes || {})));
+    });
+    return { data: data, present: present, names: names, ghostY: ghostY, ghostN: ghostN };
+  }
+
+  function bars(panel, tpl, chunk, state, cfg) {
+    var est = cube(chunk.est);
+    var series = panel.domains.map(function (d) {
+      return { domain: d, name: cfg.labels.domains[d] || d };
+    });
+    var built = estimateTraces(tpl, est, panel.indicators, series, state.zone, cfg);
+    if (!built) return null;
+    var data = built.data;
+    if (panel.kind === "benchmark") {
+      var b = cfg.benchmark, ids = [], xs = [];
+      built.present.forEach(function (id) {
+        var i = b.indicators.indexOf(id);
+        if (i >= 0) { ids.push(id); xs.push(b.share[i]); }
+      });
+      if (ids.length) {
+        data.push(merge(tpl.styles.benchmark, {
+          y: ids.map(function (id) { return built.names[built.present.indexOf(id)]; }),
+          x: xs, meta: { benchmark: true, indicators: ids, source: b.source }
+        }));
+      }
+    }
+    if (built.ghostY.length) data.push(ghost(tpl, built.ghostY, built.ghostN, 1.0));
+    var rows = built.present.length * Math.max(1, series.length + (panel.kind === "benchmark"));
+    return {
+      data: data,
+      layout: layoutOf(tpl, {
+        height: Math.min(120 + 26 * rows, 900),
+        yaxis: { categoryorder: "array", categoryarray: built.names },
+        showlegend: data.length > 1
+      })
+    };
+  }
+
+  function countTraces(tpl, counts, key, zone, labelOf, cfg, axes) {
+    var keys = counts.keys(key).slice(), rows = [], hidden = [], total = 0, most = 0;
+    keys.forEach(function (k) {
+      var where = { zone_id: zone }; where[key] = k;
+      var n = counts.at("n", where), h = counts.at("h", where);
+      if (h) hidden.push(k);
+      else if (n) { rows.push([k, n]); total += n; most = Math.max(most, n); }
+    });
+    if (!rows.length && !hidden.length) return [];
+    if (!labelOf.ordered) rows.sort(function (a, b) { return b[1] - a[1]; });
+    var traces = [merge(tpl.styles.counts, Object.assign({
+      y: rows.map(function (r) { return labelOf(r[0]); }),
+      x: rows.map(function (r) { return r[1]; }),
+      customdata: rows.map(function (r) { return [total ? r[1] / total : null]; }),
+      meta: { categories: rows.map(function (r) { return String(r[0]); }) }
+    }, axes))];
+    if (hidden.length) {
+      var g = ghost(tpl, hidden.map(labelOf), hidden.map(function () { return "< " + cfg.min_cell; }),
+                    Math.max(most, cfg.min_cell), axes);
+      traces.push(g);
+    }
+    return traces;
+  }
+
+  function industry(panel, tpl, chunk, state, cfg) {
+    var sections = function (k) { return cfg.labels.sections[k] || k; };
+    var divisions = function (k) { return (k < 10 ? "0" : "") + k; };
+    var left = countTraces(tpl, cube(chunk.sections), "industry_section", state.zone, sections,
+                           cfg, { xaxis: "x", yaxis: "y" });
+    if (!left.length) return null;
+    var right = countTraces(tpl, cube(chunk.divisions), "industry_division", state.zone,
+                            divisions, cfg, { xaxis: "x2", yaxis: "y2" });
+    return { data: left.concat(right), layout: layoutOf(tpl) };
+  }
+
+  function size(panel, tpl, chunk, state, cfg) {
+    var order = Object.keys(cfg.labels.sizes);
+    var labelOf = function (k) { return cfg.labels.sizes[k] || k; };
+    labelOf.ordered = true;
+    var counts = cube(chunk.sizes);
+    var sorted = { keys: function () { return order; }, at: counts.at.bind(counts) };
+    var left = countTraces(tpl, sorted, "size_class", state.zone, labelOf, cfg,
+                           { xaxis: "x", yaxis: "y" });
+    if (!left.length) return null;
+    var built = estimateTraces(tpl, cube(chunk.est), panel.indicators,
+                               [{ domain: "all", name: "" }], state.zone, cfg,
+                               { xaxis: "x2", yaxis: "y2" });
+    var right = built ? built.data : [];
+    if (built && built.ghostY.length) {
+      right.push(ghost(tpl, built.ghostY, built.ghostN, 1.0, { xaxis: "x2", yaxis: "y2" }));
+    }
+    return { data: left.concat(right), layout: layoutOf(tpl) };
+  }
+
+  // ------------------------------------------------------------ trends
+
+  function trend(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk), z = cfg.wilson_z;
+    var meta = cfg.indicators[state.indicator] || { comparability: "exact", note: "" };
+    var waves = cfg.waves.map(function (w) { return w.wave; });
+    var first = Math.min.apply(null, waves);
+    var starts = cfg.waves.filter(function (w) { return w.first && w.wave > first; });
+    var breaks = meta.comparability === "exact" ? [] : starts.map(function (w) { return w.wave; });
+    var zones = [POOLED];
+    if (state.zone !== POOLED) zones.push(state.zone);
+    var colours = [palette(cfg, 7), palette(cfg, 0)];
+    var data = [], ghosts = [];
+    zones.forEach(function (zone, k) {
+      var shown = [], hidden = [];
+      waves.forEach(function (w) {
+        var cell = cellAt(c, { domain: state.domain, zone_id: zone, wave_id: w }, z);
+        if (!cell) return;
+        if (cell.suppressed) hidden.push(w); else shown.push([w, cell]);
+      });
+      if (hidden.length) {
+        ghosts.push(merge(tpl.styles.ghost, {
+          x: hidden, y: hidden.map(function () { return zoneShort(cfg, zone); }),
+          meta: { zone: zone, suppressed: true }
+        }));
+      }
+      if (!shown.length) return;
+      var pts = [];
+      shown.forEach(function (r, i) {
+        // A gap where the line crosses a break the indicator is not comparable across.
+        if (i > 0 && breaks.some(function (b) { return shown[i - 1][0] < b && b <= r[0]; })) {
+          pts.push(null);
+        }
+        pts.push(r);
+      });
+      var x = pts.map(function (r) { return r && r[0]; });
+      var lo = pts.map(function (r) { return r && r[1].lo; });
+      var hi = pts.map(function (r) { return r && r[1].hi; });
+      var name = zone === POOLED ? cfg.labels.zones[POOLED].name : zoneShort(cfg, zone);
+      data.push(merge(tpl.styles.band, {
+        x: x.concat(x.slice().reverse()), y: hi.concat(lo.slice().reverse()),
+        fillcolor: colours[k] + "26", meta: { zone: zone }
+      }));
+      data.push(merge(tpl.styles.line, {
+        name: name, x: x, y: pts.map(function (r) { return r && r[1].p; }),
+        customdata: pts.map(function (r) { return r ? [r[1].lo, r[1].hi, r[1].n] : [null, null, null]; }),
+        line: { color: colours[k], width: zone === POOLED ? 3 : 2 }, meta: { zone: zone }
+      }));
+    });
+    if (!data.length && !ghosts.length) return null;
+    var shapes = [], notes = [];
+    starts.forEach(function (w) {
+      var at = w.wave - 0.5;
+      shapes.push(merge(tpl.styles.mark, { x0: at, x1: at }));
+      var text = tpl.styles["break"].replace("{version}", w.version);
+      if (meta.comparability !== "exact") text += ": " + meta.comparability;
+      notes.push(merge(tpl.styles.note, { x: at, text: text, hovertext: meta.note }));
+    });
+    var title = (cfg.labels.indicators[state.indicator] || state.indicator) +
+      "<br><sub>" + (cfg.labels.domains[state.domain] || state.domain) + "</sub>";
+    return {
+      data: data.concat(ghosts),
+      layout: layoutOf(tpl, {
+        title: { text: title },
+        xaxis: { tickvals: waves, range: [first - 0.5, Math.max.apply(null, waves) + 0.5] },
+        yaxis: { domain: ghosts.length ? [0.16, 1] : [0, 1] },
+        yaxis2: { domain: [0, 0.1], visible: ghosts.length > 0 },
+        shapes: shapes, annotations: notes
+      })
+    };
+  }
+
+  // ------------------------------------------------------------ zones
+
+  function zoneCells(chunk, state, cfg) {
+    var c = cube(chunk), rows = [];
+    c.keys("zone_id").forEach(function (zone) {
+      if (zone === POOLED) return;
+      var cell = cellAt(c, { domain: "all", zone_id: zone, wave_id: state.wave }, cfg.wilson_z);
+      if (cell) rows.push([zone, cell]);
+    });
+    return rows;
+  }
+
+  function populationTitle(cfg, state) {
+    return cfg.population_title
+      .replace("{indicator}", (cfg.labels.indicators[state.indicator] || "").replace(/<br>/g, " "))
+      .replace("{population}", cfg.labels.population);
+  }
+
+  function dots(panel, tpl, chunk, state, cfg) {
+    var rows = zoneCells(chunk, state, cfg);
+    if (!rows.length) return null;
+    var shown = rows.filter(function (r) { return !r[1].suppressed; });
+    var hidden = rows.filter(function (r) { return r[1].suppressed; });
+    shown.sort(function (a, b) { return b[1].p - a[1].p; });
+    var name = function (r) { return zoneShort(cfg, r[0]); };
+    var data = [merge(tpl.styles.dots, {
+      y: shown.map(name), x: shown.map(function (r) { return r[1].p; }),
+      error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
+                 arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
+      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y]; }),
+      meta: { zones: shown.map(function (r) { return r[0]; }) }
+    })];
+    if (hidden.length) {
+      data.push(ghost(tpl, hidden.map(name), hidden.map(function (r) { return r[1].n; }), 1.0));
+    }
+    return {
+      data: data,
+      layout: layoutOf(tpl, {
+        title: { text: populationTitle(cfg, state) },
+        height: 140 + 22 * rows.length,
+        yaxis: { categoryorder: "array", categoryarray: shown.concat(hidden).map(name) }
+      })
+    };
+  }
+
+  function hubs(panel, tpl, chunk, state, cfg) {
+    var rows = zoneCells(chunk, state, cfg).filter(function (r) { return !r[1].suppressed; });
+    if (!rows.length) return null;
+    var data = [];
+    cfg.labels.hubs.forEach(function (pair, k) {
+      var part = rows.filter(function (r) { return (cfg.hub_group[r[0]] || "unknown") === pair[0]; });
+      if (!part.length) return;
+      part.sort(function (a, b) { return a[1].p - b[1].p; });
+      data.push(merge(tpl.styles.group, {
+        name: pair[1], x: part.map(function () { return pair[1]; }),
+        y: part.map(function (r) { return r[1].p; }),
+        text: part.map(function (r) { return zoneShort(cfg, r[0]); }),
+        error_y: { array: part.map(function (r) { return r[1].hi - r[1].p; }),
+                   arrayminus: part.map(function (r) { return r[1].p - r[1].lo; }) },
+        marker: { color: palette(cfg, k) }, meta: { zones: part.map(function (r) { return r[0]; }) }
+      }));
+    });
+    return { data: data, layout: layoutOf(tpl) };
+  }
+
+  function levelMix(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk[state.measure]);
+    if (!c) return null;
+    var levels = cfg.labels.levels[state.measure], totals = {}, zones = [], small = [];
+    c.keys("zone_id").forEach(function (zone) {
+      var total = 0;
+      levels.forEach(function (l) {
+        total += c.at("n", { wave_id: state.wave, zone_id: zone, level: l[0] }) || 0;
+      });
+      if (!total) return;
+      totals[zone] = total;
+      (total < cfg.min_zone ? small : zones).push(zone);
+    });
+    if (!zones.length && !small.length) return null;
+    var label = function (zone) { return zoneShort(cfg, zone); };
+    var data = levels.map(function (l, k) {
+      var counts = zones.map(function (zone) {
+        return c.at("n", { wave_id: state.wave, zone_id: zone, level: l[0] }) || 0;
+      });
+      return merge(tpl.styles.level, {
+        name: l[1], y: zones.map(label),
+        x: counts.map(function (n, i) { return n / totals[zones[i]]; }),
+        customdata: counts.map(function (n) { return [n]; }),
+        marker: { color: palette(cfg, k) }, meta: { level: l[0] }
+      });
+    });
+    if (small.length) {
+      data.push(ghost(tpl, small.map(label), small.map(function (zz) { return totals[zz]; }), 1.0));
+    }
+    return {
+      data: data,
+      layout: layoutOf(tpl, {
+        height: 190 + 24 * (zones.length + small.length),
+        yaxis: { categoryorder: "array", categoryarray: zones.concat(small).map(label) }
+      })
+    };
+  }
+
+  // ------------------------------------------------------------ maturity
+
+  function histogram(panel, tpl, chunk, state, cfg) {
+    var h = chunk.hist[state.measure], c = cube(h);
+    var rows = c.keys("bin").map(function (b) {
+      return [b, c.at("n", { wave_id: state.wave, zone_id: state.zone, bin: b })];
+    }).filter(function (r) { return r[1] !== undefined; });
+    if (!rows.length) return null;
+    var wide = h.width > 1;
+    return {
+      data: [merge(tpl.styles.bins, {
+        x: rows.map(function (r) { return r[0] + (wide ? h.width / 2 : 0); }),
+        y: rows.map(function (r) { return r[1]; }),
+        width: rows.map(function () { return h.width * 0.95; }),
+        customdata: rows.map(function (r) { return [r[0], r[0] + h.width - (wide ? 0 : 1)]; })
+      })],
+      layout: layoutOf(tpl)
+    };
+  }
+
+  function heatmap(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk.dims), dims = cfg.labels.dimensions;
+    var zones = c.keys("zone_id").filter(function (zone) {
+      return dims.some(function (d) {
+        return c.at("mean", { wave_id: state.wave, zone_id: zone, dimension: d[0] }) !== undefined;
+      });
+    });
+    if (!zones.length) return null;
+    var z = zones.map(function (zone) {
+      return dims.map(function (d) {
+        var v = c.at("mean", { wave_id: state.wave, zone_id: zone, dimension: d[0] });
+        return v === undefined ? null : v;
+      });
+    });
+    var text = z.map(function (row) {
+      return row.map(function (v) { return v === null ? tpl.styles.suppressed : v.toFixed(0); });
+    });
+    return {
+      data: [merge(tpl.styles.cells, {
+        z: z, text: text, x: dims.map(function (d) { return d[1]; }),
+        y: zones.map(function (zone) { return zoneShort(cfg, zone); })
+      })],
+      layout: layoutOf(tpl, { height: 200 + 24 * zones.length })
+    };
+  }
+
+  function sankey(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk.sankey[state.measure]);
+    if (!c || c.keys("pair").indexOf(state.pair) < 0) return null;
+    var order = cfg.labels.levels[state.measure].map(function (l) { return l[0]; });
+    var names = {};
+    cfg.labels.levels[state.measure].forEach(function (l) { names[l[0]] = l[1]; });
+    var moves = [];
+    order.forEach(function (a) {
+      order.forEach(function (b) {
+        var where = { pair: state.pair, zone_id: state.zone, level_from: a, level_to: b };
+        var n = c.at("n", where);
+        if (n) moves.push([a, b, n, c.at("m", where)]);
+      });
+    });
+    if (!moves.length) return null;
+    var waves = state.pair.split("-");
+    var sides = [0, 1].map(function (s) {
+      return order.filter(function (lv) { return moves.some(function (m) { return m[s] === lv; }); });
+    });
+    var nodes = [], index = {};
+    [0, 1].forEach(function (s) {
+      sides[s].forEach(function (lv) { index[s + lv] = nodes.length; nodes.push([s, lv]); });
+    });
+    var colour = { "-1": tpl.styles.movement.down, "0": tpl.styles.movement.same,
+                   "1": tpl.styles.movement.up };
+    var flow = merge(tpl.styles.flow, {});
+    flow.node = Object.assign({}, flow.node, {
+      label: nodes.map(function (n) { return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]]; }),
+      color: nodes.map(function (n) { return palette(cfg, order.indexOf(n[1])); }),
+      x: nodes.map(function (n) { return n[0] === 0 ? 0.001 : 0.999; }),
+      y: nodes.map(function (n) {
+        return 0.999 - (sides[n[0]].indexOf(n[1]) + 0.5) / sides[n[0]].length * 0.998;
+      })
+    });
+    flow.link = Object.assign({}, flow.link, {
+      source: moves.map(function (m) { return index["0" + m[0]]; }),
+      target: moves.map(function (m) { return index["1" + m[1]]; }),
+      value: moves.map(function (m) { return m[2]; }),
+      color: moves.map(function (m) { return colour[String(m[3])] || tpl.styles.movement.same; })
+    });
+    return { data: [flow], layout: layoutOf(tpl) };
+  }
+
+  // ------------------------------------------------------------ data quality
+
+  function pick(cols, zone) {
+    var idx = [];
+    cols.zone.forEach(function (z, i) { if (zone === POOLED || z === zone) idx.push(i); });
+    return idx;
+  }
+
+  function deliveries(panel, tpl, chunk, state) {
+    var d = chunk.deliveries;
+    if (!d) return null;
+    var idx = pick(d, state.zone);
+    if (!idx.length) return null;
+    var data = ["rows_read", "rows_accepted", "rows_rejected"].map(function (key) {
+      return merge(tpl.styles[key], {
+        x: idx.map(function (i) { return d.label[i]; }),
+        y: idx.map(function (i) { return d[key][i]; })
+      });
+    });
+    return { data: data, layout: layoutOf(tpl) };
+  }
+
+  function byWave(idx, waveOf, valueOf) {
+    var sums = {};
+    idx.forEach(function (i) { sums[waveOf(i)] = (sums[waveOf(i)] || 0) + valueOf(i); });
+    return sums;
+  }
+
+  function rules(panel, tpl, chunk, state, cfg) {
+    var r = chunk.rules;
+    if (!r) return null;
+    var idx = pick(r, state.zone);
+    if (!idx.length) return null;
+    var waves = Array.from(new Set(idx.map(function (i) { return r.wave[i]; }))).sort();
+    var names = Array.from(new Set(idx.map(function (i) { return r.rule[i]; }))).sort();
+    var data = names.map(function (rule, k) {
+      var sums = byWave(idx.filter(function (i) { return r.rule[i] === rule; }),
+                        function (i) { return r.wave[i]; }, function (i) { return r.n[i]; });
+      return {
+        type: "bar", name: rule, x: waves.map(String),
+        y: waves.map(function (w) { return sums[w] || 0; }),
+        marker: { color: palette(cfg, k) },
+        hovertemplate: "%{x}: %{y}<extra>%{fullData.name}</extra>"
+      };
+    });
+    return { data: data, layout: layoutOf(tpl) };
+  }
+
+  function modes(panel, tpl, chunk, state) {
+    var d = chunk.deliveries;
+    if (!d) return null;
+    var idx = pick(d, state.zone).filter(function (i) { return d.loaded[i]; });
+    if (!idx.length) return null;
+    var waves = Array.from(new Set(idx.map(function (i) { return d.wave[i]; }))).sort();
+    var data = ["electronic", "paper"].map(function (mode) {
+      var sums = byWave(idx, function (i) { return d.wave[i]; }, function (i) { return d["n_" + mode][i]; });
+      return merge(tpl.styles[mode], {
+        x: waves.map(String), y: waves.map(function (w) { return sums[w] || 0; })
+      });
+    });
+    return { data: data, layout: layoutOf(tpl) };
+  }
+
+  var BUILDERS = {
+    bars: bars, benchmark: bars, industry: industry, size: size, trend: trend,
+    dots: dots, hubs: hubs, levels: levelMix, hist: histogram, dims: heatmap, sankey: sankey,
+    deliveries: deliveries, rules: rules, modes: modes
+  };
+
+  // The figure of one panel, or the template's empty figure when there is nothing to show.
+  function build(panel, tpl, chunk, state, cfg) {
+    var fig = chunk ? BUILDERS[panel.kind](panel, tpl, chunk, state, cfg) : null;
+    return fig || JSON.parse(JSON.stringify(tpl.empty));
+  }
+
+  var api = { build: build, share: share, Cube: Cube, shortLabels: shortLabels };
+  root.SMEPlots = api;
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+})(typeof window !== "undefined" ? window : globalThis);
