@@ -65,8 +65,11 @@ def test_published_marts_without_restricted_columns(demo_home: Home) -> None:
     assert unsuppressed == 0
     parquet = {p.stem for p in demo_home.parquet.glob("*.parquet")}
     assert parquet == set(counts)
+    from dashboards.site import PAGES
+
     index = (demo_home.dashboards / "index.html").read_text(encoding="utf-8")
-    assert all(mart in index for mart in counts)
+    assert all(f"{page}.html" in index for page in PAGES)
+    assert all((demo_home.dashboards / f"{page}.html").is_file() for page in PAGES)
 
 
 def test_runs_and_checks_recorded(demo_home: Home) -> None:
