@@ -13,7 +13,7 @@ are blocking). This module adds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -75,20 +75,75 @@ def quality_gate_result(gate: GateResult) -> dg.AssetCheckResult:
     )
 
 
+def delivery_refused_result(reason: str) -> dg.AssetCheckResult:
+    """A file-level refusal (unreadable file, wrong version, missing column...): the gate failed
+    before any expectation could run; the one-line reason names the file."""
+    return dg.AssetCheckResult(
+        check_name=quality_gate.name,
+        asset_key=RAW_DELIVERY,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=reason,
+        metadata={"reason": reason, "level": "file"},
+    )
+
+
+def quality_gate_summary(gates: Mapping[str, GateResult]) -> dg.AssetCheckResult:
+    """One verdict for the zone-waves of a backfill run (a check has one result per step):
+    passed when every gate passed; the failed zone-waves are listed first."""
+    failed = sorted(zw for zw, gate in gates.items() if not gate.passed)
+    by_zone_wave = {
+        zw: {
+            "passed": gate.passed,
+            "reason": gate.reason,
+            "rows_read": gate.rows_read,
+            "rows_rejected": gate.rows_rejected,
+        }
+        for zw, gate in sorted(gates.items())
+    }
+    description = (
+        f"{len(failed)} of {len(gates)} zone-waves refused: "
+        + "; ".join(f"{zw}: {gates[zw].reason}" for zw in failed[:3])
+        if failed
+        else f"all {len(gates)} zone-waves passed"
+    )
+    return dg.AssetCheckResult(
+        check_name=quality_gate.name,
+        asset_key=RAW_DELIVERY,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "zone_waves": len(gates),
+            "failed": dg.MetadataValue.json(failed),
+            "rows_read": sum(g.rows_read for g in gates.values()),
+            "rows_rejected": sum(g.rows_rejected for g in gates.values()),
+            "by_zone_wave": dg.MetadataValue.json(by_zone_wave),
+        },
+    )
+
+
 def rows_accounted_for_result(
-    rows_read: int, rows_accepted: int, rows_rejected: int
+    rows_read: int,
+    rows_accepted: int,
+    rows_rejected: int,
+    zone_waves_without_rows: Sequence[str] = (),
 ) -> dg.AssetCheckResult:
+    """Totals of the step's zone-waves; every one of them must have accepted a row."""
     balanced = rows_read == rows_accepted + rows_rejected
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "rows_read": rows_read,
+        "rows_accepted": rows_accepted,
+        "rows_rejected": rows_rejected,
+    }
+    if zone_waves_without_rows:
+        metadata["zone_waves_without_rows"] = dg.MetadataValue.json(list(zone_waves_without_rows))
     return dg.AssetCheckResult(
         check_name=rows_accounted_for.name,
         asset_key=RAW_DELIVERY,
-        passed=balanced and rows_accepted > 0,
+        passed=balanced and rows_accepted > 0 and not zone_waves_without_rows,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "rows_read": rows_read,
-            "rows_accepted": rows_accepted,
-            "rows_rejected": rows_rejected,
-        },
+        metadata=metadata,
     )
 
 

@@ -116,3 +116,51 @@ def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> N
     status = CliRunner().invoke(cli, ["--home", str(demo_home.root), "status"])
     assert status.exit_code == 0, status.output
     assert "blocked" in status.output and "Last runs" in status.output
+    assert latest_gate_check(demo_home) == (False, message.removeprefix("smesurvey: "))
+
+
+def latest_gate_check(home: Home) -> tuple[bool, str]:
+    """What the Dagster UI shows for raw_delivery's quality_gate check: passed, description."""
+    import dagster as dg
+
+    with home_instance(home) as instance:
+        records = instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION),
+            limit=50,
+            ascending=False,
+        )
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.check_name == "quality_gate":
+            return evaluation.passed, evaluation.description or ""
+    raise AssertionError("no quality_gate evaluation recorded")
+
+
+def test_rows_failing_rules_above_the_threshold_fail_the_gate_check(
+    demo_home: Home, tmp_path: Path
+) -> None:
+    """Every row with an invalid USCC check character: quarantined, share 100% > 5%: blocked."""
+    import pandas as pd
+
+    zone = sorted(p.name for p in demo_home.inbox.iterdir())[0]
+    source = demo_home.inbox / zone / "2021" / "platform_export.csv"
+    raw = source.read_bytes()
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "gb18030"
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding=encoding)
+    uscc = frame.columns[0]
+    frame[uscc] = frame[uscc].str[:17] + frame[uscc].str[17].map(lambda c: "0" if c != "0" else "1")
+    bad = tmp_path / "platform_export.csv"
+    frame.to_csv(bad, index=False, encoding=encoding)
+    published = demo_home.analytics_db.stat().st_mtime_ns
+    result = CliRunner().invoke(
+        cli, ["--home", str(demo_home.root), "ingest", str(bad), "--zone", zone, "--wave", "2021"]
+    )
+    assert result.exit_code == 1, result.output
+    message = result.output.strip().splitlines()[-1].removeprefix("smesurvey: ")
+    assert "threshold" in message or "%" in message, message
+    passed, description = latest_gate_check(demo_home)
+    assert not passed and description == message
+    assert demo_home.analytics_db.stat().st_mtime_ns == published
+    rows = [r for r in delivery_rows(demo_home.build_db) if (r.zone_id, r.wave_id) == (zone, 2021)]
+    blocked = [r for r in rows if r.status == "blocked"]
+    assert blocked and blocked[0].rows_read == blocked[0].rows_rejected == len(frame)

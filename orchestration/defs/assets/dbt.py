@@ -76,11 +76,12 @@ def manifest_is_stale(project: DbtProject) -> bool:
     if not manifest.is_file():
         return True
     root = Path(project.project_dir)
-    files = [root / name for name in PROJECT_FILES if (root / name).is_file()]
+    paths = [root / name for name in PROJECT_FILES if (root / name).is_file()]
     for folder in PROJECT_SOURCES:
         if (root / folder).is_dir():
-            files += [p for p in (root / folder).rglob("*") if p.is_file()]
-    newest = max((p.stat().st_mtime for p in files), default=0.0)
+            # Folders too: deleting or renaming a model changes only its folder's mtime.
+            paths += [root / folder, *(root / folder).rglob("*")]
+    newest = max((p.stat().st_mtime for p in paths), default=0.0)
     return newest > manifest.stat().st_mtime
 
 
@@ -106,9 +107,14 @@ def parse_project(project: DbtProject) -> Path:
 
 
 def prepare_manifest(project: DbtProject, survey: SurveyHome) -> Path:
-    """`dbt parse` under `dagster dev` (models change while developing), else only when the
-    manifest is missing or older than the project's files."""
-    if project.preparer.using_dagster_dev() or manifest_is_stale(project):
+    """`dbt parse` only when the manifest is missing or older than the project's files.
+
+    Not on every load under `dagster dev` (dagster-dbt's `prepare_if_dev`): every run
+    worker inherits the dev flag and loads the code location, so each run would spend
+    its first 5-40 s parsing; the staleness test already catches edits made while
+    developing (reload the code location to pick them up).
+    """
+    if manifest_is_stale(project):
         with survey.dbt_environment():
             parse_project(project)
     return project.manifest_path
