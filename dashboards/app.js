@@ -38,8 +38,10 @@
     if (chunks[name]) return chunks[name];
     var file = cfg.chunk_files[name];
     if (!file) return Promise.resolve(null);
-    var pending = new Promise(function (resolve) {
+    var pending = new Promise(function (resolve, reject) {
       waiting[name] = function (p) { resolve(p); };
+      // A chunk script that never calls SME_DATA would otherwise hang the page.
+      setTimeout(function () { reject(new Error("chunk " + name + " did not load")); }, 20000);
       var s = document.createElement("script");
       s.src = file;
       s.onerror = function () { resolve(null); };
@@ -61,11 +63,17 @@
     translatePage(lang);
     var jobs = page.panels.map(function (panel, i) {
       var name = panel.chunk.replace(/\{(\w+)\}/g, function (_, k) { return state[k]; });
+      var div = document.getElementById("plot-" + i);
       return Promise.resolve(loadChunk(name)).then(function (chunk) {
         var fig = SMEPlots.build(panel, panel.template, chunk, state, page);
         var layout = Object.assign({}, page.base_layout, fig.layout, { autosize: true });
-        var div = document.getElementById("plot-" + i);
         return Plotly.react(div, fig.data, layout, { responsive: true, displaylogo: false });
+      }).catch(function (err) {
+        // One broken panel must not keep the page (and SME_READY) waiting: show the
+        // template's empty figure there and report the error on the console.
+        console.error("panel " + panel.id + ": " + (err && err.stack || err));
+        var empty = panel.template.empty;
+        return Plotly.react(div, [], Object.assign({}, page.base_layout, empty.layout));
       });
     });
     return Promise.all(jobs).then(function () {

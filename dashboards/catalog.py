@@ -40,7 +40,7 @@ class ReportFigure:
 
     kind: `bars` (indicators as horizontal bars, one series per domain),
     `benchmark` (bars plus the external benchmark of each indicator),
-    `industry` (sections of all enterprises and divisions of manufacturers),
+    `industry` (sections and the report's industry groups of all enterprises),
     `size` (size classes plus the size indicators).
     """
 
@@ -154,9 +154,7 @@ REPORT_FIGURES: tuple[ReportFigure, ...] = (
     ),
     ReportFigure(
         "fig2",
-        Text(
-            "Figure 2: Industry distribution (all; manufacturers)", "图2：行业分布（全部；制造业）"
-        ),
+        Text("Figure 2: Industry distribution", "图2：行业分布"),
         "industry",
     ),
     ReportFigure(
@@ -262,8 +260,9 @@ MEASURES: dict[str, Text] = {
 # The population label of domain `all`, used by every page and legend.
 DOMAIN_ALL = Text("All enterprises", "全部企业")
 HUB_GROUPS: dict[str, Text] = {
-    "near": Text("Near the tech hubs (<= 500 km)", "靠近科技中心（500公里以内）"),
-    "far": Text("Far from the tech hubs (> 500 km)", "远离科技中心（500公里以上）"),
+    # Two lines: one line of the long label ran past the plot edge.
+    "near": Text("Near the tech hubs\n(<= 500 km)", "靠近科技中心\n（500公里以内）"),
+    "far": Text("Far from the tech hubs\n(> 500 km)", "远离科技中心\n（500公里以上）"),
     "unknown": Text("No location", "无位置信息"),
 }
 
@@ -286,13 +285,17 @@ UI: dict[str, Text] = {
     "enterprises": Text("Enterprises", "企业数"),
     "suppressed": Text("suppressed (small cell: n<5 or <3 on a side)", "已隐藏（样本过小）"),
     "suppressed_short": Text("hidden", "隐藏"),
+    "suppressed_stub": Text("suppressed", "已隐藏"),
+    "no_rejections": Text(
+        "No rows failed a rule in this selection.", "所选范围内没有未通过规则的行。"
+    ),
     "no_data": Text("No data for this selection.", "所选范围无数据。"),
     "no_table": Text("Not published yet: {table}", "尚未发布：{table}"),
     "interval": Text("95% interval", "95%置信区间"),
     "estimate": Text("Estimate", "估计值"),
     "benchmark": Text("Wales 2019 (benchmark)", "威尔士2019（参照）"),
     "sections": Text("Industry sections (all)", "行业门类（全部）"),
-    "divisions": Text("Manufacturing divisions", "制造业大类"),
+    "groups": Text("Industry groups of the report", "报告的行业分组"),
     "size_classes": Text("Size classes", "企业规模类型"),
     "size_flags": Text("Size thresholds", "规模指标"),
     "break": Text("Instrument {version}", "问卷版本 {version}"),

@@ -45,7 +45,7 @@ class MartData:
     waves: pd.DataFrame
     benchmarks: pd.DataFrame
     sections: pd.DataFrame  # wave, zone, industry_section, n, suppressed
-    divisions: pd.DataFrame  # wave, zone, industry_division (manufacturers), n, suppressed
+    groups: pd.DataFrame  # wave, zone, industry_group (the report's groups), n, suppressed
     size_classes: pd.DataFrame  # wave, zone, size_class, n, suppressed
     levels: pd.DataFrame  # wave, zone, measure, level, n, suppressed
     scores: pd.DataFrame  # wave, zone, measure, bin, n, suppressed
@@ -166,7 +166,7 @@ def load_marts(analytics_db: Path, scoring: Scoring) -> MartData:
             waves=con.execute(f"select * from {SCHEMA}.dim_wave order by wave_id").df(),
             benchmarks=con.execute(f"select * from {SCHEMA}.dim_reference_benchmark").df(),
             sections=_count_by(con, "industry_section"),
-            divisions=_count_by(con, "industry_division", "is_manufacturer"),
+            groups=_count_by(con, "industry_group"),
             size_classes=_count_by(con, "size_class"),
             levels=_levels(con),
             scores=_scores(con),

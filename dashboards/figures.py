@@ -20,7 +20,17 @@ from dashboards.catalog import OKABE_ITO, SUPPRESSED_COLOUR, UI, Text
 Spec = dict[str, Any]
 I18N = "_i18n"
 UP, SAME, DOWN = "rgba(0,158,115,0.45)", "rgba(150,150,150,0.35)", "rgba(213,94,0,0.45)"
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "xanchor": "left"}
+# In container coordinates at the figure's foot, so it never sits on the x-axis title;
+# plots.js widens the bottom margin (LEGEND_MARGIN) when a legend is shown.
+LEGEND_BELOW = {
+    "orientation": "h",
+    "yref": "container",
+    "y": 0.0,
+    "yanchor": "bottom",
+    "x": 0,
+    "xanchor": "left",
+}
+LEGEND_MARGIN = 96  # tick labels + axis title + one legend row
 
 
 def t(text: Text | str) -> dict[str, dict[str, str]]:
@@ -94,16 +104,25 @@ def category_axis() -> Spec:
 
 
 def ghost_style() -> Spec:
-    """Suppressed cells: full-length, hatched, grey bars whose hover says why; never a value."""
+    """Suppressed cells: a short hatched grey stub at the axis start labelled "suppressed".
+
+    The stub has the same short length on every row and carries a word, so it never
+    reads as a value (a full-length bar looked like 100%); the hover says why.
+    """
     return {
         "type": "bar",
         "orientation": "h",
         "name": t(UI["suppressed"]),
+        "showlegend": False,
         "marker": {
             "color": "rgba(158,158,158,0.18)",
             "line": {"color": SUPPRESSED_COLOUR, "width": 1},
-            "pattern": {"shape": "/", "fgcolor": SUPPRESSED_COLOUR, "size": 6},
+            "pattern": {"shape": "/", "fgcolor": SUPPRESSED_COLOUR, "size": 4},
         },
+        "text": t(UI["suppressed_stub"]),
+        "textposition": "outside",
+        "textfont": {"color": "#666", "size": 11},
+        "cliponaxis": False,
         "hovertemplate": _hover(
             "%{{y}}<br>{s}<br>n = %{{customdata[0]}}<extra></extra>", s=UI["suppressed"]
         ),
@@ -172,37 +191,44 @@ def bars_template(title: Text) -> Spec:
                 "marker": {"color": OKABE_ITO[1], "pattern": {"shape": "."}},
                 "hovertemplate": "%{y}<br>%{x:.0%}<extra>%{meta.source}</extra>",
             },
+            "legend_margin": LEGEND_MARGIN,
         },
         "empty": empty_figure(title),
     }
 
 
-def _panel_title(text: Text, x: float) -> Spec:
+def _panel_title(text: Text, y: float) -> Spec:
     return {
         "text": t(text),
         "xref": "paper",
         "yref": "paper",
-        "x": x,
-        "y": 1.02,
+        "x": 0,
+        "y": y,
         "showarrow": False,
         "xanchor": "left",
         "yanchor": "bottom",
+        "font": {"size": 13},
     }
 
 
 def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool) -> Spec:
-    """Two side-by-side horizontal bar panels (x/y counts, x2/y2 counts or shares)."""
-    counts_axis = {"title": {"text": t(UI["enterprises"])}}
+    """Two horizontal bar panels, one above the other (x/y counts; x2/y2 counts or shares).
+
+    Stacked, not side by side: both panels' category labels then share the left margin
+    (side by side, the second panel's labels ran over the first panel's bars).
+    """
+    counts_axis = {"title": {"text": t(UI["enterprises"]), "standoff": 4}}
     return {
         "layout": {
             "title": {"text": t(title)},
-            "height": 420,
+            "height": 600,
             "showlegend": False,
-            "xaxis": {"domain": [0.0, 0.44], **counts_axis},
-            "yaxis": category_axis(),
-            "xaxis2": {"domain": [0.56, 1.0], **(share_axis() if right_share else counts_axis)},
-            "yaxis2": {"anchor": "x2", **category_axis()},
-            "annotations": [_panel_title(titles[0], 0.0), _panel_title(titles[1], 0.56)],
+            "margin": {"t": 80},
+            "xaxis": {"anchor": "y", **counts_axis},
+            "yaxis": {"domain": [0.56, 1.0], **category_axis()},
+            "xaxis2": {"anchor": "y2", **(share_axis() if right_share else counts_axis)},
+            "yaxis2": {"domain": [0.0, 0.34], **category_axis()},
+            "annotations": [_panel_title(titles[0], 1.01), _panel_title(titles[1], 0.35)],
         },
         "styles": {
             "counts": {
@@ -232,6 +258,7 @@ def trend_template(title: Text) -> Spec:
             "yaxis": share_axis(),
             "yaxis2": {"type": "category", "automargin": True},
             "legend": LEGEND_BELOW,
+            "margin": {"b": LEGEND_MARGIN},
         },
         "styles": {
             "line": {
@@ -304,22 +331,34 @@ def dots_template(title: Text) -> Spec:
 
 
 def hubs_template(title: Text) -> Spec:
-    """Zone estimates grouped by distance to the tech hubs."""
+    """Zone estimates grouped by distance to the tech hubs.
+
+    Groups sit at x = 0, 1, ... (plots.js sets the tick text); each group's zones are
+    spread sideways and labelled with their short names so points never hide each other.
+    """
     return {
         "layout": {
             "title": {"text": t(title)},
-            "height": 380,
+            "height": 420,
             "yaxis": share_axis(),
-            "xaxis": {"type": "category"},
+            "xaxis": {
+                "tickmode": "array",
+                "automargin": True,
+                "zeroline": False,
+                "showgrid": False,
+            },
             "showlegend": False,
         },
         "styles": {
             "group": {
                 "type": "scatter",
-                "mode": "markers",
-                "error_y": {"type": "data", "symmetric": False},
+                "mode": "markers+text",
+                "textposition": "middle right",
+                "textfont": {"size": 10, "color": "#444"},
+                "cliponaxis": False,
+                "error_y": {"type": "data", "symmetric": False, "thickness": 1},
                 "marker": {"size": 9},
-                "hovertemplate": "%{text}: %{y:.1%}<extra></extra>",
+                "hovertemplate": "%{customdata}: %{y:.1%}<extra></extra>",
             }
         },
         "empty": empty_figure(title),
@@ -335,8 +374,9 @@ def level_mix_template(title: Text) -> Spec:
             "xaxis": share_axis(),
             "yaxis": category_axis(),
             # Below the axis title, not on it (legend under a share axis with a title).
-            "legend": {**LEGEND_BELOW, "y": -0.08, "yref": "container", "yanchor": "bottom"},
-            "margin": {"b": 90},
+            # Lowest level first, as the bars stack (Plotly reverses stacked legends).
+            "legend": {**LEGEND_BELOW, "traceorder": "normal"},
+            "margin": {"b": LEGEND_MARGIN},
         },
         "styles": {
             "level": {
@@ -379,7 +419,8 @@ def heatmap_template(title: Text) -> Spec:
         "layout": {
             "title": {"text": t(title)},
             "yaxis": {"automargin": True, "autorange": "reversed", "type": "category"},
-            "xaxis": {"automargin": True, "side": "top"},
+            # Column names below the cells: on top they ran into the figure title.
+            "xaxis": {"automargin": True, "side": "bottom", "tickangle": -30},
             "plot_bgcolor": "#eeeeee",
         },
         "styles": {
@@ -420,15 +461,18 @@ def sankey_template(title: Text) -> Spec:
     }
 
 
-def quality_template(title: Text, roles: dict[str, tuple[Text, str]], stacked: bool) -> Spec:
+def quality_template(
+    title: Text, roles: dict[str, tuple[Text, str]], stacked: bool, empty: Text = UI["no_data"]
+) -> Spec:
     """Grouped or stacked vertical bars of row counts (one trace per role)."""
     return {
         "layout": {
             "title": {"text": t(title)},
             "barmode": "stack" if stacked else "group",
             "height": 400,
-            "xaxis": {"type": "category", "automargin": True},
-            "legend": LEGEND_BELOW,
+            "xaxis": {"type": "category", "automargin": True, "tickangle": -45},
+            "legend": {**LEGEND_BELOW, "traceorder": "normal"},
+            "margin": {"b": LEGEND_MARGIN},
         },
         "styles": {
             role: {
@@ -439,5 +483,5 @@ def quality_template(title: Text, roles: dict[str, tuple[Text, str]], stacked: b
             }
             for role, (label, colour) in roles.items()
         },
-        "empty": empty_figure(title),
+        "empty": empty_figure(title, empty),
     }

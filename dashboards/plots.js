@@ -4,6 +4,9 @@
 (function (root) {
   "use strict";
   var POOLED = "ALL";
+  // Length of a suppressed cell's stub, as a share of the axis: short, the same on every
+  // row and labelled "suppressed", so it never reads as a value.
+  var STUB = 0.03;
 
   // ------------------------------------------------------------ data access
 
@@ -91,6 +94,7 @@
     return same ? parts.map(function (p) { return p[1]; }) : labels;
   }
 
+  // Suppressed cells as hatched stubs of length `x` (STUB of the axis range) at the axis start.
   function ghost(tpl, labels, ns, x, axes) {
     return merge(tpl.styles.ghost, Object.assign({
       y: labels, x: labels.map(function () { return x; }),
@@ -157,16 +161,20 @@
         }));
       }
     }
-    if (built.ghostY.length) data.push(ghost(tpl, built.ghostY, built.ghostN, 1.0));
+    if (built.ghostY.length) data.push(ghost(tpl, built.ghostY, built.ghostN, STUB));
     var rows = built.present.length * Math.max(1, series.length + (panel.kind === "benchmark"));
-    return {
-      data: data,
-      layout: layoutOf(tpl, {
-        height: Math.min(120 + 26 * rows, 900),
-        yaxis: { categoryorder: "array", categoryarray: built.names },
-        showlegend: data.length > 1
-      })
+    // Suppressed stubs carry their own word: the legend only names real series.
+    var legend = data.filter(function (t) { return !(t.meta && t.meta.suppressed); }).length > 1;
+    // Two-line labels ("question<br>option") need taller rows or they run into each other.
+    var lines = Math.max.apply(null, built.names.map(function (l) { return l.split("<br>").length; }));
+    var rowPx = Math.max(26, 17 * lines / Math.max(1, series.length) + 8);
+    var layout = {
+      height: Math.min(120 + rowPx * rows, 1100) + (legend ? tpl.styles.legend_margin - 50 : 0),
+      yaxis: { categoryorder: "array", categoryarray: built.names },
+      showlegend: legend
     };
+    if (legend) layout.margin = { b: tpl.styles.legend_margin };
+    return { data: data, layout: layoutOf(tpl, layout) };
   }
 
   function countTraces(tpl, counts, key, zone, labelOf, cfg, axes) {
@@ -187,7 +195,7 @@
     }, axes))];
     if (hidden.length) {
       var g = ghost(tpl, hidden.map(labelOf), hidden.map(function () { return "< " + cfg.min_cell; }),
-                    Math.max(most, cfg.min_cell), axes);
+                    STUB * Math.max(most, cfg.min_cell), axes);
       traces.push(g);
     }
     return traces;
@@ -195,12 +203,19 @@
 
   function industry(panel, tpl, chunk, state, cfg) {
     var sections = function (k) { return cfg.labels.sections[k] || k; };
-    var divisions = function (k) { return (k < 10 ? "0" : "") + k; };
+    // The report's industry groups (seed industry_groups.csv), in the seed's order.
+    var order = Object.keys(cfg.labels.domains).filter(function (d) {
+      return cube(chunk.groups).keys("industry_group").indexOf(d) >= 0;
+    });
+    var groups = function (k) { return cfg.labels.domains[k] || k; };
+    groups.ordered = true;
     var left = countTraces(tpl, cube(chunk.sections), "industry_section", state.zone, sections,
                            cfg, { xaxis: "x", yaxis: "y" });
     if (!left.length) return null;
-    var right = countTraces(tpl, cube(chunk.divisions), "industry_division", state.zone,
-                            divisions, cfg, { xaxis: "x2", yaxis: "y2" });
+    var counts = cube(chunk.groups);
+    var sorted = { keys: function () { return order; }, at: counts.at.bind(counts) };
+    var right = countTraces(tpl, sorted, "industry_group", state.zone, groups, cfg,
+                            { xaxis: "x2", yaxis: "y2" });
     return { data: left.concat(right), layout: layoutOf(tpl) };
   }
 
@@ -218,7 +233,7 @@
                                { xaxis: "x2", yaxis: "y2" });
     var right = built ? built.data : [];
     if (built && built.ghostY.length) {
-      right.push(ghost(tpl, built.ghostY, built.ghostN, 1.0, { xaxis: "x2", yaxis: "y2" }));
+      right.push(ghost(tpl, built.ghostY, built.ghostN, STUB, { xaxis: "x2", yaxis: "y2" }));
     }
     return { data: left.concat(right), layout: layoutOf(tpl) };
   }
@@ -328,7 +343,7 @@
       meta: { zones: shown.map(function (r) { return r[0]; }) }
     })];
     if (hidden.length) {
-      data.push(ghost(tpl, hidden.map(name), hidden.map(function (r) { return r[1].n; }), 1.0));
+      data.push(ghost(tpl, hidden.map(name), hidden.map(function (r) { return r[1].n; }), STUB));
     }
     return {
       data: data,
@@ -340,24 +355,38 @@
     };
   }
 
+  // Groups at x = 0, 1, ...; a group's zones spread sideways (sorted by estimate) and
+  // labelled, so no point hides another.
   function hubs(panel, tpl, chunk, state, cfg) {
     var rows = zoneCells(chunk, state, cfg).filter(function (r) { return !r[1].suppressed; });
     if (!rows.length) return null;
-    var data = [];
+    var data = [], ticks = [], names = [];
     cfg.labels.hubs.forEach(function (pair, k) {
       var part = rows.filter(function (r) { return (cfg.hub_group[r[0]] || "unknown") === pair[0]; });
       if (!part.length) return;
+      var at = ticks.length, step = Math.min(0.2, 0.7 / part.length);
+      ticks.push(at); names.push(pair[1]);
       part.sort(function (a, b) { return a[1].p - b[1].p; });
       data.push(merge(tpl.styles.group, {
-        name: pair[1], x: part.map(function () { return pair[1]; }),
+        name: pair[1],
+        x: part.map(function (r, i) { return at + (i - (part.length - 1) / 2) * step; }),
         y: part.map(function (r) { return r[1].p; }),
-        text: part.map(function (r) { return zoneShort(cfg, r[0]); }),
+        // Points carry the zone id (short enough not to collide); hover adds the city.
+        text: part.map(function (r) { return r[0]; }),
+        customdata: part.map(function (r) { return zoneShort(cfg, r[0]); }),
+        // Many zones: names only on hover, or the labels would pile up.
+        mode: part.length > 12 ? "markers" : tpl.styles.group.mode,
         error_y: { array: part.map(function (r) { return r[1].hi - r[1].p; }),
                    arrayminus: part.map(function (r) { return r[1].p - r[1].lo; }) },
         marker: { color: palette(cfg, k) }, meta: { zones: part.map(function (r) { return r[0]; }) }
       }));
     });
-    return { data: data, layout: layoutOf(tpl) };
+    return {
+      data: data,
+      layout: layoutOf(tpl, {
+        xaxis: { tickvals: ticks, ticktext: names, range: [-0.5, ticks.length - 0.5] }
+      })
+    };
   }
 
   function levelMix(panel, tpl, chunk, state, cfg) {
@@ -387,7 +416,8 @@
       });
     });
     if (small.length) {
-      data.push(ghost(tpl, small.map(label), small.map(function (zz) { return totals[zz]; }), 1.0));
+      data.push(ghost(tpl, small.map(label), small.map(function (zz) { return totals[zz]; }),
+                      STUB));
     }
     return {
       data: data,
@@ -519,7 +549,7 @@
     var r = chunk.rules;
     if (!r) return null;
     var idx = pick(r, state.zone);
-    if (!idx.length) return null;
+    if (!idx.length) return null;  // the template's empty figure says no row failed
     var waves = Array.from(new Set(idx.map(function (i) { return r.wave[i]; }))).sort();
     var names = Array.from(new Set(idx.map(function (i) { return r.rule[i]; }))).sort();
     var data = names.map(function (rule, k) {

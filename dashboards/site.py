@@ -298,7 +298,7 @@ def report_chunks(marts: MartData) -> dict[str, Any]:
     est = _shares(marts.estimates[marts.estimates["indicator_id"].isin(ids)])
     counts = {
         "sections": (_counts(marts.sections), "industry_section"),
-        "divisions": (_counts(marts.divisions), "industry_division"),
+        "groups": (_counts(marts.groups), "industry_group"),
         "sizes": (_counts(marts.size_classes), "size_class"),
     }
     chunks = {}
@@ -324,7 +324,7 @@ def report_page(marts: MartData, labels: Labels) -> Page:
     for f in REPORT_FIGURES:
         if f.kind == "industry":
             template = fg.two_panel_template(
-                f.title, (UI["sections"], UI["divisions"]), right_share=False
+                f.title, (UI["sections"], UI["groups"]), right_share=False
             )
         elif f.kind == "size":
             template = fg.two_panel_template(
@@ -576,7 +576,8 @@ def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> A
         q = quality.sort_values(["wave_id", "zone_id", "received_at"])
         out["deliveries"] = {
             "label": [
-                f"{w} {z} · {d} ({s})"
+                # Delivery ids are 64-hex digests: 8 digits identify one in a zone-wave.
+                f"{w} {z} · {d[:8]} ({s})"
                 for w, z, d, s in zip(
                     q["wave_id"],
                     _escaped(q["zone_id"]),
@@ -620,7 +621,16 @@ def quality_page(marts: MartData, labels: Labels) -> Page:
     modes = {m: (labels.modes[m], fg.OKABE_ITO[k]) for k, m in enumerate(("electronic", "paper"))}
     panels = [
         _panel("deliveries", "quality", fg.quality_template(UI["deliveries"], rows, False)),
-        _panel("rules", "quality", fg.quality_template(UI["rejected_by_rule"], {}, True)),
+        _panel(
+            "rules",
+            "quality",
+            fg.quality_template(
+                UI["rejected_by_rule"],
+                {},
+                True,
+                UI["no_data" if rules is None else "no_rejections"],
+            ),
+        ),
         _panel("modes", "quality", fg.quality_template(UI["mode_mix"], modes, True)),
     ]
     return Page(

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboards import figures as fg
-from dashboards.catalog import DIMENSION_WORDS, LEVEL_WORDS, UI, Text
+from dashboards.catalog import DIMENSION_WORDS, HUB_GROUPS, LEVEL_WORDS, UI, Text
 from dashboards.data import DashboardDataError, check_intervals, cube, wilson
 from dashboards.scoring import load_scoring
 from dashboards.site import (
@@ -27,6 +27,7 @@ from dashboards.site import (
     Selector,
     build_labels,
     pack,
+    quality_chunk,
     quality_page,
     render_page,
     script_json,
@@ -344,3 +345,78 @@ def test_quality_page_degrades_without_tables() -> None:
         "Not published yet: marts.fct_rejected_rules",
     ]
     assert page.chunks == {"quality": {}} and len(page.panels) == 3
+
+
+def test_suppressed_stub_is_short_labelled_and_off_the_legend() -> None:
+    fig = valid(run_plots(bars_panel(), bars_chunk(), {"zone": "Z1"}, bars_config()))
+    ghost = next(tr for tr in fig.data if (tr.meta or {}).get("suppressed"))
+    # A short stub at the axis start, never a full-length bar that reads as 100%.
+    assert all(0 < x <= 0.05 for x in ghost.x)
+    assert ghost.text == "suppressed" and ghost.showlegend is False
+    assert fig.layout.legend.yref == "container"  # under the axis title, not on it
+
+
+def quality_chunk_of(rules: pd.DataFrame | None) -> dict:
+    deliveries = pd.DataFrame(
+        {
+            "delivery_id": ["a" * 64, "b" * 64],
+            "zone_id": ["Z1", "Z2"],
+            "wave_id": [2020, 2020],
+            "status": ["loaded", "loaded"],
+            "received_at": pd.to_datetime(["2020-05-01", "2020-05-02"]),
+            "rows_read": [10, 20],
+            "rows_accepted": [10, 20],
+            "rows_rejected": [0, 0],
+            "n_electronic": [4, 5],
+            "n_paper": [6, 15],
+        }
+    )
+    return quality_chunk(deliveries, rules)
+
+
+@pytest.mark.parametrize("zone", ["ALL", "Z1"])
+def test_quality_page_draws_with_no_rejected_rules(zone: str) -> None:
+    """The demo quarantines nothing: every panel still draws, the rules panel says so."""
+    rules = pd.DataFrame(columns=["zone_id", "wave_id", "delivery_id", "rule_id", "n_rows"])
+    marts = SimpleNamespace(
+        delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
+    )
+    labels = SimpleNamespace(
+        zones={}, modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")}
+    )
+    page = quality_page(marts, labels)  # type: ignore[arg-type]
+    chunk = quality_chunk_of(rules)
+    assert chunk["deliveries"]["label"][0] == f"2020 Z1 · {'a' * 8} (loaded)"
+    figs = {p["kind"]: run_plots(p, chunk, {"zone": zone}, {}) for p in page.panels}
+    assert figs["rules"]["data"] == []
+    assert UI["no_rejections"].en in json.dumps(figs["rules"])
+    modes = valid(figs["modes"])
+    assert sum(sum(tr.y) for tr in modes.data) == (30 if zone == "ALL" else 10)
+    assert len(valid(figs["deliveries"]).data) == 3
+
+
+def test_hub_groups_spread_and_label_their_zones() -> None:
+    rows = [("ALL", 300, 60, False), ("Z1", 100, 20, False), ("Z2", 100, 20, False)]
+    rows += [("Z3", 100, 50, False)]
+    frame = pd.DataFrame(rows, columns=["zone_id", "n_base", "n_yes", "suppressed"])
+    frame = frame.assign(domain="all", wave_id=2020)
+    zones = ["ALL", "Z1", "Z2", "Z3"]
+    chunk = cube(
+        frame,
+        {"domain": ["all"], "zone_id": zones, "wave_id": [2020]},
+        {"n": "n_base", "y": "n_yes"},
+    )
+    config = {
+        "labels": {
+            "zones": {z: {"short": fg.t(z + " city"), "name": fg.t(z)} for z in zones},
+            "hubs": [[k, fg.t(v)] for k, v in HUB_GROUPS.items()],
+        },
+        "hub_group": {"Z1": "near", "Z2": "near", "Z3": "far"},
+    }
+    panel = {"id": "hubs", "kind": "hubs", "template": fg.hubs_template(UI["hub_groups"])}
+    fig = valid(run_plots(panel, chunk, {"wave": "2020"}, config))
+    near, far = fig.data
+    # Equal estimates in one group get distinct x positions and their ids as labels.
+    assert len(set(near.x)) == 2 and list(near.text) == ["Z1", "Z2"]
+    assert list(far.x) == [1] and list(fig.layout.xaxis.tickvals) == [0, 1]
+    assert "<br>" in fig.layout.xaxis.ticktext[1]  # the long group name wraps
