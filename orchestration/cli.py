@@ -10,6 +10,7 @@ from __future__ import annotations
 import code
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import warnings
@@ -192,12 +193,14 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     click.echo(
         f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home.dagster_home}); Ctrl-C stops"
     )
-    try:
-        exit_status = subprocess.call(command, env=env, cwd=PROJECT_ROOT)
-    except KeyboardInterrupt:
-        return
-    if exit_status not in (0, -2, 130):
-        raise SurveyError(f"dagster dev exited with status {exit_status}")
+    # Become `dagster dev` rather than wait for it: a service manager's SIGTERM (or the
+    # terminal's Ctrl-C) then reaches dagster itself, which stops the daemon and its code
+    # servers; a waiting parent would die alone and leave them running. dagster maps
+    # SIGTERM to its SIGINT handler, so SIGINT must not stay ignored (as it is under
+    # `nohup` or `&` in a script): an ignored SIGINT would make SIGTERM ignored too.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, command, env)
 
 
 @cli.command()
@@ -256,6 +259,55 @@ def status(ctx: click.Context) -> None:
         click.echo(guarded(report))
     else:
         click.echo(guarded(lambda: status_report(home, None)))
+
+
+@cli.command()
+@click.option("--sizes", default="10000,100000,1000000", show_default=True, help="Wave sizes.")
+@click.option("--zones", "layouts", default="1,50", show_default=True, help="Zone layouts.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/bench"),
+    show_default=True,
+    help="Work folder: deliveries, a scratch SMESURVEY_HOME, logs, results.json.",
+)
+@click.option(
+    "--doc",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Report to write [default: docs/benchmarks.md; with --quick <out>/benchmarks.md].",
+)
+@click.option("--skip", multiple=True, help="A SIZExZONES layout to leave out, e.g. 1000000x50.")
+@click.option("--quick", is_flag=True, help="10k only; no incremental or site measurement.")
+def bench(
+    layouts: str, sizes: str, out: Path, doc: Path | None, skip: tuple[str, ...], quick: bool
+) -> None:
+    """Time every pipeline stage on generated waves against a DuckDB floor and pandas."""
+    from orchestration.bench.report import write_report
+    from orchestration.bench.runner import BenchConfig, run_benchmark
+
+    def numbers(text: str, what: str) -> tuple[int, ...]:
+        try:
+            return tuple(int(x) for x in text.replace("_", "").split(","))
+        except ValueError as exc:
+            raise SurveyError(f"--{what} {text!r}: expected numbers separated by commas") from exc
+
+    skipped = frozenset(numbers(s.replace("x", ","), "skip")[:2] for s in skip)
+    options = {"incremental": None, "measure_site": False} if quick else {}
+    try:
+        config = BenchConfig(
+            out=out,
+            sizes=(10_000,) if quick else numbers(sizes, "sizes"),
+            layouts=numbers(layouts, "zones"),
+            skip=skipped,
+            command="smesurvey " + " ".join(sys.argv[1:]),
+            **options,
+        )
+    except ValueError as exc:
+        raise SurveyError(str(exc)) from exc
+    report = doc or (out / "benchmarks.md" if quick else PROJECT_ROOT / "docs" / "benchmarks.md")
+    guarded(lambda: run_benchmark(config, lambda r: write_report(r, report), click.echo))
+    click.echo(f"report: {report}")
 
 
 def main() -> None:

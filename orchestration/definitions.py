@@ -2,8 +2,8 @@
 
 `defs` is a lazy definitions function: importing this module builds nothing and
 runs no dbt. Dagster calls it when it loads the code location, which is when the
-dbt manifest is prepared (`dbt parse`, only if missing or stale, or always under
-`dagster dev`) and the dbt assets are built from it.
+dbt manifest is prepared (`dbt parse`, only if missing or older than the dbt
+project's files) and the dbt assets are built from it.
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ concurrency:
 telemetry:
   enabled: false
 """
-# Runs print warnings and failures only; the details stay in the run logs (UI).
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Runs print nothing to the console: the CLI prints its one-line reason, the details
+# stay in the run logs (UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 CLI_LOG = "cli-runs.log"
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"

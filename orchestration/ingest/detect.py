@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import charset_normalizer
+import numpy as np
 import python_calamine
 
 from orchestration.codebook import Codebook
@@ -25,6 +26,12 @@ from orchestration.ingest.schema import REGISTER_COLUMNS
 ZIP_MAGIC = b"PK\x03\x04"
 # Enough of a decoded CSV to hold its header record.
 HEADER_WINDOW = 1 << 20
+# No questionnaire record comes near this; a longer line is a pasted blob (and
+# would straddle the CSV reader's blocks).
+MAX_LINE_BYTES = 1 << 20
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Delimiters a re-saved export may use instead of the comma (name for messages).
+OTHER_DELIMITERS = {";": "';'", "\t": "tabs", "|": "'|'"}
 
 
 class Kind(StrEnum):
@@ -60,11 +67,60 @@ class ColumnMatch:
     missing: tuple[str, ...]  # canonical columns of the version the file lacks
 
 
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 puts the NUL of ASCII characters (delimiters, digits) always on the same side.
+
+    Binary data has NULs at even and odd offsets alike.
+    """
+    nul = np.frombuffer(data[: 1 << 16], dtype=np.uint8) == 0
+    even, odd = int(nul[0::2].sum()), int(nul[1::2].sum())
+    return max(even, odd) >= 8 and 20 * min(even, odd) <= max(even, odd)
+
+
+def check_no_nul(data: bytes, name: str) -> None:
+    """Text that decoded may still hold NUL bytes: binary data or UTF-16 without BOM."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        what = "UTF-16 text without byte-order mark" if _looks_utf16(data) else "binary data"
+        raise DeliveryError(
+            name,
+            f"NUL byte at line {_line_of(data, nul)} (byte {nul:,}): {what}, not a CSV text export",
+        )
+
+
+def check_text_bytes(data: bytes, name: str) -> None:
+    """Refuse bytes that cannot be a CSV export before decoding: empty, giant lines."""
+    if not data:
+        raise DeliveryError(name, "is empty (0 bytes)")
+    # Line lengths from the newline positions, in bulk (the file is in memory anyway).
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    bounds = np.concatenate(([-1], ends, [len(data)]))
+    lengths = np.diff(bounds) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] > MAX_LINE_BYTES:
+        raise DeliveryError(
+            name,
+            f"line {longest + 1} is {int(lengths[longest]):,} bytes long "
+            f"(limit {MAX_LINE_BYTES:,}): not a questionnaire export",
+        )
+
+
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
-    """Decode CSV bytes strictly as UTF-8 (with or without BOM), else GB18030."""
+    """Decode CSV bytes strictly as UTF-8 (with or without BOM), else GB18030.
+
+    Repeated UTF-8 BOMs (a tool that added its own to a file that had one) are
+    dropped like the first one when the rest is valid UTF-8.
+    """
     if data.startswith(codecs.BOM_UTF8):
+        body = data
+        while body.startswith(codecs.BOM_UTF8):
+            body = body[len(codecs.BOM_UTF8) :]
         try:
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+            return body.decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise DeliveryError(name, f"has a UTF-8 BOM but is not UTF-8 ({exc.reason})") from exc
     for encoding in ("utf-8", "gb18030"):
@@ -72,14 +128,18 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
+    if data.startswith(UTF16_BOMS):
+        raise DeliveryError(
+            name, "cannot decode as UTF-8 or GB18030: it is UTF-16 (byte-order mark), export again"
+        )
     guess = charset_normalizer.from_bytes(data[:HEADER_WINDOW]).best()
     hint = f" (looks like {guess.encoding})" if guess is not None else ""
     raise DeliveryError(name, f"cannot decode as UTF-8 or GB18030{hint}")
 
 
-def first_record(text: str) -> list[str]:
+def first_record(text: str, delimiter: str = ",") -> list[str]:
     """The header record of a CSV text (quoted cells and all)."""
-    return next(csv.reader(io.StringIO(text[:HEADER_WINDOW])), [])
+    return next(csv.reader(io.StringIO(text[:HEADER_WINDOW]), delimiter=delimiter), [])
 
 
 def xlsx_header(data: bytes, name: str) -> list[str]:
@@ -199,9 +259,21 @@ def file_head(data: bytes, name: str, codebook: Codebook) -> FileHead:
     """Kind, encoding and header of one file's bytes."""
     if data.startswith(ZIP_MAGIC):
         return FileHead(Kind.PAPER, None, xlsx_header(data, name), None)
+    check_text_bytes(data, name)
     text, encoding = decode_text(data, name)
+    check_no_nul(data, name)
     cells = first_record(text)
     return FileHead(classify_csv(cells, codebook), encoding, cells, text)
+
+
+def unknown_kind_problem(head: FileHead, codebook: Codebook) -> str:
+    """Why a file's header matches no delivery file, as specific as the bytes allow."""
+    if head.text is not None and len(head.cells) == 1:
+        for delimiter, shown in OTHER_DELIMITERS.items():
+            cells = first_record(head.text, delimiter)
+            if len(cells) > 1 and classify_csv(cells, codebook) is not Kind.UNKNOWN:
+                return f"cells are separated by {shown}, expected commas: export as CSV"
+    return "header matches neither the platform export, the paper template nor the zone register"
 
 
 def inspect_file(name: str, data: bytes, codebook: Codebook) -> FileInfo:

@@ -10,12 +10,18 @@ quality gate can reject it with the offending value; typing happens at load.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.codebook import Codebook, Item, load_codebook
+from orchestration.ingest.checks import (
+    check_header_not_repeated,
+    check_named_columns,
+    check_register,
+)
 from orchestration.ingest.detect import (
     MODE_OF_KIND,
     ColumnMatch,
@@ -25,6 +31,7 @@ from orchestration.ingest.detect import (
     file_head,
     header_keys,
     match_columns,
+    unknown_kind_problem,
     vocabulary,
 )
 from orchestration.ingest.errors import DeliveryError
@@ -167,6 +174,8 @@ def _parse_responses(
         _, source = read_xlsx(data, name)
     else:
         source = read_csv_text(head.text or "", len(head.cells), name)
+    check_named_columns(source, head.cells, name)
+    check_header_not_repeated(source, head.cells, name)
     con.register("src", source)
     try:
         table = con.sql(_responses_sql(match, head.kind, landing, name, codebook)).to_arrow_table()
@@ -178,10 +187,11 @@ def _parse_responses(
 
 
 def _parse_register(
-    con: duckdb.DuckDBPyConnection, head: FileHead, landing: Landing, name: str
+    con: duckdb.DuckDBPyConnection, head: FileHead, landing: Landing, name: str, cb: Codebook
 ) -> pa.Table:
     source = read_csv_text(head.text or "", len(head.cells), name)
     position = {cell.strip(): f"c{i}" for i, cell in enumerate(head.cells)}
+    check_register(source, {c: position[c] for c in REGISTER_COLUMNS}, name, cb)
     fields = ", ".join(f"nullif({quote(position[c])}, '') AS {quote(c)}" for c in REGISTER_COLUMNS)
     rest = ", ".join(quote(c) for c in REGISTER_COLUMNS if c != "zone_id")
     con.register("src", source)
@@ -203,9 +213,25 @@ def _parse_register(
     return table
 
 
+def check_wave(landing: Landing, codebook: Codebook) -> None:
+    """The wave must have an instrument and must not lie after the delivery's arrival."""
+    where = f"{landing.zone_id}/{landing.wave_id}"
+    try:
+        codebook.version_for_wave(landing.wave_id)
+    except ValueError as exc:
+        raise DeliveryError(where, str(exc)) from exc
+    received: date = landing.received_at.date()
+    if landing.wave_id > received.year:
+        raise DeliveryError(
+            where,
+            f"wave {landing.wave_id} is in the future (delivery received {received.isoformat()})",
+        )
+
+
 def parse_delivery(landing: Landing, codebook: Codebook | None = None) -> ParsedDelivery:
     """Read every file of a landed delivery; DeliveryError on the first bad file."""
     codebook = codebook or load_codebook()
+    check_wave(landing, codebook)
     responses: list[pa.Table] = []
     registers: list[pa.Table] = []
     rows_read: dict[str, int] = {}
@@ -217,7 +243,7 @@ def parse_delivery(landing: Landing, codebook: Codebook | None = None) -> Parsed
             data = path.read_bytes()
             head = file_head(data, path.name, codebook)
             if head.kind is Kind.REGISTER:
-                registers.append(_parse_register(con, head, landing, path.name))
+                registers.append(_parse_register(con, head, landing, path.name, codebook))
                 rows_read[path.name] = registers[-1].num_rows
             elif head.kind in MODE_OF_KIND:
                 table, match = _parse_responses(con, head, data, landing, path.name, codebook)
@@ -225,11 +251,7 @@ def parse_delivery(landing: Landing, codebook: Codebook | None = None) -> Parsed
                 rows_read[path.name] = table.num_rows
                 unknown[path.name], missing[path.name] = match.unknown, match.missing
             else:
-                raise DeliveryError(
-                    path.name,
-                    "header matches neither the platform export, the paper template "
-                    "nor the zone register",
-                )
+                raise DeliveryError(path.name, unknown_kind_problem(head, codebook))
     finally:
         con.close()
     if not responses:

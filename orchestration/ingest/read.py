@@ -19,6 +19,8 @@ import python_calamine
 from orchestration.ingest.errors import DeliveryError
 
 SOURCE_ROW = "__source_row"
+# Larger than detect.MAX_LINE_BYTES, so no record straddles two of Arrow's blocks.
+CSV_BLOCK_BYTES = 4 << 20
 # Excel stores every number as a float: integers come back as 12.0.
 WHOLE_FLOAT = r"^(-?\d+)\.0$"
 
@@ -43,20 +45,48 @@ def numbered(table: pa.Table) -> pa.Table:
 def read_csv_text(text: str, n_columns: int, name: str) -> pa.Table:
     """Parse a decoded CSV (header skipped) with every column as a string."""
     names = positional(n_columns)
+    bad_rows: list[pacsv.InvalidRow] = []
+
+    def refuse(row: pacsv.InvalidRow) -> str:
+        bad_rows.append(row)  # called for invalid rows only
+        return "error"
+
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=CSV_BLOCK_BYTES
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=refuse),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:
-        # Arrow quotes the offending row; a long row would drown the message.
-        raise DeliveryError(name, f"malformed CSV: {str(exc).splitlines()[0][:200]}") from exc
+        # `from None`: Arrow's message quotes the row, which may hold restricted answers
+        # (USCC, names), and a chained cause would carry it into tracebacks and run logs.
+        if bad_rows:
+            raise DeliveryError(name, field_count_problem(text, bad_rows[0])) from None
+        raise DeliveryError(name, f"malformed CSV: {without_row(str(exc))}") from None
     return numbered(trimmed(table))
+
+
+def field_count_problem(text: str, row: pacsv.InvalidRow) -> str:
+    """Where a record has the wrong number of cells (never its content: it may be restricted)."""
+    # Arrow gives no line number when values may hold newlines; find the record instead.
+    at = text.find(row.text) if row.text else -1
+    where = f"line {text.count(chr(10), 0, at) + 1}" if at >= 0 else "a record"
+    return (
+        f"malformed CSV: {where}: Expected {row.expected_columns} fields like the header, "
+        f"got {row.actual_columns} (file cut short, or a stray delimiter?)"
+    )
+
+
+def without_row(message: str) -> str:
+    """Arrow's parse error without the quoted row text that may follow its reason."""
+    first = message.splitlines()[0] if message else "unreadable"
+    return ": ".join(first.split(": ")[:2])[:200]
 
 
 def read_xlsx(data: bytes, name: str) -> tuple[list[str], pa.Table]:

@@ -6,6 +6,8 @@ from orchestration.codebook import Codebook, Item
 
 # Zone register files carry these columns (fixed by the delivery contract, not the codebook).
 REGISTER_COLUMNS: tuple[str, ...] = ("zone_id", "industry_section", "size_class", "n_enterprises")
+# The register's industry_section holds the codes of this codebook item (contracts.md).
+REGISTER_SECTION_ITEM = "A5_industry_section"
 
 PROVENANCE: tuple[tuple[str, str], ...] = (
     ("delivery_id", "VARCHAR"),

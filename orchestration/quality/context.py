@@ -30,6 +30,10 @@ from orchestration.quality.suites import DOCS_DIR_VARIABLE, DOCS_SITE, RESULTS_D
 from orchestration.settings import EXPECTATIONS_DIR
 
 CHUNK_ROWS = 200_000
+# Categorical strings make GX several times faster on large chunks but cost a
+# second per suite on small ones (measured: 100 rows 2.0 s vs 2.8 s, 100k rows
+# 8 s vs 32 s); the crossover lies between 2k and 10k rows.
+CATEGORICAL_FROM_ROWS = 5_000
 RESULTS_SUBDIR = "_validation_results"
 
 
@@ -71,7 +75,8 @@ def chunks(data: pa.Table | pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFr
     total = data.num_rows if isinstance(data, pa.Table) else len(data)
     for start in range(0, max(total, 1), chunk_rows):
         if isinstance(data, pa.Table):
-            chunk = data.slice(start, chunk_rows).to_pandas(strings_to_categorical=True)
+            part = data.slice(start, chunk_rows)
+            chunk = part.to_pandas(strings_to_categorical=part.num_rows >= CATEGORICAL_FROM_ROWS)
         else:
             chunk = data.iloc[start : start + chunk_rows].copy()
         chunk.index = pd.RangeIndex(start, start + len(chunk))

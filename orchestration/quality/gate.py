@@ -136,7 +136,9 @@ def run_gate(
         rows_rejected=rows_rejected,
         threshold=share_limit,
         passed=passed,
-        reason=_reason(zone_id, wave_id, rows_read, rows_rejected, share_limit, blocking, found),
+        reason=_reason(
+            zone_id, wave_id, rows_read, rows_rejected, share_limit, blocking, found, rejected
+        ),
         suite_results=(summary,),
     )
 
@@ -202,6 +204,13 @@ def _rejected_rows(
     )
 
 
+def _files_of(rejected: pa.Table, rule_id: str) -> str:
+    """The files holding a rule's rejected rows, so the message names where to look."""
+    rows = rejected.filter(pc.equal(rejected["rule_id"], rule_id))
+    files = sorted(str(f) for f in pc.unique(rows["source_file"]).to_pylist())
+    return " and ".join(files) if files else "no file"
+
+
 def _text(table: pa.Table, column: str) -> pa.ChunkedArray:
     if column not in table.column_names:
         return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
@@ -237,6 +246,7 @@ def _reason(
     limit: float,
     blocking: list[Failure],
     found: list[Failure],
+    rejected: pa.Table,
 ) -> str:
     where = f"{zone_id}/{wave_id}"
     if blocking:
@@ -248,7 +258,11 @@ def _reason(
     for f in found:
         counts[f.rule_id] = counts.get(f.rule_id, 0) + int(f.rows.size)
     top = max(counts, key=counts.__getitem__) if counts else None
-    tail = f"; most frequent rule {top} ({counts[top]} rows)" if top else ""
+    tail = (
+        f"; most frequent rule {top} ({counts[top]} rows, {_files_of(rejected, top)})"
+        if top
+        else ""
+    )
     verdict = "passed" if within_threshold(rows_read, rows_rejected, limit) else "blocked"
     return (
         f"{where} {verdict}: {rows_rejected} of {rows_read} rows rejected "

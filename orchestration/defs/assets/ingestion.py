@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.defs.checks import (
+    delivery_refused_result,
     quality_gate,
     quality_gate_result,
     quality_gate_summary,
@@ -62,7 +63,9 @@ def load_one(home: Home, zone_wave: ZoneWave, delivery_id: str | None) -> Events
         yield quality_gate_result(exc.gate)
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     except IngestError as exc:
-        # Failure (not an exception trace) so the UI and the CLI show the one line.
+        # A file-level refusal is the gate failing before any expectation ran: the check
+        # shows the one line too. Failure (not a trace) so the UI and the CLI show it.
+        yield delivery_refused_result(str(exc))
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     result, landing = ingested.result, ingested.landing
     yield dg.MaterializeResult(

@@ -1,0 +1,111 @@
+"""Child-side ingestion of zone-waves: landing+parsing, quality gate, load, timed apart.
+
+The calls are those of `orchestration.pipeline.ingest_zone_wave`, in its order and
+interleaved per zone-wave as a real run does (the gate of zone k reads the raw rows
+of zones loaded before it), so only the timing between them is added.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from orchestration.bench.meter import Meter
+from orchestration.settings import Home
+
+STAGES = ("land_parse", "gate", "load")
+
+
+class IngestBenchError(RuntimeError):
+    """A zone-wave of the benchmark did not load; one line naming it."""
+
+
+def _import_pipeline() -> None:
+    # Imports happen before the clock starts: they are the child's fixed overhead.
+    import orchestration.ingest.load
+    import orchestration.ingest.parse
+    import orchestration.pipeline
+    import orchestration.quality.gate  # noqa: F401
+
+
+@contextmanager
+def _profiled(profiles: dict[str, pstats.Stats] | None, stage: str):
+    if profiles is None:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        if stage in profiles:
+            profiles[stage].add(stats)
+        else:
+            profiles[stage] = stats
+
+
+def top_functions(stats: pstats.Stats, n: int = 5) -> list[dict[str, Any]]:
+    """The n functions with the largest own time (tottime), with their cumulative time."""
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:n]
+    return [
+        {
+            "function": f"{Path(file).name}:{line}({name})",
+            "tottime": round(tt, 2),
+            "cumtime": round(ct, 2),
+        }
+        for (file, line, name), (_, _, tt, ct, _) in rows
+    ]
+
+
+def ingest(spec: dict[str, Any]) -> dict[str, Any]:
+    """Ingest spec["zone_waves"] into the home at spec["home"]; spec["profile"] adds cProfile."""
+    _import_pipeline()
+    from orchestration.ingest.load import load_delivery
+    from orchestration.ingest.parse import parse_delivery
+    from orchestration.pipeline import select_landing
+    from orchestration.quality.gate import run_gate
+
+    home = Home(Path(spec["home"])).ensure()
+    meters = {stage: Meter() for stage in STAGES}
+    profiles: dict[str, pstats.Stats] | None = {} if spec.get("profile") else None
+    rows_read = rows_rejected = 0
+    for zone_id, wave_id in spec["zone_waves"]:
+        with meters["land_parse"].measure(), _profiled(profiles, "land_parse"):
+            landing = select_landing(home, zone_id, wave_id)
+            parsed = parse_delivery(landing)
+        with meters["gate"].measure(), _profiled(profiles, "gate"):
+            gate = run_gate(
+                parsed.responses,
+                wave_id=wave_id,
+                zone_id=zone_id,
+                version=parsed.instrument_version,
+                build_db=home.build_db if home.build_db.is_file() else None,
+                data_docs_dir=home.data_docs,
+            )
+        if not gate.passed:
+            raise IngestBenchError(f"{zone_id}/{wave_id}: the quality gate refused: {gate.reason}")
+        with meters["load"].measure(), _profiled(profiles, "load"):
+            result = load_delivery(
+                replace(parsed, responses=gate.normalized),
+                home.build_db,
+                rejected=gate.rejected_rows,
+                normalizations=gate.normalizations,
+            )
+        rows_read += result.rows_read
+        rows_rejected += result.rows_rejected
+        del parsed, gate
+    out: dict[str, Any] = {
+        "stages": {stage: m.as_dict() for stage, m in meters.items()},
+        "zone_waves": len(spec["zone_waves"]),
+        "rows_read": rows_read,
+        "rows_rejected": rows_rejected,
+    }
+    if profiles is not None:
+        out["profiles"] = {stage: top_functions(s) for stage, s in profiles.items()}
+    return out

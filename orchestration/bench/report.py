@@ -1,0 +1,373 @@
+"""docs/benchmarks.md from results.json: figures, ratios and the targets, met or missed.
+
+Text between the ANALYSIS markers of an existing report is kept on re-rendering:
+it holds the diagnosis written by a person after reading the figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ANALYSIS_START = "<!-- analysis:start -->"
+ANALYSIS_END = "<!-- analysis:end -->"
+STAGE_TITLES = {
+    "land_parse": "landing+parse",
+    "gate": "quality gate",
+    "load": "load raw",
+    "ingest_overhead": "ingest start-up",
+    "dbt": "dbt build",
+    "publish": "publish",
+    "dashboards": "dashboards",
+}
+FLOOR_FACTOR, FIXED_OVERHEAD_S = 3.0, 30.0
+RSS_LIMIT_MB = 4096.0
+INCREMENTAL_LIMIT = 1.2
+SITE_LIMIT_BYTES, TTI_LIMIT_MS = 6_000_000, 2000.0
+BIG = 1_000_000
+Row = list[str]
+
+
+def _table(header: Row, rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _cell(fig: dict[str, float] | None) -> str:
+    if not fig:
+        return "–"
+    return f"{fig['seconds']:.1f} s / {fig['peak_mb']:,.0f} MB"
+
+
+def best_run(layout: dict[str, Any]) -> dict[str, Any]:
+    """The run reported for a layout: the one with the shortest end-to-end time."""
+    return min(layout["runs"], key=lambda r: r["end_to_end"]["seconds"])
+
+
+def _label(layout: dict[str, Any]) -> str:
+    return f"{layout['size']:,} x {layout['zones']}"
+
+
+def _floor_limit(run: dict[str, Any]) -> float:
+    return FLOOR_FACTOR * run["floor"]["work_seconds"] + FIXED_OVERHEAD_S
+
+
+def stage_table(results: dict[str, Any]) -> str:
+    header = ["respondents x zones", "generate (not in pipeline)"]
+    header += [STAGE_TITLES[s] for s in STAGE_TITLES] + ["end to end"]
+    rows = []
+    for layout in results["layouts"]:
+        run = best_run(layout)
+        row = [_label(layout), _cell(run["generate"])]
+        row += [_cell(run["stages"].get(s)) for s in STAGE_TITLES]
+        rows.append([*row, f"**{_cell(run['end_to_end'])}**"])
+    return _table(header, rows)
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "–"
+
+
+def baseline_table(results: dict[str, Any]) -> str:
+    header = ["respondents x zones", "floor: DuckDB CSV load", "pandas analyst script"]
+    header += ["end to end", "e2e / floor", "3 x floor + 30 s", "e2e / pandas", "cells equal"]
+    rows = []
+    for layout in results["layouts"]:
+        run = best_run(layout)
+        floor, pandas, e2e = run["floor"], run["pandas"], run["end_to_end"]["seconds"]
+        agree = run.get("agreement")
+        rows.append(
+            [
+                _label(layout),
+                f"{floor['work_seconds']:.1f} s / {floor['peak_mb']:,.0f} MB",
+                f"{pandas['work_seconds']:.1f} s / {pandas['peak_mb']:,.0f} MB",
+                f"{e2e:.1f} s",
+                _ratio(e2e, floor["work_seconds"]),
+                f"{_floor_limit(run):.1f} s",
+                _ratio(e2e, pandas["work_seconds"]),
+                f"{agree['equal']}/{agree['cells']}" if agree else "–",
+            ]
+        )
+    return _table(header, rows)
+
+
+def runs_table(results: dict[str, Any]) -> str:
+    rows = []
+    for layout in results["layouts"]:
+        for i, run in enumerate(layout["runs"], start=1):
+            g = run["generate"]
+            rows.append(
+                [
+                    _label(layout),
+                    str(i),
+                    run["started"],
+                    " / ".join(f"{x:.2f}" for x in run["load_average"]),
+                    f"{g['respondents']:,} ({g['paper']:,} paper), {g['bytes'] / 1e6:,.0f} MB",
+                    f"{run['rows_read']:,} read, {run['rows_rejected']:,} rejected",
+                    f"{run['end_to_end']['seconds']:.1f} s",
+                ]
+            )
+    header = ["layout", "run", "started", "load avg 1/5/15 min", "files", "rows", "end to end"]
+    return _table(header, rows)
+
+
+def dbt_section(results: dict[str, Any]) -> str:
+    parts = []
+    for layout in results["layouts"]:
+        dbt = best_run(layout).get("dbt")
+        if not dbt:
+            continue
+        totals = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(dbt.get("totals", {}).items()))
+        slow = "; ".join(
+            f"`{n['node'].split('.', 2)[-1]}` {n['seconds']:.1f} s" for n in dbt["slowest"]
+        )
+        status = ""
+        if dbt["returncode"] != 0:
+            status = f" (**exit {dbt['returncode']}**: {dbt.get('failure')})"
+        parts.append(f"- {_label(layout)}{status}: {totals}. Slowest: {slow}")
+    return "\n".join(parts)
+
+
+def profile_section(results: dict[str, Any]) -> str:
+    parts = []
+    for layout in results["layouts"]:
+        for stage, rows in layout.get("profile", {}).items():
+            top = "; ".join(f"`{r['function']}` {r['tottime']:.1f} s" for r in rows)
+            parts.append(f"- {_label(layout)}, {STAGE_TITLES.get(stage, stage)} (own time): {top}")
+    return "\n".join(parts)
+
+
+def incremental_section(results: dict[str, Any]) -> str:
+    inc = results.get("incremental")
+    if not inc:
+        return "Not measured in this run."
+    rows = []
+    for step in inc["steps"]:
+        measured = "cost" in step
+        rows.append(
+            [
+                str(step["k"]),
+                str(step["wave"]),
+                f"{step['ingest']:.1f} s",
+                _cell(step.get("dbt")) if measured else "(not run)",
+                _cell(step.get("publish")) if measured else "(not run)",
+                f"**{step['cost']:.1f} s**" if measured else "–",
+            ]
+        )
+    header = ["K", "wave", "ingest (all zones)", "dbt build", "publish", "cost of adding wave K"]
+    first, last = inc["ratio_of"]
+    return _table(header, rows) + f"\n\ncost(K={last}) / cost(K={first}) = **{inc['ratio']:.2f}**"
+
+
+def site_layout(results: dict[str, Any]) -> str:
+    inc = results.get("incremental")
+    return f"{inc['zones']} zones x {len(inc['waves'])} waves" if inc else "(not measured)"
+
+
+def site_section(results: dict[str, Any]) -> str:
+    site = (results.get("incremental") or {}).get("site")
+    if not site:
+        return "Not measured in this run."
+    if "error" in site:
+        return f"`dashboards.measure` failed: {site['error']}"
+    sizes = site["bytes"]
+    rows = [
+        [page, f"{t['scripts']} ms", f"{t['plots']} ms", f"**{t['interactive']} ms**"]
+        for page, t in site["time_to_interactive_ms"].items()
+    ]
+    text = (
+        f"Site: **{sizes['total'] / 1e6:.2f} MB** in total (plotly.min.js "
+        f"{sizes['plotly.min.js'] / 1e6:.2f} MB, data {sizes['data'] / 1e6:.2f} MB, pages "
+        f"{sizes['pages'] / 1e6:.2f} MB; {site['chunks']} data chunks), built in "
+        f"{site['build_seconds']} s. Time to interactive (median of 3 cold loads, headless "
+        "Chromium, file://):\n\n"
+    )
+    return text + _table(["page", "scripts evaluated", "plots drawn after", "interactive"], rows)
+
+
+def _verdict(ok: bool | None) -> str:
+    return {True: "**met**", False: "**missed**", None: "not measured"}[ok]
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
+    """(target, met?, the figures behind the verdict)."""
+    layouts = {(la["size"], la["zones"]): best_run(la) for la in results["layouts"]}
+    big = {z: r for (s, z), r in layouts.items() if s == BIG}
+    found: list[tuple[str, bool | None, str]] = []
+
+    detail = "; ".join(
+        f"{z} zone(s): {r['end_to_end']['seconds']:.0f} s vs limit {_floor_limit(r):.0f} s "
+        f"(floor {r['floor']['work_seconds']:.1f} s)"
+        for z, r in sorted(big.items())
+    )
+    ok = all(r["end_to_end"]["seconds"] <= _floor_limit(r) for r in big.values()) if big else None
+    found.append(("1M wave end to end within 3x the DuckDB floor + 30 s", ok, detail))
+
+    peaks = {z: max(s["peak_mb"] for s in r["stages"].values()) for z, r in big.items()}
+    ok = all(p < RSS_LIMIT_MB for p in peaks.values()) if big else None
+    detail = "; ".join(f"{z} zone(s): peak {p:,.0f} MB" for z, p in sorted(peaks.items()))
+    found.append(("peak RSS at 1M under 4 GB", ok, detail))
+
+    inc = results.get("incremental")
+    ok = inc["ratio"] <= INCREMENTAL_LIMIT if inc else None
+    detail = f"ratio {inc['ratio']:.2f}" if inc else ""
+    found.append(("adding wave 6 costs at most 1.2x adding wave 2", ok, detail))
+
+    versus = {k: r for k, r in layouts.items() if k[0] >= 100_000}
+    ok = (
+        all(r["end_to_end"]["seconds"] < r["pandas"]["work_seconds"] for r in versus.values())
+        if versus
+        else None
+    )
+    detail = "; ".join(
+        f"{s:,} x {z}: {r['end_to_end']['seconds']:.0f} s "
+        f"vs pandas {r['pandas']['work_seconds']:.0f} s"
+        for (s, z), r in sorted(versus.items())
+    )
+    found.append(("end to end faster than pandas at 100k and 1M", ok, detail))
+
+    site = (inc or {}).get("site")
+    if site and "error" not in site:
+        slowest = max(t["interactive"] for t in site["time_to_interactive_ms"].values())
+        total = site["bytes"]["total"]
+        ok = total < SITE_LIMIT_BYTES and slowest < TTI_LIMIT_MS
+        detail = f"{total / 1e6:.2f} MB; slowest page {slowest} ms"
+    else:
+        ok, detail = None, ""
+    site_target = "site under 6 MB at 50 zones x 6 waves, every page interactive < 2 s"
+    found.append((site_target, ok, detail))
+    return found
+
+
+def targets_section(results: dict[str, Any]) -> str:
+    rows = [[name, _verdict(ok), detail] for name, ok, detail in targets(results)]
+    return _table(["target", "verdict", "figures"], rows)
+
+
+def kept_analysis(previous: str | None) -> str:
+    if previous and ANALYSIS_START in previous and ANALYSIS_END in previous:
+        start = previous.index(ANALYSIS_START)
+        return previous[start : previous.index(ANALYSIS_END) + len(ANALYSIS_END)]
+    return f"{ANALYSIS_START}\n(No diagnosis written yet.)\n{ANALYSIS_END}"
+
+
+def render(results: dict[str, Any], previous: str | None = None) -> str:
+    m, v = results["machine"], results["versions"]
+    cfg = results["config"]
+    skipped = ", ".join(cfg["skipped"]) or "none"
+    repeats = (
+        f"{cfg['repeat_up_to']:,} respondents in {min(cfg['layouts'])} zone(s) ran twice, "
+        "the faster run is shown"
+        if cfg["repeat_up_to"]
+        else "each layout ran once"
+    )
+    inc = results.get("incremental")
+    inc_text = (
+        f"{len(inc['steps'])} waves x {inc['generate']['respondents'] // len(inc['steps']):,} "
+        "respondents per wave"
+        if inc
+        else "not run"
+    )
+    return f"""# Benchmarks
+
+Measured {results["started"]} to {results.get("finished", "(still running)")} by
+`smesurvey bench` (orchestration/bench/). Figures are single measurements ({repeats}),
+on a shared machine: the load average at the start of every run is listed below.
+
+## Machine and versions
+
+- {m["cores"]} cores, {m["cpu"]}, {m["ram_gb"]} GB RAM, Linux {m["kernel"]};
+  load average at start {" / ".join(str(x) for x in m["load_average"])},
+  at end {" / ".join(str(x) for x in results.get("load_average_end", []))}
+- {", ".join(f"{k} {val}" for k, val in v.items())}
+
+## Reproduce
+
+```
+{results["command"] or "make bench"}
+```
+
+Sizes {", ".join(f"{s:,}" for s in cfg["sizes"])} respondents in one wave ({cfg["wave"]},
+instrument v2020, platform CSV UTF-8 with BOM, at most 400 paper questionnaires per
+zone in the XLSX), spread over {" and ".join(str(z) for z in cfg["layouts"])} zone(s);
+skipped layouts: {skipped}. Seed {cfg["seed"]}. Incremental: {inc_text}.
+
+## How it is measured
+
+- Every layout starts from an empty SMESURVEY_HOME; the generated deliveries are
+  hard-linked into `inbox/`, then the real stages run in order:
+  `select_landing` + `parse_delivery` (landing+parse), `run_gate`, `load_delivery`,
+  one zone-wave after the other in one child process (the calls of
+  `orchestration.pipeline.ingest_zone_wave`); then `dbt build` (its own process, as
+  Dagster runs it), `publish_marts`, `build_site`, each in a fresh interpreter.
+- Seconds are wall time. A child's seconds include its start-up and imports
+  (ingestion's are shown apart as "ingest start-up"); end to end = the sum of the
+  child processes' wall times. Generation is timed apart and is not in it.
+- Peak MB: for dbt, publish and dashboards the child's peak RSS from `os.wait4`
+  (the `/usr/bin/time -v` figure); for the three ingestion stages the process's
+  VmHWM, reset (`/proc/self/clear_refs`) before each stage, so it includes what the
+  process still holds from the stage before, as a real run would.
+- dbt's manifest was parsed once before the measurements (a warm installation);
+  each `dbt build` rebuilds every model (full rebuilds by design).
+- Floor: DuckDB `CREATE TABLE AS SELECT * FROM read_csv([...], all_varchar = true)`
+  of the platform CSVs into a fresh DuckDB file (no transcoding needed: these waves
+  are UTF-8 with BOM; GB18030 files would be re-encoded first, timed apart). The
+  paper XLSX is not in the floor (DuckDB has no excel extension here).
+- Pandas: `orchestration/bench/baselines.py`: `read_csv` + `read_excel`, labels to
+  codes from the codebook, the three derived pseudo-items from the seeds, then
+  n_base / n_yes / estimate / Wilson interval of every indicator of the catalog by
+  zone (domain all). Floor and pandas figures are in-process work time (the
+  interpreter is already running for an analyst). "cells equal" compares pandas'
+  n_base and n_yes with the published `fct_indicator_estimates` cell by cell.
+
+## Figures per stage (seconds / peak MB)
+
+{stage_table(results)}
+
+## References and ratios
+
+{baseline_table(results)}
+
+## Runs
+
+{runs_table(results)}
+
+## Where the time goes
+
+dbt (node execution times from run_results.json):
+
+{dbt_section(results) or "not run"}
+
+Ingestion, cProfile top functions by own time (separate profiled pass):
+
+{profile_section(results) or "not run"}
+
+## Incremental: adding wave K to a warehouse holding K-1 waves
+
+Cost of adding wave K = ingestion of its zone-waves (one child process) + dbt build
++ publish. Waves 1, 3, 4 and 5 are ingested (not timed) without building.
+
+{incremental_section(results)}
+
+## Dashboards at {site_layout(results)}
+
+Measured with `python -m dashboards.measure` on the analytics DB of the
+incremental run after its last wave.
+
+{site_section(results)}
+
+## Targets
+
+{targets_section(results)}
+
+## Diagnosis
+
+{kept_analysis(previous)}
+"""
+
+
+def write_report(results: dict[str, Any], doc: Path) -> None:
+    previous = doc.read_text(encoding="utf-8") if doc.is_file() else None
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(render(results, previous), encoding="utf-8")

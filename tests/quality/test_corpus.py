@@ -1,0 +1,348 @@
+"""The bad-input corpus (tests/corpus/cases.yaml) through the real ingestion.
+
+Fast part: every case goes through `orchestration.pipeline.ingest_zone_wave` in
+its own SMESURVEY_HOME and must end as the case says (blocked with its one-line
+message, quarantined under its rule, or accepted after normalization), with the
+accounting invariant holding for every delivery and the landed files
+byte-identical to what was delivered. Slow part (`-m slow`): the cases marked
+`slow` through the `smesurvey ingest` command in a subprocess, on a home that
+already published a good delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from corpus.build import ZONE, Case, Edit, copy_clean, load_cases, make_delivery
+from corpus.run import CaseRun, run_cases
+
+from orchestration.codebook import load_codebook
+from orchestration.ingest.landing import landed_deliveries
+from orchestration.settings import PROJECT_ROOT, Home
+
+CASES = load_cases()
+SLOW_CASES = [c for c in CASES if c.slow]
+CLI = PROJECT_ROOT / ".venv" / "bin" / "smesurvey"
+# Strings of the injection cases that must never reach a published file.
+INJECTED = ("HYPERLINK", "cmd|", "<script")
+
+
+@pytest.fixture(scope="session")
+def clean_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the clean demo deliveries are generated (once per session and wave)."""
+    return tmp_path_factory.mktemp("corpus-clean")
+
+
+@pytest.fixture(scope="session")
+def corpus_runs(
+    request: pytest.FixtureRequest, clean_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, CaseRun]:
+    """The selected cases, each ingested in its own home (in a small process pool)."""
+    selected = {
+        item.callspec.params["case"].id
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_case" and hasattr(item, "callspec")
+    }
+    cases = [c for c in CASES if c.id in selected]
+    return run_cases(cases, clean_root, tmp_path_factory.mktemp("corpus-homes"))
+
+
+def fmt(value: Any, case: Case) -> str:
+    return str(value).format(wave=case.wave, next_wave=case.wave + 1, zone=ZONE)
+
+
+def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------- assertions
+
+
+def assert_accounting(build_db: Path) -> list[tuple]:
+    """rows_read = rows_accepted + rows_rejected for every delivery, blocked ones too."""
+    rows = query(
+        build_db,
+        "select delivery_id, status, rows_read, rows_accepted, rows_rejected, message "
+        "from raw.deliveries",
+    )
+    assert rows, "no delivery recorded"
+    for delivery_id, status, read, accepted, rejected, _ in rows:
+        assert None not in (read, accepted, rejected), (delivery_id, status)
+        assert read == accepted + rejected, (delivery_id, status, read, accepted, rejected)
+    loaded = query(
+        build_db,
+        "select (select count(*) from raw.responses), "
+        "(select coalesce(sum(rows_accepted), 0) from raw.deliveries where status = 'loaded')",
+    )[0]
+    assert loaded[0] == loaded[1], "raw.responses differs from the accepted rows of loaded"
+    return rows
+
+
+def assert_nothing_lost(home: Home, case: Case, run: CaseRun) -> None:
+    """The landing archive holds exactly the delivered files, byte for byte."""
+    landings = landed_deliveries(home, ZONE, case.filed_wave)
+    assert len(landings) == 1
+    landing = landings[0]
+    assert sorted(p.name for p in landing.files) == sorted(run.files)
+    for name, data in run.files.items():
+        assert (landing.path / name).read_bytes() == data, name
+
+
+def one_edit(run: CaseRun) -> Edit:
+    assert len(run.edits) == 1, run.edits
+    return run.edits[0]
+
+
+def assert_blocked(case: Case, home: Home, run: CaseRun) -> None:
+    message = run.message
+    assert message is not None, f"{case.id}: loaded, expected blocked"
+    assert "\n" not in message and message.strip() == message
+    assert re.search(fmt(case.expect["message"], case), message), message
+    (status, text, read, rejected) = query(
+        home.build_db,
+        "select status, message, rows_read, rows_rejected from raw.deliveries",
+    )[0]
+    assert (status, text) == ("blocked", message)
+    assert read == rejected  # a blocked delivery loads nothing: every row read is rejected
+    assert query(home.build_db, "select count(*) from raw.responses")[0][0] == 0
+
+
+def assert_quarantined(case: Case, home: Home, run: CaseRun) -> None:
+    assert run.message is None, f"{case.id}: blocked: {run.message}"
+    expect = case.expect
+    edit = one_edit(run)
+    status, read, rejected = query(
+        home.build_db, "select status, rows_read, rows_rejected from raw.deliveries"
+    )[0]
+    assert status == "loaded"
+    assert rejected == expect.get("rows_rejected", 1) and rejected / read <= 0.05
+    lines = query(
+        home.build_db,
+        "select source_file, source_row, value, reason from raw.rejected_rows "
+        "where rule_id = ? and column_name = ?",
+        [expect["rule"], expect["column"]],
+    )
+    hit = [line for line in lines if line[:2] == (edit.file, edit.row)]
+    assert len(hit) == 1, lines
+    if "value" in expect:
+        assert hit[0][2] == fmt(expect["value"], case)
+    assert hit[0][3] and "{" not in hit[0][3]  # a filled-in reason
+    # The quarantined rows stay out of raw.responses, the others are loaded.
+    kept = query(
+        home.build_db,
+        "select count(*) from raw.responses where source_file = ? and source_row = ?",
+        [edit.file, edit.row],
+    )[0][0]
+    assert kept == 0
+    assert query(home.build_db, "select count(*) from raw.responses")[0][0] == read - rejected
+
+
+def stored_value(home: Home, column: str, edit: Edit) -> Any:
+    rows = query(
+        home.build_db,
+        f'select "{column}" from raw.responses where source_file = ? and source_row = ?',
+        [edit.file, edit.row],
+    )
+    assert len(rows) == 1, (edit, rows)
+    return rows[0][0]
+
+
+def assert_accepted(case: Case, home: Home, run: CaseRun) -> None:
+    assert run.message is None, f"{case.id}: blocked: {run.message}"
+    expect = case.expect
+    status, read, rejected, files = query(
+        home.build_db, "select status, rows_read, rows_rejected, files from raw.deliveries"
+    )[0]
+    assert status == "loaded" and rejected == expect.get("rows_rejected", 0)
+    assert query(home.build_db, "select count(*) from raw.responses")[0][0] == read
+    if "normalized" in expect:
+        norm, edit = expect["normalized"], one_edit(run)
+        logged = query(
+            home.build_db,
+            "select before, after from raw.normalizations where source_file = ? "
+            "and source_row = ? and column_name = ? and rule = ?",
+            [edit.file, edit.row, norm["column"], norm["rule"]],
+        )
+        assert logged == [(norm["before"], str(norm["after"]))]
+        assert str(stored_value(home, norm["column"], edit)) == str(norm["after"])
+    if expect.get("stored"):
+        for edit in run.edits:
+            assert stored_value(home, edit.column, edit) == edit.value
+    if "unknown_columns" in expect:
+        recorded = {c for f in json.loads(files) for c in f["unknown_columns"]}
+        assert set(expect["unknown_columns"]) <= recorded
+    if "modes" in expect:
+        modes = query(home.build_db, 'select distinct "A12_mode" from raw.responses')
+        assert {m for (m,) in modes} == set(expect["modes"])
+
+
+# ---------------------------------------------------------------- fast: the pipeline
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(case: Case, corpus_runs: dict[str, CaseRun]) -> None:
+    run = corpus_runs[case.id]
+    assert run.error is None, run.error
+    home = Home(run.home)
+    outcome = case.expect["outcome"]
+    if outcome == "blocked":
+        assert_blocked(case, home, run)
+    elif outcome == "quarantined":
+        assert_quarantined(case, home, run)
+    else:
+        assert outcome == "accepted", outcome
+        assert_accepted(case, home, run)
+    assert_accounting(home.build_db)
+    assert_nothing_lost(home, case, run)
+
+
+def test_corpus_covers_every_outcome_and_enough_defects() -> None:
+    outcomes = {c.expect["outcome"] for c in CASES}
+    assert outcomes == {"blocked", "quarantined", "accepted"}
+    assert len(CASES) >= 25
+    slow = {c.expect["outcome"] for c in SLOW_CASES}
+    assert slow == outcomes
+
+
+def test_injected_text_columns_are_restricted() -> None:
+    """Free text never leaves the build DB: the injection cases only target restricted items."""
+    cb = load_codebook()
+    for case in CASES:
+        if "injection" in case.id or "script" in case.id:
+            for step in case.steps:
+                assert cb.item(step["column"]).restricted, (case.id, step["column"])
+
+
+# ---------------------------------------------------------------- slow: the real CLI
+
+
+def run_cli(home: Path, files: list[Path], wave: int) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SMESURVEY_HOME", "DAGSTER_HOME")}
+    command = [str(CLI), "--home", str(home), "ingest", *map(str, files)]
+    return subprocess.run(
+        [*command, "--zone", ZONE, "--wave", str(wave)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def published_home(clean_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home that ingested and published the clean delivery of every slow case's wave."""
+    home = tmp_path_factory.mktemp("published") / "home"
+    for wave in sorted({c.filed_wave for c in SLOW_CASES}):
+        files = copy_clean(clean_root, wave, tmp_path_factory.mktemp(f"clean-{wave}"))
+        done = run_cli(home, files, wave)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (home / "warehouse" / "analytics.duckdb").is_file()
+    return home
+
+
+def published_text(home: Path) -> list[str]:
+    """Every string cell of the analytics DB and the Parquet files."""
+    texts: list[str] = []
+    db = home / "warehouse" / "analytics.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR'"
+        ).fetchall()
+        for schema, table, column in columns:
+            rows = con.execute(f'select distinct "{column}" from "{schema}"."{table}"').fetchall()
+            texts += [v for (v,) in rows if v is not None]
+    for parquet in (home / "warehouse" / "parquet").rglob("*.parquet"):
+        table = pq.read_table(parquet)
+        for name in table.column_names:
+            if str(table.schema.field(name).type) in ("string", "large_string"):
+                texts += [v for v in table[name].to_pylist() if v is not None]
+    return texts
+
+
+def assert_judged_by_the_gate(case: Case, build_db: Path) -> None:
+    """The CLI's run went through the same gate: the newest delivery is loaded as judged."""
+    expect = case.expect
+    quarantined = expect["outcome"] == "quarantined"
+    status, rejected, delivery_id = query(
+        build_db,
+        "select status, rows_rejected, delivery_id from raw.deliveries "
+        "order by received_at desc limit 1",
+    )[0]
+    assert status == "loaded"
+    assert rejected == expect.get("rows_rejected", 1 if quarantined else 0)
+    if quarantined:
+        lines = query(
+            build_db,
+            "select count(*) from raw.rejected_rows where delivery_id = ? and rule_id = ?",
+            [delivery_id, expect["rule"]],
+        )
+        assert lines[0][0] >= 1
+    if "normalized" in expect:
+        norm = expect["normalized"]
+        logged = query(
+            build_db,
+            "select before, after from raw.normalizations where delivery_id = ? and rule = ?",
+            [delivery_id, norm["rule"]],
+        )
+        assert (norm["before"], str(norm["after"])) in logged
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SLOW_CASES, ids=[c.id for c in SLOW_CASES])
+def test_case_through_the_cli(
+    case: Case, clean_root: Path, published_home: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(published_home, home, symlinks=True)
+    analytics = home / "warehouse" / "analytics.duckdb"
+    before_db, before_pages = sha256(analytics), tree_digest(home / "dashboards")
+    delivery = make_delivery(case, clean_root)
+    files = delivery.write(tmp_path / "delivery")
+
+    done = run_cli(home, files, case.filed_wave)
+
+    if case.expect["outcome"] == "blocked":
+        assert done.returncode == 1
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr[-3000:]
+        assert lines[0].startswith("smesurvey: ")
+        assert re.search(fmt(case.expect["message"], case), lines[0]), lines[0]
+        # Nothing published: the analysts' DB and the pages are the previous good ones.
+        assert sha256(analytics) == before_db
+        assert tree_digest(home / "dashboards") == before_pages
+        status = query(
+            home / "warehouse" / "build.duckdb",
+            "select status from raw.deliveries order by received_at desc limit 1",
+        )
+        assert status == [("blocked",)]
+    else:
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert f"{ZONE}/{case.filed_wave}: ingested and published" in done.stdout
+        assert sha256(analytics) != before_db
+        assert_judged_by_the_gate(case, home / "warehouse" / "build.duckdb")
+        leaked = [t for t in published_text(home) if any(s in t for s in INJECTED)]
+        assert leaked == []
+        pages = [p for p in (home / "dashboards").rglob("*") if p.is_file()]
+        assert not [p for p in pages if any(s.encode() in p.read_bytes() for s in INJECTED[:2])]
+    assert_accounting(home / "warehouse" / "build.duckdb")
