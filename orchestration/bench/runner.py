@@ -275,6 +275,9 @@ def measure_incremental(paths: Paths, config: BenchConfig, inc: Incremental) -> 
     first, last = min(costs), max(costs)
     record["ratio"] = round(costs[last] / costs[first], 3)
     record["ratio_of"] = [first, last]
+    if home.analytics_db.is_file():
+        # Kept: the next layout empties the home, and the site may be re-measured later.
+        shutil.copy2(home.analytics_db, paths.out / "incremental-analytics.duckdb")
     if config.measure_site and home.analytics_db.is_file():
         site = run_step({"stage": "dashboards", "home": str(home.root)}, logs, "dashboards")
         record["dashboards"] = _figures(site, "dashboards")
