@@ -8,14 +8,14 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install demo test lint bench clean browser
+.PHONY: install demo test lint bench clean browser java
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml Makefile
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.synced
@@ -27,7 +27,11 @@ demo: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: install browser
+# Java runs the local Spark session of the Spark parity test (the `spark` extra).
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
+
+test: install browser java
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
