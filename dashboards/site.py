@@ -5,7 +5,9 @@ Each page embeds a small config (selectors, labels, the figure templates of
 pre-aggregated counts (`data.cube`), gzipped, base64'd and wrapped in a tiny
 script (`SME_DATA(name, "...")`) because file:// pages may load scripts but not
 fetch files. `plots.js` turns the selected slice into traces; `app.js` loads chunks
-lazily, only when a selection needs them, and calls `Plotly.react`.
+lazily, only when a selection needs them, and calls `Plotly.react` for the plots in or
+near the viewport, the others as they approach it. plotly.js is the partial bundle of
+`dashboards/vendor/` (`plotly_bundle.py`); all scripts are deferred.
 
 Chunks: `ind/<n>` per indicator (domain x zone x wave: n_base, n_yes) for trends
 and zones; `report/<n>` per wave (report indicators x domains x zones, plus
@@ -26,7 +28,6 @@ from string import Template
 from typing import Any
 
 import pandas as pd
-from plotly.offline import get_plotlyjs
 
 from dashboards import figures as fg
 from dashboards.catalog import (
@@ -50,6 +51,7 @@ from dashboards.data import (
     cube,
     load_marts,
 )
+from dashboards.plotly_bundle import plotly_js
 from dashboards.scoring import Scoring, load_scoring
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.settings import DBT_PROJECT_DIR
@@ -659,9 +661,9 @@ $notes
 <div class="plots">$plots</div>
 </main>
 <script id="page-config" type="application/json">$config</script>
-<script src="plotly.min.js"></script>
-<script src="plots.js"></script>
-<script src="app.js"></script>
+<script src="plotly.min.js" defer></script>
+<script src="plots.js" defer></script>
+<script src="app.js" defer></script>
 </body></html>
 """)
 
@@ -812,6 +814,14 @@ def _write_chunks(chunks: dict[str, Any], data_dir: Path) -> tuple[dict[str, str
     return files, size
 
 
+def write_scripts(out_dir: Path) -> int:
+    """plotly.js (the checked partial bundle of dashboards/vendor) and the page scripts."""
+    size = _write(out_dir / "plotly.min.js", plotly_js())
+    for asset in ASSETS:
+        size += _write(out_dir / asset, Path(__file__).with_name(asset).read_bytes())
+    return size
+
+
 def build_pages(marts: MartData, labels: Labels, scoring: Scoring) -> list[Page]:
     indicators = indicator_chunks(marts, labels)
     levels = levels_chunk(marts, labels)
@@ -832,9 +842,7 @@ def build_site(analytics_db: Path, out_dir: Path) -> SiteReport:
     labels = build_labels(marts, load_codebook(), scoring)
     pages = build_pages(marts, labels, scoring)
     shutil.rmtree(out_dir / "data", ignore_errors=True)
-    size = _write(out_dir / "plotly.min.js", get_plotlyjs())
-    for asset in ASSETS:
-        size += _write(out_dir / asset, Path(__file__).with_name(asset).read_bytes())
+    size = write_scripts(out_dir)
     # Pages share chunks (trends and zones read the same indicator files): write each once.
     shared = {name: content for page in pages for name, content in page.chunks.items()}
     files, chunk_bytes = _write_chunks(shared, out_dir / "data")

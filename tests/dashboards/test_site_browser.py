@@ -13,21 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboards.browser import MISSING, chromium_available, launch_options
 from dashboards.catalog import REPORT_FIGURES
+from dashboards.plotly_bundle import load_record
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = ("index", "report", "trends", "zones", "maturity", "quality")
 NOTES_SHOTS = Path("/work/notes/screenshots")
 
@@ -37,9 +28,11 @@ def test_site_files(built_site) -> None:
     assert [p.name for p in out.rglob("plotly.min.js")] == ["plotly.min.js"]
     assert built_site.report.bytes == sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert built_site.report.plots_per_page["report"] == len(REPORT_FIGURES)
+    # The site ships the checked partial bundle of dashboards/vendor, not plotly's full one.
+    assert (out / "plotly.min.js").read_bytes() == load_record().path.read_bytes()
     for page in built_site.report.pages[1:]:
         text = page.read_text(encoding="utf-8")
-        assert '<script src="plotly.min.js"></script>' in text
+        assert '<script src="plotly.min.js" defer></script>' in text
         assert "http://" not in text and "https://" not in text
     # Data is shipped compact: far smaller than plotly.js itself.
     data = sum(p.stat().st_size for p in (out / "data").iterdir())
@@ -61,17 +54,15 @@ def test_quality_page_reads_the_quality_marts(built_site) -> None:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium not installed (make browser)")
+    if not chromium_available():
+        pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as play:
         context = play.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            args=ARGS,
-            headless=True,
             viewport={"width": 1366, "height": 768},
+            **launch_options(),
         )
         yield context
         context.close()
@@ -92,9 +83,17 @@ class Opened:
         self.page.goto(path.as_uri())
 
     def ready(self) -> float:
-        """Milliseconds from navigation start until every plot was rendered."""
+        """Milliseconds from navigation start until the plots in view were drawn."""
         self.page.wait_for_function("window.SME_READY === true", timeout=60_000)
         return float(self.page.evaluate("window.SME_READY_AT"))
+
+    def draw_all(self) -> None:
+        """Scroll to every plot in turn (plots out of view are drawn as they approach it)
+        and wait until each is drawn for the current selection; then back to the top."""
+        for i in range(self.page.locator(".plot").count()):
+            self.page.locator(f"#plot-{i}").scroll_into_view_if_needed()
+            self.page.wait_for_selector(f'#plot-{i}[data-state="drawn"]', timeout=60_000)
+        self.page.evaluate("window.scrollTo(0, 0)")
 
     def select(self, key: str, value: str) -> None:
         self.page.evaluate("window.SME_READY = false")
@@ -102,6 +101,7 @@ class Opened:
         self.ready()
 
     def plots(self) -> list[list[dict]]:
+        self.draw_all()
         return self.page.evaluate(
             """[...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.data.map(t => ({
                 name: t.name, x: t.x, y: t.y, meta: t.meta || {}, customdata: t.customdata,
@@ -146,18 +146,28 @@ def test_pages_in_chromium(built_site, browser, tmp_path: Path) -> None:
     out = built_site.report.out_dir
     expected = {"index": 0, **built_site.report.plots_per_page}
     metrics: dict[str, dict] = {}
+    traces, used = load_record().traces, set()
     shots = tmp_path / "screenshots"
     shots.mkdir()
     for name in PAGES:
         opened = Opened(browser, out / f"{name}.html")
         tti = opened.ready() if name != "index" else 0.0
+        opened.draw_all()
         count = opened.page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
         assert count == expected[name], name
+        # Every trace drawn is of a type the partial plotly.js bundle holds.
+        drawn = opened.page.evaluate(
+            "[...document.querySelectorAll('.js-plotly-plot')]"
+            ".flatMap(gd => gd._fullData.map(t => t.type))"
+        )
+        assert set(drawn) <= set(traces), (name, set(drawn) - set(traces))
+        used |= set(drawn)
         opened.page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         assert opened.errors == [], (name, opened.errors)
         assert opened.foreign == [], (name, opened.foreign)
         metrics[name] = {"plots": count, "time_to_interactive_ms": round(tti)}
         opened.page.close()
+    assert used == set(traces)  # the bundle carries no trace type the pages never draw
     metrics["site"] = {"bytes": built_site.report.bytes, "chunks": built_site.report.chunks}
     (shots / "metrics.json").write_text(json.dumps(metrics, indent=2))
     if NOTES_SHOTS.parent.is_dir():
@@ -195,6 +205,7 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     assert assert_report_matches(after, marts_estimates(db, 2021, "SH-01")) > 50
 
     opened.select("lang", "zh")
+    opened.draw_all()
     title = opened.page.evaluate("document.querySelector('.js-plotly-plot').layout.title.text")
     assert title.startswith("图表1")
     assert opened.page.evaluate("document.documentElement.lang") == "zh-CN"
@@ -215,4 +226,25 @@ def test_trends_zone_switch_changes_visible_lines(built_site, browser) -> None:
     opened.select("indicator", "obstacle_fees")  # approximate across versions: lines break
     pooled = next(t for t in opened.plots()[0] if t["meta"].get("zone") == "ALL" and t["name"])
     assert None in pooled["x"]
+    assert opened.errors == [] and opened.foreign == []
+
+
+def test_plots_below_the_fold_are_drawn_as_they_approach(built_site, browser) -> None:
+    opened = Opened(browser, built_site.report.out_dir / "report.html")
+    opened.ready()
+    states = "[...document.querySelectorAll('.plot')].map(d => d.dataset.state)"
+    at_ready = opened.page.evaluate(states)
+    assert len(at_ready) == len(REPORT_FIGURES)
+    # The first plot is in view and drawn; the last one, far below, waits for the reader.
+    assert at_ready[0] == "drawn" and at_ready[-1] == "stale"
+    opened.draw_all()
+    assert set(opened.page.evaluate(states)) == {"drawn"}
+    # A new selection redraws what is in view now; what was left above waits again.
+    opened.page.locator(f"#plot-{len(at_ready) - 1}").scroll_into_view_if_needed()
+    opened.select("wave", "2021")
+    after = opened.page.evaluate(states)
+    assert after[-1] == "drawn" and after[0] == "stale"
+    # The bundle registers exactly the trace types it records.
+    registered = opened.page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
+    assert sorted(registered) == sorted(load_record().traces)
     assert opened.errors == [] and opened.foreign == []

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from dashboards.browser import MISSING, chromium_available, launch_options
 from orchestration.defs.partitions import ZoneWave, register_partitions
 from orchestration.defs.runs import home_instance
 from orchestration.defs.sensors import inbox_sensor
@@ -44,17 +45,6 @@ RUN_TIMEOUT = 300
 BACKFILL_TIMEOUT = 600
 LOCK_ERRORS = ("Could not set lock on file", "IO Error")
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOTES_SHOTS = Path("/work/notes/screenshots")
 
 
@@ -297,17 +287,15 @@ def test_dropped_delivery_is_ingested_by_the_sensor(service: Service) -> None:
 
 @pytest.fixture(scope="module")
 def page(service: Service, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium not installed (make browser)")
+    if not chromium_available():
+        pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as play:
         context = play.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
             viewport={"width": 1440, "height": 3000},
+            **launch_options(),
         )
         yield context.new_page()
         context.close()
