@@ -149,26 +149,80 @@ def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None)
 
 
 @cli.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--zone", "zone_id", help="Zone id, e.g. SH-01.")
+@click.option("--wave", "wave_id", type=int, help="Wave year, e.g. 2024.")
+@click.option(
+    "--inbox",
+    "from_inbox",
+    is_flag=True,
+    help="Ingest every zone-wave waiting in SMESURVEY_HOME/inbox/<zone>/<wave>/ instead.",
 )
-@click.option("--zone", "zone_id", required=True, help="Zone id, e.g. SH-01.")
-@click.option("--wave", "wave_id", type=int, required=True, help="Wave year, e.g. 2024.")
 @click.pass_context
-def ingest(ctx: click.Context, files: tuple[Path, ...], zone_id: str, wave_id: int) -> None:
+def ingest(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    zone_id: str | None,
+    wave_id: int | None,
+    from_inbox: bool,
+) -> None:
     """Land FILE... as the delivery of one zone in one wave and run that zone-wave.
 
     The files are archived under landing/, loaded into the build DB (replacing an
     earlier delivery of the same zone-wave), then dbt, publish and dashboards run.
+
+    With --inbox: every inbox delivery not landed yet is ingested in its own run
+    (one line per zone-wave: ingested, or refused with the reason), then the
+    warehouse is built, published and drawn once. Exits 1 if any was refused.
     """
+    home = _home(ctx).ensure()
+    if from_inbox:
+        if files or zone_id or wave_id is not None:
+            raise SurveyError("ingest --inbox takes no FILE, --zone or --wave")
+        ingest_inbox(home)
+        return
+    if not files or zone_id is None or wave_id is None:
+        raise SurveyError("ingest needs FILE... with --zone and --wave, or --inbox")
     from orchestration.defs.runs import run_ingest
 
-    home = _home(ctx).ensure()
     outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id))
     if not outcome.success:
         raise SurveyError(outcome.failure or "run failed")
     click.echo(f"{zone_id}/{wave_id}: ingested and published (run {outcome.run_id[:8]})")
     click.echo(f"  analytics DB  {home.analytics_db}")
+
+
+def describe_rows(rows: dict[str, int]) -> str:
+    if not rows:
+        return ""
+    return (
+        f" {rows.get('rows_read', 0)} rows, {rows.get('rows_accepted', 0)} accepted, "
+        f"{rows.get('rows_rejected', 0)} quarantined"
+    )
+
+
+def ingest_inbox(home: Home) -> None:
+    """`ingest --inbox`: one line per zone-wave, then the build; exit 1 if any was refused."""
+    from orchestration.defs.runs import run_inbox
+
+    outcome = guarded(lambda: run_inbox(home))
+    if not outcome.ingestion:
+        click.echo(f"nothing waiting in {home.inbox}")
+        return
+    for zone_wave, run in outcome.ingestion.items():
+        if run.success:
+            line = f"{zone_wave}: ingested{describe_rows(run.rows)} (run {run.run_id[:8]})"
+        else:
+            line = f"{zone_wave}: refused: {run.failure} (run {run.run_id[:8]})"
+        click.echo(line)
+    if outcome.rebuild is not None:
+        if not outcome.rebuild.success:
+            raise SurveyError(f"warehouse build failed: {outcome.rebuild.failure}")
+        click.echo(f"warehouse built and published (run {outcome.rebuild.run_id[:8]})")
+        click.echo(f"  analytics DB  {home.analytics_db}")
+    refused = outcome.refused
+    if refused:
+        raise SurveyError(f"{len(refused)} of {len(outcome.ingestion)} zone-waves refused")
 
 
 @cli.command()

@@ -28,6 +28,7 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
     )
     from orchestration.defs.assets.ingestion import raw_delivery
     from orchestration.defs.assets.publish import build_analytics_db_asset, no_restricted_columns
+    from orchestration.defs.checks import build_downstream_checks, check_keys, checked_assets
     from orchestration.defs.jobs import ingest_zone_wave, rebuild_all
     from orchestration.defs.resources import survey_home_from_env, survey_home_now
     from orchestration.defs.schedules import yearly_current_wave
@@ -36,12 +37,15 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
     project = dbt_project(dbt_project_dir)
     prepare_manifest(project, survey_home_now())
     warehouse_dbt = build_dbt_assets(project)
+    suites = build_downstream_checks(warehouse_dbt)
     analytics_db = build_analytics_db_asset(
-        mart_keys(warehouse_dbt), blocking_check_keys(warehouse_dbt)
+        mart_keys(warehouse_dbt),
+        [*blocking_check_keys(warehouse_dbt), *check_keys(suites)],
+        gated_by=checked_assets(suites),
     )
     return dg.Definitions(
         assets=[raw_delivery, warehouse_dbt, analytics_db, dashboards_site],
-        asset_checks=[no_restricted_columns],
+        asset_checks=[no_restricted_columns, *suites],
         jobs=[ingest_zone_wave, rebuild_all],
         schedules=[yearly_current_wave],
         sensors=[inbox_sensor],

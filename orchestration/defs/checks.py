@@ -6,6 +6,10 @@ are blocking). This module adds:
   step): every data row read was accepted or rejected, and at least one accepted;
 - `analytics_db` / `no_restricted_columns` (blocking for the dashboards): the
   published file carries no column named like a restricted codebook item;
+- `staged_responses_suite` on the staged responses model and `indicator_estimates_suite`
+  / `enterprise_wave_suite` on the two marts (blocking, Great Expectations suites of
+  orchestration/quality/downstream.py on the build DB, read-only): publishing waits
+  for them;
 - `failed_blocking_checks`: what `analytics_db` asks before it publishes, so a
   publish launched on its own still refuses while any blocking check upstream
   last failed.
@@ -13,16 +17,18 @@ are blocking). This module adds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
+from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
 from orchestration.publish import MARTS, RestrictedNames
 
 if TYPE_CHECKING:
     from orchestration.quality.gate import GateResult
+    from orchestration.quality.results import SuiteResult
 
 RAW_DELIVERY = dg.AssetKey("raw_delivery")
 ANALYTICS_DB = dg.AssetKey("analytics_db")
@@ -46,6 +52,21 @@ quality_gate = dg.AssetCheckSpec(
 )
 
 
+def suite_metadata(suite: SuiteResult) -> dict[str, dg.RawMetadataValue]:
+    """What a check shows of one GX suite run: counts, offending values, its Data Docs page."""
+    meta = suite.to_metadata()
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "suite": suite.suite_name,
+        "expectations_evaluated": suite.evaluated,
+        "expectations_failed": suite.failed,
+        "unexpected_counts": dg.MetadataValue.json(meta["unexpected_counts"]),
+        "top_offending_values": dg.MetadataValue.json(meta["top_offending_values"]),
+    }
+    if suite.data_docs_pages:
+        metadata["data_docs"] = dg.MetadataValue.path(str(suite.data_docs_pages[0]))
+    return metadata
+
+
 def quality_gate_result(gate: GateResult) -> dg.AssetCheckResult:
     """The gate's verdict with what the survey team needs to act on it."""
     metadata: dict[str, dg.RawMetadataValue] = {
@@ -57,14 +78,7 @@ def quality_gate_result(gate: GateResult) -> dg.AssetCheckResult:
         "normalizations": gate.normalizations.num_rows,
     }
     for suite in gate.suite_results:
-        meta = suite.to_metadata()
-        metadata["suite"] = suite.suite_name
-        metadata["expectations_evaluated"] = suite.evaluated
-        metadata["expectations_failed"] = suite.failed
-        metadata["unexpected_counts"] = dg.MetadataValue.json(meta["unexpected_counts"])
-        metadata["top_offending_values"] = dg.MetadataValue.json(meta["top_offending_values"])
-        if suite.data_docs_pages:
-            metadata["data_docs"] = dg.MetadataValue.path(str(suite.data_docs_pages[0]))
+        metadata.update(suite_metadata(suite))
     return dg.AssetCheckResult(
         check_name=quality_gate.name,
         asset_key=RAW_DELIVERY,
@@ -171,3 +185,126 @@ def failed_blocking_checks(
         for record in latest.values()
         if record.status.value == "FAILED"
     )
+
+
+# ---------------------------------------------------------------- staged and mart suites
+
+STAGED_MODEL = "stg_survey__responses"
+INDICATORS_MODEL = "fct_indicator_estimates"
+ENTERPRISES_MODEL = "fct_enterprise_wave"
+STAGED_SUITE_CHECK = "staged_responses_suite"
+INDICATORS_SUITE_CHECK = "indicator_estimates_suite"
+ENTERPRISES_SUITE_CHECK = "enterprise_wave_suite"
+
+
+def suite_check_result(
+    suite: SuiteResult, asset_key: dg.AssetKey, check_name: str
+) -> dg.AssetCheckResult:
+    """A downstream suite's verdict; the description names the failed rules."""
+    shown = ", ".join(suite.failed_rules[:3]) + (
+        f" and {len(suite.failed_rules) - 3} more" if len(suite.failed_rules) > 3 else ""
+    )
+    description = (
+        f"{suite.suite_name}: {suite.evaluated} expectations passed"
+        if suite.success
+        else f"{suite.suite_name}: {suite.failed} of {suite.evaluated} expectations failed: {shown}"
+    )
+    metadata = suite_metadata(suite)
+    metadata["failed_rules"] = dg.MetadataValue.json(list(suite.failed_rules))
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        asset_key=asset_key,
+        passed=suite.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def unreadable_result(
+    asset_key: dg.AssetKey, check_name: str, exc: Exception
+) -> dg.AssetCheckResult:
+    """The suite could not read its relation (build DB or model missing): a failed check."""
+    reason = f"{check_name}: cannot read the build DB: {str(exc).strip().splitlines()[0]}"
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        asset_key=asset_key,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=reason,
+        metadata={"reason": reason},
+    )
+
+
+def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    """Blocking GX checks on the staged model and the marts (keys from the dbt manifest)."""
+    from dagster_dbt import get_asset_key_for_model
+
+    staged = get_asset_key_for_model([dbt_defs], STAGED_MODEL)
+    indicators = get_asset_key_for_model([dbt_defs], INDICATORS_MODEL)
+    enterprises = get_asset_key_for_model([dbt_defs], ENTERPRISES_MODEL)
+
+    @dg.asset_check(
+        asset=staged,
+        name=STAGED_SUITE_CHECK,
+        blocking=True,
+        # Reads the build DB, which no other process may hold while a writer has it.
+        pool=BUILD_DB_POOL,
+        description="Great Expectations suite staged_responses: codes of the codebook, skip "
+        "rules, ranges, provenance, one answer per enterprise and wave.",
+    )
+    def staged_responses_suite(survey: SurveyHome) -> dg.AssetCheckResult:
+        from orchestration.quality.downstream_checks import validate_staged
+
+        paths = survey.paths
+        try:
+            suite = validate_staged(paths.build_db, data_docs_dir=paths.data_docs)
+        except (ValueError, duckdb.Error) as exc:
+            return unreadable_result(staged, STAGED_SUITE_CHECK, exc)
+        return suite_check_result(suite, staged, STAGED_SUITE_CHECK)
+
+    @dg.multi_asset_check(
+        specs=[
+            dg.AssetCheckSpec(
+                INDICATORS_SUITE_CHECK,
+                asset=indicators,
+                blocking=True,
+                description="Great Expectations suite marts_indicator_estimates: shares in "
+                "[0, 1], ci_low <= estimate <= ci_high, bases consistent across indicators.",
+            ),
+            dg.AssetCheckSpec(
+                ENTERPRISES_SUITE_CHECK,
+                asset=enterprises,
+                blocking=True,
+                description="Great Expectations suite marts_enterprise_wave: one row per "
+                "enterprise and wave, positive weights, scores in 0..100 with their levels.",
+            ),
+        ],
+        pool=BUILD_DB_POOL,
+    )
+    def mart_suites(survey: SurveyHome) -> Iterator[dg.AssetCheckResult]:
+        from orchestration.quality.downstream_checks import validate_marts
+
+        paths = survey.paths
+        try:
+            # One read of the build DB for both marts.
+            indicator_suite, enterprise_suite = validate_marts(
+                paths.build_db, data_docs_dir=paths.data_docs
+            )
+        except (ValueError, duckdb.Error) as exc:
+            yield unreadable_result(indicators, INDICATORS_SUITE_CHECK, exc)
+            yield unreadable_result(enterprises, ENTERPRISES_SUITE_CHECK, exc)
+            return
+        yield suite_check_result(indicator_suite, indicators, INDICATORS_SUITE_CHECK)
+        yield suite_check_result(enterprise_suite, enterprises, ENTERPRISES_SUITE_CHECK)
+
+    return [staged_responses_suite, mart_suites]
+
+
+def check_keys(checks: Sequence[dg.AssetChecksDefinition]) -> list[dg.AssetCheckKey]:
+    return sorted((key for c in checks for key in c.check_keys), key=str)
+
+
+def checked_assets(checks: Sequence[dg.AssetChecksDefinition]) -> list[dg.AssetKey]:
+    """The assets these checks judge (publishing depends on them so the checks gate it)."""
+    return sorted({key.asset_key for key in check_keys(checks)})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from orchestration.settings import DBT_PROJECT_DIR, Home
 
 if TYPE_CHECKING:
     from orchestration.demo.generator import GeneratorConfig
+    from orchestration.ingest.landing import InboxDelivery
 
 DAGSTER_YAML = """\
 # Written by smesurvey. Every pool admits one step at a time: the steps that open
@@ -46,6 +47,8 @@ class RunOutcome:
     run_id: str
     success: bool
     failure: str | None  # the first failed step's one-line reason
+    # rows_read / rows_accepted / rows_rejected of the raw_delivery materialization, if any
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 def write_dagster_yaml(home: Home) -> Path:
@@ -94,8 +97,23 @@ def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
     return None if result.success else "run failed (see smesurvey ui for the run log)"
 
 
+ROW_COUNTS = ("rows_read", "rows_accepted", "rows_rejected")
+
+
+def delivery_row_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    """The row counts `raw_delivery` recorded on its materialization (empty when it failed)."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == RAW_DELIVERY:
+            meta = materialization.metadata
+            return {name: int(meta[name].value) for name in ROW_COUNTS if name in meta}
+    return {}
+
+
 def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:
-    return RunOutcome(result.run_id, result.success, failure_reason(result))
+    return RunOutcome(
+        result.run_id, result.success, failure_reason(result), delivery_row_counts(result)
+    )
 
 
 def run_zone_wave(
@@ -175,6 +193,50 @@ def run_demo(
             for zw, d in zip(zone_waves, deliveries, strict=True)
         }
         return DemoOutcome(ingestion=ingestion, rebuild=run_rebuild_all(defs, instance))
+
+
+@dataclass(frozen=True)
+class InboxOutcome:
+    ingestion: dict[ZoneWave, RunOutcome]  # in inbox order (zone, then wave)
+    rebuild: RunOutcome | None  # None when no zone-wave was loaded
+
+    @property
+    def refused(self) -> dict[ZoneWave, RunOutcome]:
+        return {zw: o for zw, o in self.ingestion.items() if not o.success}
+
+
+def waiting_deliveries(home: Home) -> list[InboxDelivery]:
+    """Inbox drops whose content is not landed yet: what the inbox sensor would run."""
+    from orchestration.ingest.landing import inbox_deliveries, landed_deliveries
+
+    landed = {la.delivery_id for la in landed_deliveries(home)}
+    return [d for d in inbox_deliveries(home) if d.fingerprint not in landed]
+
+
+def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutcome:
+    """Every zone-wave waiting in the inbox in its own ingestion run, then one rebuild.
+
+    The batch form of the sensor: one process, one code-location load, one dbt
+    build (and publish, dashboards) for all loaded zone-waves instead of one per
+    zone-wave. A refused zone-wave does not stop the others; nothing is rebuilt
+    when none was loaded, so the published files stay as they were.
+    """
+    from orchestration.definitions import build_definitions
+
+    waiting = waiting_deliveries(home)
+    if not waiting:
+        return InboxOutcome(ingestion={}, rebuild=None)
+    with home_instance(home) as instance, output_to_log(home):
+        defs = build_definitions(dbt_project_dir)
+        zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in waiting]
+        register_partitions(instance, zone_waves)
+        ingestion = {
+            zw: run_zone_wave(defs, instance, zw, d.fingerprint, ingestion_only=True)
+            for zw, d in zip(zone_waves, waiting, strict=True)
+        }
+        loaded = any(o.success for o in ingestion.values())
+        rebuild = run_rebuild_all(defs, instance) if loaded else None
+        return InboxOutcome(ingestion=ingestion, rebuild=rebuild)
 
 
 def run_ingest(

@@ -1,4 +1,4 @@
-"""Rules for data after the gate: staged responses (typed, in DuckDB) and the marts.
+"""Rules for data after the gate: the staged responses model and the marts (in DuckDB).
 
 These suites guard dbt's output rather than deliveries: a failure blocks publish,
 no row is rejected. Cross-row rules use derived violation columns like the raw
@@ -7,8 +7,8 @@ suite (NULL = fine), computed in DuckDB when the frame is read.
 
 from __future__ import annotations
 
-from orchestration.codebook import Codebook
-from orchestration.quality.rules import PROVENANCE, USCC_ITEM, Rule, describe, skip_condition
+from orchestration.codebook import Codebook, Item
+from orchestration.quality.rules import PROVENANCE, Rule, describe, skip_condition
 
 INDICATOR_COLUMNS = (
     "wave_id",
@@ -29,7 +29,9 @@ INDICATOR_KEY = ("wave_id", "zone_id", "domain", "indicator_id")
 BASE_CONSISTENCY = "chk_base_consistency"
 SCORE_RANGE = "chk_score_range"
 LEVEL_MISSING = "chk_level_missing"
-ENTERPRISE_KEY = ("enterprise_key", "wave_id")
+ENTERPRISE_COLUMN = "enterprise_key"  # keyed hash of A1_uscc (dbt macro enterprise_key)
+ENTERPRISE_KEY = (ENTERPRISE_COLUMN, "wave_id")
+STAGED_KEY = "response_id"
 
 
 def _check(expectation: str, kwargs: dict, rule_id: str, column: str, reason: str) -> Rule:
@@ -37,12 +39,25 @@ def _check(expectation: str, kwargs: dict, rule_id: str, column: str, reason: st
 
 
 def staged_rules(cb: Codebook) -> list[Rule]:
-    """Typed responses (the schema of raw.responses): codes of any version, ranges, keys."""
+    """The staged model (stg_survey__responses): typed, restricted items dropped, keyed.
+
+    Codes of any version, ranges and skip rules of every published item, provenance,
+    and one answer per enterprise (the keyed USCC hash) and wave.
+    """
     rules = [
         _check("expect_column_values_to_not_be_null", {"column": c}, "staged.provenance", c, c)
-        for c in PROVENANCE
+        for c in (STAGED_KEY, *PROVENANCE)
         if c != "instrument_version"
     ]
+    rules.append(
+        _check(
+            "expect_column_values_to_be_unique",
+            {"column": STAGED_KEY},
+            "staged.response_id",
+            STAGED_KEY,
+            "one row per questionnaire",
+        )
+    )
     rules.append(
         _check(
             "expect_column_values_to_be_in_set",
@@ -52,83 +67,93 @@ def staged_rules(cb: Codebook) -> list[Rule]:
             "unknown instrument version",
         )
     )
+    restricted = {item.id for item in cb.items if item.restricted}
     for item in cb.items:
-        if item.is_choice:
-            codes = sorted({o.code for o in item.options})
-            rules.append(
-                _check(
-                    "expect_column_values_to_be_in_set",
-                    {"column": item.id, "value_set": codes},
-                    f"staged.code.{item.id}",
-                    item.id,
-                    f"{item.id} holds a value outside the codebook",
-                )
-            )
-        if item.is_multi:
-            rules += [
-                _check(
-                    "expect_column_values_to_be_in_set",
-                    {"column": item.option_column(o.code), "value_set": [True, False]},
-                    f"staged.code.{item.id}",
-                    item.option_column(o.code),
-                    "multi option columns are booleans",
-                )
-                for o in item.options
-            ]
-        if item.asked_if:
-            rules += [
-                _check(
-                    "expect_column_values_to_be_null",
-                    {
-                        "column": item.option_column(o.code),
-                        "row_condition": skip_condition(item.asked_if),
-                    }
-                    if item.is_multi
-                    else {"column": item.id, "row_condition": skip_condition(item.asked_if)},
-                    f"staged.skip.{item.id}",
-                    item.id,
-                    f"{describe(item.asked_if)} required for {item.id} answers",
-                )
-                for o in (item.options if item.is_multi else (None,))
-            ]
-        low, high = item.range.get("min"), item.range.get("max")
-        if item.is_numeric and low is not None:
-            kwargs = {"column": item.id, "min_value": low}
-            if isinstance(high, int | float):
-                kwargs["max_value"] = high
-            rules.append(
-                _check(
-                    "expect_column_values_to_be_between",
-                    kwargs,
-                    f"staged.range.{item.id}",
-                    item.id,
-                    f"{item.id} out of range",
-                )
-            )
-        if item.range.get("max") == "wave":
-            rules.append(
-                _check(
-                    "expect_column_pair_values_a_to_be_greater_than_b",
-                    {
-                        "column_A": "wave_id",
-                        "column_B": item.id,
-                        "or_equal": True,
-                        "ignore_row_if": "either_value_is_missing",
-                    },
-                    f"staged.range.{item.id}",
-                    item.id,
-                    f"{item.id} after the wave",
-                )
-            )
+        if item.id not in restricted:
+            rules += _item_rules(item, restricted)
     rules.append(
         _check(
             "expect_compound_columns_to_be_unique",
-            {"column_list": ["wave_id", USCC_ITEM], "ignore_row_if": "any_value_is_missing"},
-            "staged.uscc_unique_in_wave",
-            USCC_ITEM,
+            {
+                "column_list": ["wave_id", ENTERPRISE_COLUMN],
+                "ignore_row_if": "any_value_is_missing",
+            },
+            "staged.enterprise_unique_in_wave",
+            ENTERPRISE_COLUMN,
             "an enterprise answers once per wave",
         )
     )
+    return rules
+
+
+def _item_rules(item: Item, restricted: set[str]) -> list[Rule]:
+    """Codes, skip rule and range of one item the staged model keeps."""
+    rules = []
+    if item.is_choice:
+        codes = sorted({o.code for o in item.options})
+        rules.append(
+            _check(
+                "expect_column_values_to_be_in_set",
+                {"column": item.id, "value_set": codes},
+                f"staged.code.{item.id}",
+                item.id,
+                f"{item.id} holds a value outside the codebook",
+            )
+        )
+    if item.is_multi:
+        rules += [
+            _check(
+                "expect_column_values_to_be_in_set",
+                {"column": item.option_column(o.code), "value_set": [True, False]},
+                f"staged.code.{item.id}",
+                item.option_column(o.code),
+                "multi option columns are booleans",
+            )
+            for o in item.options
+        ]
+    # A skip rule on a restricted item cannot be judged here: that column is gone.
+    if item.asked_if and item.asked_if.item not in restricted:
+        rules += [
+            _check(
+                "expect_column_values_to_be_null",
+                {"column": column, "row_condition": skip_condition(item.asked_if)},
+                f"staged.skip.{item.id}",
+                item.id,
+                f"{describe(item.asked_if)} required for {item.id} answers",
+            )
+            for column in (
+                [item.option_column(o.code) for o in item.options] if item.is_multi else [item.id]
+            )
+        ]
+    low, high = item.range.get("min"), item.range.get("max")
+    if item.is_numeric and low is not None:
+        kwargs = {"column": item.id, "min_value": low}
+        if isinstance(high, int | float):
+            kwargs["max_value"] = high
+        rules.append(
+            _check(
+                "expect_column_values_to_be_between",
+                kwargs,
+                f"staged.range.{item.id}",
+                item.id,
+                f"{item.id} out of range",
+            )
+        )
+    if high == "wave":
+        rules.append(
+            _check(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                {
+                    "column_A": "wave_id",
+                    "column_B": item.id,
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+                f"staged.range.{item.id}",
+                item.id,
+                f"{item.id} after the wave",
+            )
+        )
     return rules
 
 

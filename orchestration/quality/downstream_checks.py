@@ -15,7 +15,7 @@ from orchestration.quality.context import run_suite
 from orchestration.quality.downstream import BASE_CONSISTENCY, LEVEL_MISSING, SCORE_RANGE
 from orchestration.quality.results import SuiteResult, summarize
 
-STAGED_RELATION = "raw.responses"
+STAGED_RELATION = "staging.stg_survey__responses"  # dbt model, schema from generate_schema_name
 INDICATORS_RELATION = "marts.fct_indicator_estimates"
 INDICATOR_DIM_RELATION = "marts.dim_indicator"
 ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
@@ -105,7 +105,7 @@ def _validate(suite: str, data: pa.Table, run_name: str, docs: Path | None) -> S
 def validate_staged(
     db: Path, *, relation: str = STAGED_RELATION, data_docs_dir: Path | None = None
 ) -> SuiteResult:
-    """The staged-responses suite on a typed responses relation (default raw.responses)."""
+    """The staged-responses suite on the staged model (default staging.stg_survey__responses)."""
     with duckdb.connect(str(db), read_only=True) as con:
         data = con.sql(f"select * from {relation}").to_arrow_table()
     return _validate("staged_responses", data, "staged", data_docs_dir)

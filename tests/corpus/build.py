@@ -85,6 +85,7 @@ class Delivery:
     files: dict[str, bytes]
     clean: Callable[[int], dict[str, bytes]]  # clean files of another wave, same zone
     edits: list[Edit] = field(default_factory=list)
+    zone: str = ZONE
 
     @property
     def cb(self) -> Codebook:
@@ -107,21 +108,34 @@ class Delivery:
 
 
 @cache
-def _generated(root: Path, wave: int) -> Path:
-    folder = root / f"clean-{wave}"
+def _generated(root: Path, wave: int, zones: int = 1) -> Path:
+    """The generator's deliveries of the first `zones` demo zones in `wave` (once per root)."""
+    folder = root / f"clean-{wave}-{zones}"
     if not folder.is_dir():
-        config = GeneratorConfig(zones=1, waves=(wave,), seed=SEED, firms_per_zone=FIRMS)
+        config = GeneratorConfig(zones=zones, waves=(wave,), seed=SEED, firms_per_zone=FIRMS)
         write_deliveries(config, folder)
-    return folder / ZONE / str(wave)
+    return folder
 
 
-def clean_files(root: Path, wave: int) -> dict[str, bytes]:
-    """The generator's SH-01 delivery of `wave` (generated once per root)."""
-    return {p.name: p.read_bytes() for p in sorted(_generated(root, wave).iterdir())}
+def clean_zones(root: Path, wave: int, zones: int) -> list[str]:
+    """Zones with a clean delivery in `wave` among the first `zones` (distinct enterprises)."""
+    return sorted(p.parent.name for p in _generated(root, wave, zones).glob(f"*/{wave}"))
 
 
-def make_delivery(case: Case, root: Path) -> Delivery:
-    delivery = Delivery(case.wave, clean_files(root, case.wave), lambda w: clean_files(root, w))
+def clean_files(root: Path, wave: int, zone: str = ZONE, zones: int = 1) -> dict[str, bytes]:
+    """The generator's delivery of `zone` in `wave`."""
+    folder = _generated(root, wave, zones) / zone / str(wave)
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def make_delivery(case: Case, root: Path, zone: str = ZONE, zones: int = 1) -> Delivery:
+    """The case's defective delivery, made from `zone`'s clean one (of `zones` generated)."""
+    delivery = Delivery(
+        case.wave,
+        clean_files(root, case.wave, zone, zones),
+        lambda w: clean_files(root, w, zone, zones),
+        zone=zone,
+    )
     for step in case.steps:
         args = dict(step)
         OPERATIONS[args.pop("op")](delivery, **args)
@@ -130,7 +144,8 @@ def make_delivery(case: Case, root: Path) -> Delivery:
 
 def copy_clean(root: Path, wave: int, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy2(p, folder)) for p in sorted(_generated(root, wave).iterdir())]
+    source = _generated(root, wave) / ZONE / str(wave)
+    return [Path(shutil.copy2(p, folder)) for p in sorted(source.iterdir())]
 
 
 # ---------------------------------------------------------------- CSV records
@@ -201,7 +216,7 @@ def _target_rows(d: Delivery, file: str, values, header, row, where, count) -> l
 
 
 def _context(d: Delivery) -> dict[str, Any]:
-    return {"wave": d.wave, "next_wave": d.wave + 1, "zone": ZONE}
+    return {"wave": d.wave, "next_wave": d.wave + 1, "zone": d.zone}
 
 
 def _set_csv(d, file, column, value, row, where, count) -> None:

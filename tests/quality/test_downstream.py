@@ -9,12 +9,15 @@ import pytest
 from conftest import CB, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
+from orchestration.quality.downstream import staged_rules
 
 
-def _typed_select(present: set[str]) -> str:
-    """raw.responses' typing (contract) of a text frame: ints, doubles, booleans, text."""
+def _staged_select(present: set[str]) -> str:
+    """The staged model's shape of a text frame: typed columns, restricted items dropped."""
     parts = []
     for item in CB.items:
+        if item.restricted:
+            continue
         for col in (
             (item.option_column(o.code) for o in item.options) if item.is_multi else [item.id]
         ):
@@ -27,32 +30,47 @@ def _typed_select(present: set[str]) -> str:
 
 @pytest.fixture(scope="module")
 def staged_db(tmp_path_factory) -> Path:
+    """staging.stg_survey__responses as dbt builds it: keyed, typed, no restricted column."""
     db = tmp_path_factory.mktemp("staged") / "build.duckdb"
     frame = valid_frame("v2022", 200, wave_id=2022)
     with duckdb.connect(str(db)) as con:
         con.register("frame", frame)
-        con.execute("create schema raw")
+        con.execute("create schema staging")
         con.execute(
-            "create table raw.responses as select delivery_id, zone_id, wave_id, "
+            "create table staging.stg_survey__responses as select "
+            "md5(delivery_id || source_file || source_row) as response_id, "
+            "md5(A1_uscc) as enterprise_key, delivery_id, zone_id, wave_id, "
             "instrument_version, mode, source_file, source_row, "
-            f"{_typed_select(set(frame.column_names))} from frame"
+            f"{_staged_select(set(frame.column_names))} from frame"
         )
     return db
 
 
-def test_staged_suite_passes_on_typed_responses(staged_db):
+def test_staged_suite_passes_on_the_staged_model(staged_db):
     result = validate_staged(staged_db)
     assert result.success, result.failed_rules
+    assert result.evaluated == len(staged_rules(CB))  # every rule ran on the model
 
 
 def test_staged_suite_catches_a_second_answer_in_the_wave(staged_db, tmp_path):
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(staged_db.read_bytes())
     with duckdb.connect(str(copy)) as con:
-        con.execute("insert into raw.responses select * from raw.responses limit 1")
+        con.execute(
+            "insert into staging.stg_survey__responses "
+            "select * replace (md5(response_id) as response_id) "
+            "from staging.stg_survey__responses limit 1"
+        )
     result = validate_staged(copy)
     assert not result.success
-    assert "staged.uscc_unique_in_wave:A1_uscc" in result.failed_rules
+    assert set(result.failed_rules) == {"staged.enterprise_unique_in_wave:enterprise_key"}
+
+
+def test_staged_suite_names_the_missing_model(tmp_path):
+    db = tmp_path / "build.duckdb"
+    duckdb.connect(str(db)).close()
+    with pytest.raises(Exception, match="stg_survey__responses"):
+        validate_staged(db)
 
 
 def test_mart_suites(tmp_path):

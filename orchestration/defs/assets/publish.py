@@ -13,13 +13,20 @@ from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
 
 
 def build_analytics_db_asset(
-    marts: Sequence[dg.AssetKey], blocking_checks: Sequence[dg.AssetCheckKey]
+    marts: Sequence[dg.AssetKey],
+    blocking_checks: Sequence[dg.AssetCheckKey],
+    gated_by: Sequence[dg.AssetKey] = (),
 ) -> dg.AssetsDefinition:
-    """The publish asset, downstream of every mart, guarded by the given blocking checks."""
+    """The publish asset, downstream of every mart, guarded by the given blocking checks.
+
+    `gated_by`: further assets whose blocking checks must run (and pass) first. Dagster
+    makes an asset wait for the blocking checks of its direct upstream assets only, so
+    a checked asset that is not a mart (the staged responses) becomes a dependency.
+    """
 
     @dg.asset(
         key=ANALYTICS_DB,
-        deps=list(marts),
+        deps=sorted({*marts, *gated_by}),
         # It reads the build DB, which no other process may hold while a writer has it.
         pool=BUILD_DB_POOL,
         group_name="publish",
