@@ -9,6 +9,10 @@ the same way, one file per mart.
 What leaves the build DB: schema `marts` only, without any column named like a
 restricted codebook item (the pseudonymous `enterprise_key` stays), and with the
 estimates of suppressed cells set to NULL.
+
+On the Spark targets the marts are not in the build DB but Parquet tables of the
+engine's warehouse (`<marts dir>/<table>/*.parquet`); `publish_marts(...,
+spark_marts=...)` reads them from there instead, with the same filters.
 """
 
 from __future__ import annotations
@@ -94,6 +98,25 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _parquet_marts(spark_marts: Path) -> dict[str, str]:
+    """Source expressions of the marts an engine wrote as Parquet table folders."""
+    tables = {
+        folder.name: f"read_parquet({_literal(folder / '*.parquet')})"
+        for folder in sorted(spark_marts.iterdir())
+        if folder.is_dir() and any(folder.glob("*.parquet"))
+    }
+    if not tables:
+        raise PublishError(f"{spark_marts}: no Parquet marts (has dbt run on Spark?)")
+    return tables
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> dict[str, list[str]]:
+    return {
+        table: [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
+        for table, source in sources.items()
+    }
+
+
 def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     rows = con.execute(
         """
@@ -142,10 +165,19 @@ def _remove_stale_parquet(parquet_dir: Path, tables: Iterable[str]) -> None:
 
 
 def publish_marts(
-    build_db: Path, warehouse: Path, codebook: Codebook | None = None
+    build_db: Path,
+    warehouse: Path,
+    codebook: Codebook | None = None,
+    spark_marts: Path | None = None,
 ) -> PublishResult:
-    """Copy the marts of `build_db` into a new `warehouse/analytics.duckdb` plus Parquet files."""
-    if not build_db.is_file():
+    """Copy the marts of `build_db` into a new `warehouse/analytics.duckdb` plus Parquet files.
+
+    `spark_marts`: the marts schema folder of a Spark warehouse (dbt target spark);
+    the marts are then read from its Parquet instead of the build DB.
+    """
+    if spark_marts is not None and not spark_marts.is_dir():
+        raise PublishError(f"{spark_marts}: no Spark marts folder (has dbt run on Spark?)")
+    if spark_marts is None and not build_db.is_file():
         raise PublishError(f"{build_db}: no build DB yet (ingest a delivery and run dbt first)")
     restricted = RestrictedNames.from_codebook(codebook or load_codebook())
     warehouse.mkdir(parents=True, exist_ok=True)
@@ -154,7 +186,7 @@ def publish_marts(
     target = warehouse / ANALYTICS_DB_NAME
     tmp = warehouse / f".analytics.{uuid.uuid4().hex}.duckdb.tmp"
     try:
-        tables = _write_analytics_db(build_db, tmp, restricted)
+        tables = _write_analytics_db(build_db, tmp, restricted, spark_marts)
         # Parquet is exported from the finished copy, so both carry the same rows.
         with duckdb.connect(str(tmp), read_only=True) as con:
             published = tuple(
@@ -179,25 +211,34 @@ def publish_marts(
 TableSummary = tuple[int, tuple[str, ...], tuple[str, ...], int]
 
 
+def _attach_build_db(con: duckdb.DuckDBPyConnection, build_db: Path) -> dict[str, str]:
+    """Attach the build DB read-only; source expressions of its marts."""
+    try:
+        con.execute(f"attach {_literal(build_db)} as build (read_only)")
+    except duckdb.IOException as exc:
+        first = str(exc).splitlines()[0]
+        raise PublishError(f"{build_db}: cannot open the build DB read-only ({first})") from exc
+    return {table: f"build.{MARTS}.{_quote(table)}" for table in _mart_columns(con)}
+
+
 def _write_analytics_db(
-    build_db: Path, tmp: Path, restricted: RestrictedNames
+    build_db: Path, tmp: Path, restricted: RestrictedNames, spark_marts: Path | None = None
 ) -> dict[str, TableSummary]:
     """Write the filtered marts into `tmp` and verify no restricted column made it."""
     tables: dict[str, TableSummary] = {}
     with duckdb.connect(str(tmp)) as con:
-        try:
-            con.execute(f"attach {_literal(build_db)} as build (read_only)")
-        except duckdb.IOException as exc:
-            first = str(exc).splitlines()[0]
-            raise PublishError(f"{build_db}: cannot open the build DB read-only ({first})") from exc
-        marts = _mart_columns(con)
+        if spark_marts is None:
+            sources = _attach_build_db(con, build_db)
+        else:
+            sources = _parquet_marts(spark_marts)
+        marts = _columns_of(con, sources)
         if not marts:
             raise PublishError(f"{build_db}: schema {MARTS} has no tables (has dbt run?)")
         con.execute(f"create schema {MARTS}")
         for table, columns in marts.items():
             select, dropped = _select_list(columns, restricted)
             qualified = f"{MARTS}.{_quote(table)}"
-            con.execute(f"create table {qualified} as select {select} from build.{qualified}")
+            con.execute(f"create table {qualified} as select {select} from {sources[table]}")
             rows = con.execute(f"select count(*) from {qualified}").fetchone()[0]
             published = [r[0] for r in con.execute(f"describe {qualified}").fetchall()]
             suppressed = 0
@@ -206,7 +247,8 @@ def _write_analytics_db(
                     f"select count(*) from {qualified} where {_quote(SUPPRESSION_FLAG)}"
                 ).fetchone()[0]
             tables[table] = (rows, tuple(published), tuple(dropped), suppressed)
-        con.execute("detach build")
+        if spark_marts is None:
+            con.execute("detach build")
         leaked = [
             f"{t}.{c}"
             for t, (_, cols, _, _) in tables.items()

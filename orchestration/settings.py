@@ -46,6 +46,16 @@ class Home:
         return self.warehouse / "parquet"
 
     @property
+    def raw_parquet(self) -> Path:
+        """The raw tables as Parquet by wave and zone (orchestration/ingest/raw_parquet.py)."""
+        return self.warehouse / "raw_parquet"
+
+    @property
+    def spark(self) -> Path:
+        """Local Spark session state: metastore, table warehouse, scratch (dbt target spark)."""
+        return self.root / "spark"
+
+    @property
     def dashboards(self) -> Path:
         return self.root / "dashboards"
 

@@ -3,24 +3,32 @@
       half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
     clipped to [0, 1] against rounding. Null when n is 0 or null. -#}
 {% macro wilson_bound(p, n, side, z=1.96) -%}
-    {%- set zz = z * z -%}
+    {#- every operand a double: Spark would otherwise compute the literal parts as
+        DECIMAL, and the engines must agree to the last bit before rounding -#}
+    {%- set zz = 'cast(' ~ (z * z) ~ ' as double)' -%}
+    {%- set zd = 'cast(' ~ z ~ ' as double)' -%}
+    {%- set nd = 'cast(' ~ n ~ ' as double)' -%}
     {%- set sign = '-' if side == 'low' else '+' -%}
     case
         when {{ n }} > 0 then
             {{ 'greatest(0.0, ' if side == 'low' else 'least(1.0, ' }}
             (
-                ({{ p }}) + {{ zz }} / (2.0 * ({{ n }}))
-                {{ sign }} {{ z }} * sqrt(
-                    ({{ p }}) * (1.0 - ({{ p }})) / ({{ n }})
-                    + {{ zz }} / (4.0 * ({{ n }}) * ({{ n }}))
+                ({{ p }}) + {{ zz }} / (2.0 * {{ nd }})
+                {{ sign }} {{ zd }} * sqrt(
+                    ({{ p }}) * (1.0 - ({{ p }})) / {{ nd }}
+                    + {{ zz }} / (4.0 * {{ nd }} * {{ nd }})
                 )
-            ) / (1.0 + {{ zz }} / ({{ n }})))
+            ) / (1.0 + {{ zz }} / {{ nd }}))
     end
 {%- endmacro %}
 
-{#- Ratio that is null instead of failing when the denominator is 0. -#}
+{#- Ratio (a double on every engine) that is null instead of failing when the
+    denominator is 0. -#}
 {% macro safe_ratio(numerator, denominator) -%}
-    case when ({{ denominator }}) > 0 then ({{ numerator }}) * 1.0 / ({{ denominator }}) end
+    case
+        when ({{ denominator }}) > 0
+            then cast({{ numerator }} as double) / cast({{ denominator }} as double)
+    end
 {%- endmacro %}
 
 {#- The six maturity dimensions, in column order of fct_enterprise_wave. A

@@ -16,7 +16,7 @@
     {{ return(key) }}
 {%- endmacro %}
 
-{#- Keyed hash: sha256(key || normalized USCC), hex. DuckDB-specific, so staging only. -#}
+{#- Keyed hash: sha256(key || normalized USCC), hex (same digest on every engine). -#}
 {% macro enterprise_key(uscc_column) -%}
-    sha256('{{ pseudonym_key() | replace("'", "''") }}' || upper(trim({{ uscc_column }})))
+    {{ sha256_hex("'" ~ (pseudonym_key() | replace("'", "''")) ~ "' || upper(trim(" ~ uscc_column ~ "))") }}
 {%- endmacro %}

@@ -70,15 +70,19 @@ def dbt_env(home: Home) -> dict[str, str]:
         **os.environ,
         "SMESURVEY_HOME": str(home.root),
         "SMESURVEY_BUILD_DB": str(home.build_db),
+        "SMESURVEY_RAW_PARQUET": str(home.raw_parquet),
+        "SMESURVEY_SPARK_DIR": str(home.spark),
         "SMESURVEY_PSEUDONYM_KEY": BENCH_PSEUDONYM_KEY,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
 
-def dbt_command(verb: str, target: Path) -> list[str]:
+def dbt_command(verb: str, target: Path, dbt_target: str = "duckdb") -> list[str]:
     return [
         str(DBT),
         verb,
+        "--target",
+        dbt_target,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
@@ -115,9 +119,12 @@ def dbt_totals(target: Path) -> dict[str, float]:
     return totals
 
 
-def run_dbt(verb: str, home: Home, target: Path, log: Path) -> ProcessRun:
-    """`dbt <verb>` on the home's build DB, as its own process (as Dagster runs it)."""
-    run = run_process(dbt_command(verb, target), log, env=dbt_env(home))
+def run_dbt(
+    verb: str, home: Home, target: Path, log: Path, dbt_target: str = "duckdb"
+) -> ProcessRun:
+    """`dbt <verb>` on the home's build DB (or its raw Parquet for target spark), as its own
+    process (as Dagster runs it)."""
+    run = run_process(dbt_command(verb, target, dbt_target), log, env=dbt_env(home))
     result = {"slowest": slowest_nodes(target), "totals": dbt_totals(target)}
     if run.returncode != 0:
         result["failure"] = _last_line(log)

@@ -112,10 +112,26 @@ def runs_table(results: dict[str, Any]) -> str:
     return _table(header, rows)
 
 
-def dbt_section(results: dict[str, Any]) -> str:
+def spark_table(results: dict[str, Any]) -> str:
+    """dbt build of the same models on DuckDB and on a local Spark session, per layout."""
+    rows = []
+    for layout in results["layouts"]:
+        stages = best_run(layout)["stages"]
+        if "dbt_spark" not in stages:
+            continue
+        duck, spark = stages.get("dbt"), stages["dbt_spark"]
+        ratio = _ratio(spark["seconds"], duck["seconds"]) if duck else "–"
+        rows.append([_label(layout), _cell(duck), _cell(spark), ratio])
+    if not rows:
+        return ""
+    header = ["respondents x zones", "dbt build DuckDB", "dbt build Spark-local", "Spark / DuckDB"]
+    return _table(header, rows)
+
+
+def dbt_section(results: dict[str, Any], key: str = "dbt") -> str:
     parts = []
     for layout in results["layouts"]:
-        dbt = best_run(layout).get("dbt")
+        dbt = best_run(layout).get(key)
         if not dbt:
             continue
         totals = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(dbt.get("totals", {}).items()))
@@ -342,6 +358,18 @@ dbt (node execution times from run_results.json):
 Ingestion, cProfile top functions by own time (separate profiled pass):
 
 {profile_section(results) or "not run"}
+
+## The same dbt build on Spark (local session)
+
+`smesurvey bench` with `BenchConfig(spark=True)`: after the DuckDB build, `dbt build
+--target spark` runs the same models on the raw Parquet the ingestion wrote, in a
+local Spark session on this machine's cores (docs/scale-out.md). Spark start-up
+(about 20 s) is included; on 2 cores Spark is expected to be slower. Peak MB is the
+dbt process only: the JVM driver (bounded by SMESURVEY_SPARK_MEMORY) is not counted.
+
+{spark_table(results) or "not run"}
+
+{dbt_section(results, "dbt_spark")}
 
 ## Incremental: adding wave K to a warehouse holding K-1 waves
 

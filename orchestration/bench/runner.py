@@ -54,6 +54,7 @@ class BenchConfig:
     incremental: Incremental | None = field(default_factory=Incremental)
     measure_site: bool = True
     profile: bool = True  # a cProfile pass of ingestion at the largest one-zone size
+    spark: bool = False  # also `dbt build --target spark` (local session) on every layout
     skip: frozenset[tuple[int, int]] = frozenset()
     command: str = ""
 
@@ -159,6 +160,15 @@ def build_and_publish(paths: Paths, logs: Path) -> tuple[dict[str, Any], dict[st
     return stages, {"returncode": dbt.returncode, **dbt.result}
 
 
+def build_on_spark(paths: Paths, logs: Path) -> tuple[dict[str, float], dict[str, Any]]:
+    """`dbt build --target spark` on the raw Parquet the ingestion wrote (after DuckDB's build:
+    an alternative engine for the same step, not part of the end-to-end sum)."""
+    target = paths.out / "dbt_target_spark"
+    run = run_dbt("build", paths.home, target, logs / "dbt-build-spark.log", dbt_target="spark")
+    figures = {"seconds": round(run.wall, 2), "peak_mb": round(run.peak_mb, 1)}
+    return figures, {"returncode": run.returncode, **run.result}
+
+
 def agreement(analytics_db: Path, estimates: Path, wave: int) -> dict[str, int]:
     """Zone cells (domain all) where pandas and the published marts count the same n_base, n_yes."""
     from dashboards.catalog import POOLED_ZONE
@@ -224,6 +234,8 @@ def measure_layout(paths: Paths, config: BenchConfig, size: int, zones: int, run
         record["site_bytes"] = site.result["site_bytes"]
         walls += [built["dbt"]["seconds"], built["publish"]["seconds"], site.wall]
         peaks += [built["dbt"]["peak_mb"], built["publish"]["peak_mb"], site.peak_mb]
+        if config.spark:
+            stages["dbt_spark"], record["dbt_spark"] = build_on_spark(paths, logs)
     record["stages"] = stages
     record["end_to_end"] = {"seconds": round(sum(walls), 2), "peak_mb": round(max(peaks), 1)}
     record |= baselines(paths, config, logs, label)
@@ -302,6 +314,7 @@ def new_results(config: BenchConfig) -> dict[str, Any]:
             "seed": config.seed,
             "repeat_up_to": config.repeat_up_to,
             "skipped": sorted(f"{s}x{z}" for s, z in config.skip),
+            "spark": config.spark,
         },
         "layouts": [],
     }

@@ -5,6 +5,9 @@ derived from it and handed to dbt as `SMESURVEY_BUILD_DB`. `SMESURVEY_PSEUDONYM_
 salts the enterprise pseudonym; the development default below is public, so a
 production home must set its own key (and keep it: changing it changes every
 `enterprise_key`).
+`SMESURVEY_DBT_TARGET` (default `duckdb`) picks the dbt target, i.e. the engine the
+models run on: `duckdb`, `spark` (local session) or `spark_thrift` (a cluster); see
+docs/scale-out.md.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ BUILD_DB_ENV = "SMESURVEY_BUILD_DB"
 PSEUDONYM_KEY_ENV = "SMESURVEY_PSEUDONYM_KEY"
 DEV_PSEUDONYM_KEY = "smesurvey-development-key-not-secret"
 DEFAULT_HOME = "data"
+DBT_TARGET_ENV = "SMESURVEY_DBT_TARGET"
+DEFAULT_DBT_TARGET = "duckdb"
+DBT_TARGETS = ("duckdb", "spark", "spark_thrift")  # outputs of dbt_project/profiles.yml
+RAW_PARQUET_ENV = "SMESURVEY_RAW_PARQUET"
+SPARK_DIR_ENV = "SMESURVEY_SPARK_DIR"
 # Every step that opens the build DB read-write (or read-only while others may write)
 # claims a slot of this pool; the instance limits each pool to one slot.
 BUILD_DB_POOL = "build_db"
@@ -33,10 +41,33 @@ class SurveyHome(dg.ConfigurableResource):
 
     home: str = DEFAULT_HOME
     pseudonym_key: str = DEV_PSEUDONYM_KEY
+    dbt_target: str = DEFAULT_DBT_TARGET
 
     @property
     def paths(self) -> Home:
         return Home(Path(self.home).resolve())
+
+    @property
+    def target(self) -> str:
+        if self.dbt_target not in DBT_TARGETS:
+            raise ValueError(
+                f"{DBT_TARGET_ENV}={self.dbt_target!r}: not a dbt target of "
+                f"dbt_project/profiles.yml ({', '.join(DBT_TARGETS)})"
+            )
+        return self.dbt_target
+
+    def spark_marts(self) -> Path | None:
+        """Where publish reads the marts: None for the build DB (target duckdb), else the
+        marts folder of the local Spark warehouse (`publish_marts(spark_marts=...)`)."""
+        if self.target == "duckdb":
+            return None
+        if self.target == "spark_thrift":
+            # the cluster's warehouse is not a local folder: see docs/scale-out.md
+            raise ValueError(
+                f"{DBT_TARGET_ENV}=spark_thrift: publish reads local marts only; copy the "
+                "cluster's marts Parquet locally and publish with spark_marts=<folder>"
+            )
+        return self.paths.spark / "warehouse" / "marts.db"
 
     def dbt_env(self) -> dict[str, str]:
         """What the dbt project reads from the environment (profiles.yml and the pseudonym)."""
@@ -45,6 +76,9 @@ class SurveyHome(dg.ConfigurableResource):
             HOME_ENV: str(paths.root),
             BUILD_DB_ENV: str(paths.build_db),
             PSEUDONYM_KEY_ENV: self.pseudonym_key,
+            # the Spark targets' sources and the local session's state
+            RAW_PARQUET_ENV: str(paths.raw_parquet),
+            SPARK_DIR_ENV: str(paths.spark),
         }
 
     @contextmanager
@@ -79,6 +113,7 @@ def survey_home_from_env() -> SurveyHome:
     return SurveyHome(
         home=_from_env(HOME_ENV, DEFAULT_HOME),
         pseudonym_key=_from_env(PSEUDONYM_KEY_ENV, DEV_PSEUDONYM_KEY),
+        dbt_target=_from_env(DBT_TARGET_ENV, DEFAULT_DBT_TARGET),
     )
 
 
@@ -87,4 +122,10 @@ def survey_home_now() -> SurveyHome:
     return SurveyHome(
         home=os.environ.get(HOME_ENV) or DEFAULT_HOME,
         pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV) or DEV_PSEUDONYM_KEY,
+        dbt_target=os.environ.get(DBT_TARGET_ENV) or DEFAULT_DBT_TARGET,
     )
+
+
+def dbt_target_now() -> str:
+    """The dbt target configured for this process (validated)."""
+    return survey_home_now().target

@@ -19,6 +19,7 @@ import pyarrow as pa
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.ingest.landing import Landing
 from orchestration.ingest.parse import ParsedDelivery
+from orchestration.ingest.raw_parquet import export_zone_wave, raw_parquet_root
 from orchestration.ingest.schema import (
     DELIVERIES,
     NORMALIZATIONS,
@@ -195,6 +196,7 @@ def load_delivery(
     build_db: Path,
     rejected: pa.Table | None = None,
     normalizations: pa.Table | None = None,
+    raw_parquet: Path | None = None,
 ) -> LoadResult:
     """Replace the delivery's zone-wave in raw.* with its rows, atomically.
 
@@ -203,6 +205,8 @@ def load_delivery(
     raw.rejected_rows instead of raw.responses. rows_rejected counts distinct rows.
     `normalizations` (from the gate): the value changes made before judging, kept
     in raw.normalizations.
+    After the commit the zone-wave's Parquet mirror is rewritten (`raw_parquet`,
+    default beside the build DB): the raw layer every dbt target can read.
     """
     codebook = parsed.codebook or load_codebook()
     build_db.parent.mkdir(parents=True, exist_ok=True)
@@ -222,6 +226,9 @@ def load_delivery(
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        export_zone_wave(
+            con, raw_parquet or raw_parquet_root(build_db), result.zone_id, result.wave_id
+        )
         return result
     finally:
         con.close()
@@ -245,6 +252,7 @@ def record_blocked(
     message: str,
     rows_read: int = 0,
     rejected: pa.Table | None = None,
+    raw_parquet: Path | None = None,
 ) -> None:
     """Record a delivery the parser or the gate refused (status `blocked`).
 
@@ -274,5 +282,8 @@ def record_blocked(
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        export_zone_wave(
+            con, raw_parquet or raw_parquet_root(build_db), landing.zone_id, landing.wave_id
+        )
     finally:
         con.close()

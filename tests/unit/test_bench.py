@@ -6,6 +6,7 @@ which alone takes about a minute, and checks the figures reach the report.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -86,3 +87,16 @@ def test_peak_can_be_reset_between_stages() -> None:
     if not reset_peak():
         pytest.skip("this kernel does not allow resetting the peak RSS")
     assert peak_mb() < high - 150
+
+
+def test_spark_build_gets_its_own_row(bench: tuple[dict, Path]) -> None:
+    results, _ = bench
+    assert "dbt_spark" not in results["layouts"][0]["runs"][0]["stages"]  # spark=False
+    with_spark = copy.deepcopy(results)
+    stages = with_spark["layouts"][0]["runs"][0]["stages"]
+    stages["dbt"] = {"seconds": 10.0, "peak_mb": 500.0}
+    stages["dbt_spark"] = {"seconds": 45.0, "peak_mb": 900.0}
+    text = render(with_spark)
+    assert f"| {SIZE:,} x {ZONES} | 10.0 s / 500 MB | 45.0 s / 900 MB | 4.5x |" in text
+    plain = render(results).split("## The same dbt build on Spark (local session)")[1]
+    assert plain.split("## ")[0].count("not run") == 1

@@ -22,7 +22,7 @@ delivered as (
 
     {% for col in columns if col.coded and not col.restricted %}
     {% set is_multi = col.type == 'multi' %}
-    {% set cast_value = "cast(" ~ col.name ~ " as varchar)" %}
+    {% set cast_value = "cast(" ~ col.name ~ " as " ~ dbt.type_string() ~ ")" %}
     {% set value = ("'" ~ col.option ~ "'") if is_multi else cast_value %}
     select
         response_id,

@@ -68,9 +68,10 @@ dma as (
     select
         response_id,
         {% for dim in dimensions %}
-        round(max(case when dimension = '{{ dim }}' then score end), 2) as dma_{{ dim }},
+        {% set dimension_score = "max(case when dimension = '" ~ dim ~ "' then score end)" %}
+        {{ round_double(dimension_score, 2) }} as dma_{{ dim }},
         {% endfor %}
-        round(avg(score), 2) as dma_score
+        {{ round_double('avg(score)', 2) }} as dma_score
     from dimension_scores
     group by response_id
 

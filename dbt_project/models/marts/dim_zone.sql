@@ -69,7 +69,7 @@ final as (
         reference_zones.admin_division,
         nearest.hub_id as nearest_hub_id,
         nearest.hub_name_en as nearest_hub_name_en,
-        round(nearest.distance_km, 1) as distance_km,
+        {{ round_double('nearest.distance_km', 1) }} as distance_km,
         case
             when nearest.distance_km > {{ var('hub_far_km') }} then 'far'
             when nearest.distance_km is not null then 'near'

@@ -102,14 +102,16 @@ final as (
         indicator_id,
         n_base,
         n_yes,
-        round(p, 6) as estimate,
-        round({{ wilson_bound('p', 'n_base', 'low') }}, 6) as ci_low,
-        round({{ wilson_bound('p', 'n_base', 'high') }}, 6) as ci_high,
+        {{ round_double('p', 6) }} as estimate,
+        {{ round_double(wilson_bound('p', 'n_base', 'low'), 6) }} as ci_low,
+        {{ round_double(wilson_bound('p', 'n_base', 'high'), 6) }} as ci_high,
         weighted_n_base,
-        round(n_effective, 6) as n_effective,
-        round(p_weighted, 6) as weighted_estimate,
-        round({{ wilson_bound('p_weighted', 'n_effective', 'low') }}, 6) as weighted_ci_low,
-        round({{ wilson_bound('p_weighted', 'n_effective', 'high') }}, 6) as weighted_ci_high,
+        {{ round_double('n_effective', 6) }} as n_effective,
+        {{ round_double('p_weighted', 6) }} as weighted_estimate,
+        {{ round_double(wilson_bound('p_weighted', 'n_effective', 'low'), 6) }}
+            as weighted_ci_low,
+        {{ round_double(wilson_bound('p_weighted', 'n_effective', 'high'), 6) }}
+            as weighted_ci_high,
         (
             n_base < {{ var('min_base') }}
             or n_yes < {{ var('min_cell_count') }}

@@ -85,14 +85,14 @@ final as (
             else 'same'
         end as movement,
         counted.n_enterprises,
-        round(
-            counted.n_enterprises * 1.0 / sum(counted.n_enterprises) over (
+        {{ round_double(
+            'cast(counted.n_enterprises as double) / sum(counted.n_enterprises) over (
                 partition by
                     counted.zone_id, counted.wave_from, counted.wave_to,
                     counted.measure, counted.level_from
-            ),
+            )',
             6
-        ) as share_of_level_from
+        ) }} as share_of_level_from
     from counted
     left join levels as from_levels
         on counted.measure = from_levels.measure

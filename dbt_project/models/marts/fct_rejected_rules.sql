@@ -15,7 +15,7 @@ final as (
         wave_id,
         rule_id,
         column_name,
-        count(distinct source_file || ':' || cast(source_row as varchar)) as n_rows
+        count(distinct source_file || ':' || cast(source_row as {{ dbt.type_string() }})) as n_rows
     from rejected
     group by delivery_id, zone_id, wave_id, rule_id, column_name
 

@@ -31,7 +31,7 @@ renamed as (
     select
         md5(
             source.delivery_id || '|' || source.source_file || '|'
-            || cast(source.source_row as varchar)
+            || cast(source.source_row as {{ dbt.type_string() }})
         ) as response_id,
         {{ enterprise_key('source.a1_uscc') }} as enterprise_key,
         source.delivery_id,
@@ -42,7 +42,7 @@ renamed as (
         source.source_file,
         cast(source.source_row as integer) as source_row,
         {% for col in columns if not col.restricted %}
-        cast(source.{{ col.name }} as {{ col.sql_type }}) as {{ col.name }},
+        cast(source.{{ col.name }} as {{ column_type(col.sql_type) }}) as {{ col.name }},
         {% endfor %}
         source.loaded_at
     from source

@@ -26,10 +26,9 @@ from dagster_dbt import (
 
 from orchestration.defs.checks import RAW_DELIVERY
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
-from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
+from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
 from orchestration.settings import DBT_PROJECT_DIR
 
-DBT_TARGET = "duckdb"
 RAW_SCHEMA = "raw"
 LAYERS = ("staging", "intermediate", "marts")
 MARTS_GROUP = "marts"
@@ -66,9 +65,14 @@ translator = SurveyDbtTranslator(
 )
 
 
+def dbt_project(project_dir: Path = DBT_PROJECT_DIR, target: str | None = None) -> DbtProject:
+    """The project on the target SMESURVEY_DBT_TARGET names (default duckdb), unless given."""
+    return _dbt_project(project_dir, target or dbt_target_now())
+
+
 @cache
-def dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
-    return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=DBT_TARGET)
+def _dbt_project(project_dir: Path, target: str) -> DbtProject:
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:

@@ -1,0 +1,52 @@
+"""Session fixture: one fixture build DB, built by dbt on DuckDB and on local Spark."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# The DuckDB-side fixture and dbt harness are shared with tests/dbt.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
+
+from dbt_harness import dbt_env, run_dbt
+from fixture_raw import build
+
+from orchestration.ingest.raw_parquet import export_all, raw_parquet_root
+
+
+@dataclass(frozen=True)
+class EngineBuilds:
+    build_db: Path
+    spark_warehouse: Path
+    duckdb_output: str
+    duckdb_returncode: int
+    spark_output: str
+    spark_returncode: int
+
+
+def _build(
+    target: str, env: dict[str, str], target_path: Path, only: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    selection = [arg for kind in only for arg in ("--resource-type", kind)]
+    done = run_dbt(["build", "--target", target, *selection], env, target_path)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def engine_builds(tmp_path_factory: pytest.TempPathFactory) -> EngineBuilds:
+    root = tmp_path_factory.mktemp("parity")
+    db = build(root / "warehouse" / "build.duckdb")
+    export_all(db)
+    spark_dir = root / "spark"
+    env = {
+        **dbt_env(db),
+        "SMESURVEY_RAW_PARQUET": str(raw_parquet_root(db)),
+        "SMESURVEY_SPARK_DIR": str(spark_dir),
+    }
+    # dbt's tests on DuckDB run in tests/dbt; here DuckDB only builds, Spark builds and tests
+    duck_rc, duck_out = _build("duckdb", env, root / "target_duckdb", ("seed", "model"))
+    spark_rc, spark_out = _build("spark", env, root / "target_spark")
+    return EngineBuilds(db, spark_dir / "warehouse", duck_out, duck_rc, spark_out, spark_rc)

@@ -1,0 +1,118 @@
+"""The same dbt project on DuckDB and on a local Spark session gives the same marts.
+
+Spark's tables are Parquet files in its warehouse folder; DuckDB reads them beside
+its own marts, and the two are compared key by key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import EngineBuilds
+
+from orchestration.publish import publish_marts
+
+TOLERANCE = 1e-9
+ESTIMATE_KEYS = ["wave_id", "zone_id", "domain", "domain_type", "indicator_id"]
+ESTIMATE_COUNTS = ["n_base", "n_yes", "weighted_n_base"]
+ESTIMATE_FLOATS = [
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "n_effective",
+    "weighted_estimate",
+    "weighted_ci_low",
+    "weighted_ci_high",
+]
+ENTERPRISE_KEYS = ["enterprise_key", "wave_id"]
+
+
+def _marts(builds: EngineBuilds, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(DuckDB's, Spark's) rows of one mart."""
+    files = builds.spark_warehouse / "marts.db" / table
+    assert list(files.glob("*.parquet")), f"{files}: Spark wrote no Parquet for {table}"
+    con = duckdb.connect(str(builds.build_db), read_only=True)
+    try:
+        duck = con.sql(f"SELECT * FROM marts.{table}").df()
+        spark = con.sql(f"SELECT * FROM read_parquet('{files.as_posix()}/*.parquet')").df()
+    finally:
+        con.close()
+    return duck, spark
+
+
+def _paired(duck: pd.DataFrame, spark: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    assert len(duck) > 0
+    assert len(duck) == len(spark), f"DuckDB {len(duck)} rows, Spark {len(spark)}"
+    assert not duck.duplicated(keys).any() and not spark.duplicated(keys).any()
+    for frame in (duck, spark):
+        frame["wave_id"] = frame["wave_id"].astype("int64")
+    both = duck.merge(spark, on=keys, how="outer", suffixes=("_duckdb", "_spark"), indicator=True)
+    unmatched = both[both["_merge"] != "both"]
+    assert unmatched.empty, f"keys in one engine only:\n{unmatched[keys].head()}"
+    return both
+
+
+def _max_gap(both: pd.DataFrame, column: str) -> float:
+    left = both[f"{column}_duckdb"].astype("float64").to_numpy()
+    right = both[f"{column}_spark"].astype("float64").to_numpy()
+    assert np.array_equal(np.isnan(left), np.isnan(right)), f"{column}: nulls differ"
+    gaps = np.abs(left - right)[~np.isnan(left)]
+    return float(gaps.max()) if gaps.size else 0.0
+
+
+def test_both_builds_pass(engine_builds: EngineBuilds) -> None:
+    assert engine_builds.duckdb_returncode == 0, engine_builds.duckdb_output[-3000:]
+    assert engine_builds.spark_returncode == 0, engine_builds.spark_output[-3000:]
+
+
+def test_indicator_estimates_identical(engine_builds: EngineBuilds) -> None:
+    duck, spark = _marts(engine_builds, "fct_indicator_estimates")
+    both = _paired(duck, spark, ESTIMATE_KEYS)
+    for column in ESTIMATE_COUNTS:
+        left = both[f"{column}_duckdb"].astype("int64")
+        right = both[f"{column}_spark"].astype("int64")
+        assert (left == right).all(), f"{column} differs in {(left != right).sum()} rows"
+    gaps = {column: _max_gap(both, column) for column in ESTIMATE_FLOATS}
+    assert max(gaps.values()) <= TOLERANCE, gaps
+    assert (both["suppressed_duckdb"] == both["suppressed_spark"]).all()
+    # the comparison has substance: pooled and zone rows, weighted estimates present
+    assert set(both["zone_id"]) >= {"ALL", "SH-01"}
+    assert both["weighted_estimate_duckdb"].notna().sum() > 100
+
+
+@pytest.mark.parametrize("column_kind", ["scores", "levels", "weights"])
+def test_enterprise_wave_scores_identical(engine_builds: EngineBuilds, column_kind: str) -> None:
+    duck, spark = _marts(engine_builds, "fct_enterprise_wave")
+    both = _paired(duck, spark, ENTERPRISE_KEYS)
+    score_columns = [c for c in duck.columns if c.startswith(("dma_", "dii_"))]
+    if column_kind == "scores":
+        numeric = [c for c in score_columns if not c.endswith("_level")]
+        assert len(numeric) >= 8
+        gaps = {c: _max_gap(both, c) for c in numeric}
+        assert max(gaps.values()) == 0.0, gaps
+    elif column_kind == "levels":
+        for column in [c for c in score_columns if c.endswith("_level")] + ["weighting_cell"]:
+            left = both[f"{column}_duckdb"].fillna("<null>")
+            right = both[f"{column}_spark"].fillna("<null>")
+            assert (left == right).all(), f"{column} differs in {(left != right).sum()} rows"
+    else:
+        assert _max_gap(both, "weight") <= TOLERANCE
+
+
+def test_publish_reads_the_spark_marts(engine_builds: EngineBuilds, tmp_path: Path) -> None:
+    """publish_marts(spark_marts=...) publishes what Spark built, filtered as from DuckDB."""
+    from_duckdb = publish_marts(engine_builds.build_db, tmp_path / "duckdb")
+    from_spark = publish_marts(
+        engine_builds.build_db,
+        tmp_path / "spark",
+        spark_marts=engine_builds.spark_warehouse / "marts.db",
+    )
+    assert from_spark.row_counts() == from_duckdb.row_counts()
+    duck_tables = {t.name: t for t in from_duckdb.tables}
+    for table in from_spark.tables:
+        assert table.columns == duck_tables[table.name].columns, table.name
+        assert table.suppressed_rows == duck_tables[table.name].suppressed_rows, table.name
