@@ -333,8 +333,17 @@ def status(ctx: click.Context) -> None:
 )
 @click.option("--skip", multiple=True, help="A SIZExZONES layout to leave out, e.g. 1000000x50.")
 @click.option("--quick", is_flag=True, help="10k only; no incremental or site measurement.")
+@click.option(
+    "--spark", is_flag=True, help="Also time `dbt build --target spark` (local) on every layout."
+)
 def bench(
-    layouts: str, sizes: str, out: Path, doc: Path | None, skip: tuple[str, ...], quick: bool
+    layouts: str,
+    sizes: str,
+    out: Path,
+    doc: Path | None,
+    skip: tuple[str, ...],
+    quick: bool,
+    spark: bool,
 ) -> None:
     """Time every pipeline stage on generated waves against a DuckDB floor and pandas."""
     from orchestration.bench.report import write_report
@@ -355,6 +364,7 @@ def bench(
             layouts=numbers(layouts, "zones"),
             skip=skipped,
             command="smesurvey " + " ".join(sys.argv[1:]),
+            spark=spark,
             **options,
         )
     except ValueError as exc:

@@ -18,6 +18,7 @@ are blocking). This module adds:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -236,6 +237,12 @@ def unreadable_result(
     )
 
 
+def spark_warehouse(survey: SurveyHome) -> Path | None:
+    """The local Spark warehouse holding the models (Spark target), else None (build DB)."""
+    marts = survey.spark_marts()
+    return None if marts is None else marts.parent
+
+
 def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
     """Blocking GX checks on the staged model and the marts (keys from the dbt manifest)."""
     from dagster_dbt import get_asset_key_for_model
@@ -258,7 +265,11 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
 
         paths = survey.paths
         try:
-            suite = validate_staged(paths.build_db, data_docs_dir=paths.data_docs)
+            suite = validate_staged(
+                paths.build_db,
+                data_docs_dir=paths.data_docs,
+                spark_warehouse=spark_warehouse(survey),
+            )
         except (ValueError, duckdb.Error) as exc:
             return unreadable_result(staged, STAGED_SUITE_CHECK, exc)
         return suite_check_result(suite, staged, STAGED_SUITE_CHECK)
@@ -289,7 +300,9 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
         try:
             # One read of the build DB for both marts.
             indicator_suite, enterprise_suite = validate_marts(
-                paths.build_db, data_docs_dir=paths.data_docs
+                paths.build_db,
+                data_docs_dir=paths.data_docs,
+                spark_warehouse=spark_warehouse(survey),
             )
         except (ValueError, duckdb.Error) as exc:
             yield unreadable_result(indicators, INDICATORS_SUITE_CHECK, exc)

@@ -22,6 +22,32 @@ ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
 BASE_COLUMN = "base_population"
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect_built(db: Path, spark_warehouse: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """The built relations under their dbt names (`staging.x`, `marts.y`).
+
+    DuckDB target: the build DB, read-only. Spark targets: an in-memory DuckDB whose
+    `<schema>.<table>` views read the engine's `<warehouse>/<schema>.db/<table>/*.parquet`.
+    """
+    if spark_warehouse is None:
+        return duckdb.connect(str(db), read_only=True)
+    if not spark_warehouse.is_dir():
+        raise ValueError(f"{spark_warehouse}: no Spark warehouse (has dbt run on Spark?)")
+    con = duckdb.connect()
+    for schema_dir in sorted(spark_warehouse.glob("*.db")):
+        con.execute(f'create schema if not exists "{schema_dir.stem}"')
+        for table in sorted(schema_dir.iterdir()):
+            if table.is_dir() and any(table.glob("*.parquet")):
+                con.execute(
+                    f'create view "{schema_dir.stem}"."{table.name}" as select * '
+                    f"from read_parquet({_literal(str(table / '*.parquet'))})"
+                )
+    return con
+
+
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     schema, table = relation.split(".", 1)
     rows = con.execute(
@@ -103,17 +129,28 @@ def _validate(suite: str, data: pa.Table, run_name: str, docs: Path | None) -> S
 
 
 def validate_staged(
-    db: Path, *, relation: str = STAGED_RELATION, data_docs_dir: Path | None = None
+    db: Path,
+    *,
+    relation: str = STAGED_RELATION,
+    data_docs_dir: Path | None = None,
+    spark_warehouse: Path | None = None,
 ) -> SuiteResult:
-    """The staged-responses suite on the staged model (default staging.stg_survey__responses)."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    """The staged-responses suite on the staged model (default staging.stg_survey__responses).
+
+    `spark_warehouse`: on the Spark targets the models are Parquet tables of the engine's
+    warehouse, not relations of the build DB.
+    """
+    with connect_built(db, spark_warehouse) as con:
         data = con.sql(f"select * from {relation}").to_arrow_table()
     return _validate("staged_responses", data, "staged", data_docs_dir)
 
 
-def validate_marts(db: Path, *, data_docs_dir: Path | None = None) -> tuple[SuiteResult, ...]:
-    """The two mart suites (indicator estimates, enterprise-wave facts) on a built DB."""
-    with duckdb.connect(str(db), read_only=True) as con:
+def validate_marts(
+    db: Path, *, data_docs_dir: Path | None = None, spark_warehouse: Path | None = None
+) -> tuple[SuiteResult, ...]:
+    """The two mart suites (indicator estimates, enterprise-wave facts) on a built DB
+    (or on the Parquet tables of a Spark warehouse, see `connect_built`)."""
+    with connect_built(db, spark_warehouse) as con:
         indicators = read_indicators(con)
         enterprises = read_enterprises(con)
     return (

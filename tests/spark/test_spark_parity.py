@@ -15,6 +15,7 @@ import pytest
 from conftest import EngineBuilds
 
 from orchestration.publish import publish_marts
+from orchestration.quality import validate_marts, validate_staged
 
 TOLERANCE = 1e-9
 ESTIMATE_KEYS = ["wave_id", "zone_id", "domain", "domain_type", "indicator_id"]
@@ -116,3 +117,16 @@ def test_publish_reads_the_spark_marts(engine_builds: EngineBuilds, tmp_path: Pa
     for table in from_spark.tables:
         assert table.columns == duck_tables[table.name].columns, table.name
         assert table.suppressed_rows == duck_tables[table.name].suppressed_rows, table.name
+
+
+def test_suites_judge_what_spark_built(engine_builds: EngineBuilds, tmp_path: Path) -> None:
+    """The staged and mart GX suites read the Spark warehouse's Parquet tables and agree
+    with their verdicts on the DuckDB build."""
+    on_spark = [
+        validate_staged(engine_builds.build_db, spark_warehouse=engine_builds.spark_warehouse),
+        *validate_marts(engine_builds.build_db, spark_warehouse=engine_builds.spark_warehouse),
+    ]
+    on_duckdb = [validate_staged(engine_builds.build_db), *validate_marts(engine_builds.build_db)]
+    for spark, duck in zip(on_spark, on_duckdb, strict=True):
+        assert spark.evaluated > 0 and spark.failed == 0, spark.suite_name
+        assert (spark.suite_name, spark.evaluated) == (duck.suite_name, duck.evaluated)

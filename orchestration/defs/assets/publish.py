@@ -45,7 +45,9 @@ def build_analytics_db_asset(
             raise dg.Failure(description=f"not published: blocking checks failed: {shown}")
         paths = survey.paths
         try:
-            result = publish_marts(paths.build_db, paths.warehouse)
+            result = publish_marts(
+                paths.build_db, paths.warehouse, spark_marts=survey.spark_marts()
+            )
         except PublishError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return dg.MaterializeResult(
