@@ -334,6 +334,17 @@ def status(ctx: click.Context) -> None:
 @click.option("--skip", multiple=True, help="A SIZExZONES layout to leave out, e.g. 1000000x50.")
 @click.option("--quick", is_flag=True, help="10k only; no incremental or site measurement.")
 @click.option(
+    "--incremental/--no-incremental",
+    default=True,
+    show_default=True,
+    help="Measure adding wave K (K = 2, 6) and the site at 50 zones x 6 waves.",
+)
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Keep the other measurements of <out>/results.json; replace only those re-made.",
+)
+@click.option(
     "--spark", is_flag=True, help="Also time `dbt build --target spark` (local) on every layout."
 )
 def bench(
@@ -343,6 +354,8 @@ def bench(
     doc: Path | None,
     skip: tuple[str, ...],
     quick: bool,
+    incremental: bool,
+    merge: bool,
     spark: bool,
 ) -> None:
     """Time every pipeline stage on generated waves against a DuckDB floor and pandas."""
@@ -356,7 +369,7 @@ def bench(
             raise SurveyError(f"--{what} {text!r}: expected numbers separated by commas") from exc
 
     skipped = frozenset(numbers(s.replace("x", ","), "skip")[:2] for s in skip)
-    options = {"incremental": None, "measure_site": False} if quick else {}
+    options = {"incremental": None, "measure_site": False} if quick or not incremental else {}
     try:
         config = BenchConfig(
             out=out,
@@ -365,6 +378,7 @@ def bench(
             skip=skipped,
             command="smesurvey " + " ".join(sys.argv[1:]),
             spark=spark,
+            merge=merge,
             **options,
         )
     except ValueError as exc:

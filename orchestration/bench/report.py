@@ -285,10 +285,16 @@ def render(results: dict[str, Any], previous: str | None = None) -> str:
         if inc
         else "not run"
     )
+    merged = (
+        f", merged (`--merge`) into the run started {results['merged_from']}: each run's "
+        "start is in the Runs table"
+        if results.get("merged_from")
+        else ""
+    )
     return f"""# Benchmarks
 
 Measured {results["started"]} to {results.get("finished", "(still running)")} by
-`smesurvey bench` (orchestration/bench/). Figures are single measurements ({repeats}),
+`smesurvey bench` (orchestration/bench/){merged}. Figures are single measurements ({repeats}),
 on a shared machine: the load average at the start of every run is listed below.
 
 ## Machine and versions

@@ -55,6 +55,9 @@ class BenchConfig:
     measure_site: bool = True
     profile: bool = True  # a cProfile pass of ingestion at the largest one-zone size
     spark: bool = False  # also `dbt build --target spark` (local session) on every layout
+    # Keep the other layouts (and the incremental run, if not re-run) of <out>/results.json:
+    # re-measuring one layout after a change need not repeat the whole hour.
+    merge: bool = False
     skip: frozenset[tuple[int, int]] = frozenset()
     command: str = ""
 
@@ -320,6 +323,17 @@ def new_results(config: BenchConfig) -> dict[str, Any]:
     }
 
 
+def merged_results(previous_file: Path, fresh: dict[str, Any]) -> dict[str, Any]:
+    """A new run's header over an earlier run's measurements (replaced as they are re-made)."""
+    if not previous_file.is_file():
+        raise BenchError(f"{previous_file}: no earlier results to merge into")
+    previous = json.loads(previous_file.read_text(encoding="utf-8"))
+    merged = {**previous, **{k: v for k, v in fresh.items() if k != "layouts"}}
+    merged["merged_from"] = previous.get("started")
+    merged["layouts"] = previous.get("layouts", [])
+    return merged
+
+
 def warm_up_dbt(paths: Paths) -> dict[str, float]:
     """`dbt parse` once (untimed in the figures): later builds parse partially, as in production."""
     home = fresh_home(paths)
@@ -336,6 +350,8 @@ def run_benchmark(
     paths = Paths(config.out.resolve())
     paths.out.mkdir(parents=True, exist_ok=True)
     results = new_results(config)
+    if config.merge:
+        results = merged_results(paths.out / RESULTS_FILE, results)
     if config.warehouse:
         progress("dbt parse (warm-up)")
         results["dbt_parse"] = warm_up_dbt(paths)
@@ -361,7 +377,12 @@ def run_benchmark(
             if config.profile and zones == min(config.layouts) and size == max(config.sizes):
                 progress(f"{size:,} x {zones}: profiled ingestion pass")
                 layout["profile"] = profile_ingestion(paths, paths.logs("profile"), config.wave)
-            results["layouts"].append(layout)
+            results["layouts"] = [
+                kept
+                for kept in results["layouts"]
+                if (kept["size"], kept["zones"]) != (size, zones)
+            ] + [layout]
+            results["layouts"].sort(key=lambda item: (item["size"], item["zones"]))
             _write(paths, results, on_update)
     results["finished"] = _now()
     results["load_average_end"] = load_average()

@@ -100,3 +100,19 @@ def test_spark_build_gets_its_own_row(bench: tuple[dict, Path]) -> None:
     assert f"| {SIZE:,} x {ZONES} | 10.0 s / 500 MB | 45.0 s / 900 MB | 4.5x |" in text
     plain = render(results).split("## The same dbt build on Spark (local session)")[1]
     assert plain.split("## ")[0].count("not run") == 1
+
+
+def test_merge_keeps_earlier_layouts_and_marks_the_header(tmp_path: Path) -> None:
+    from orchestration.bench.runner import BenchError, merged_results
+
+    earlier = {
+        "started": "then",
+        "layouts": [{"size": 10, "zones": 1, "runs": []}],
+        "incremental": {"steps": []},
+    }
+    (tmp_path / "results.json").write_text(json.dumps(earlier), encoding="utf-8")
+    merged = merged_results(tmp_path / "results.json", {"started": "now", "layouts": []})
+    assert merged["started"] == "now" and merged["merged_from"] == "then"
+    assert merged["layouts"] == earlier["layouts"] and merged["incremental"] == {"steps": []}
+    with pytest.raises(BenchError, match="no earlier results"):
+        merged_results(tmp_path / "missing.json", {})
