@@ -51,16 +51,16 @@ def select_landing(
     newer drop that replaced it in the inbox wins, since it is what the team sent last.
     Without it, a not-yet-landed inbox drop wins over the newest landed delivery.
     """
-    from orchestration.ingest.landing import inbox_deliveries, land_delivery, landed_deliveries
+    from orchestration.ingest.landing import inbox_delivery, land_delivery, landed_deliveries
 
     landed = landed_deliveries(home, zone_id, wave_id)
     by_id = {la.delivery_id: la for la in landed}
     if delivery_id in by_id:
         return by_id[delivery_id]
-    inbox = [d for d in inbox_deliveries(home) if (d.zone_id, d.wave_id) == (zone_id, wave_id)]
-    fresh = [d for d in inbox if d.fingerprint not in by_id or d.fingerprint == delivery_id]
-    if fresh:
-        return land_delivery(list(fresh[0].files), zone_id, wave_id, home)
+    # Only this zone-wave's folder is hashed: hashing the whole inbox per run is quadratic.
+    drop = inbox_delivery(home, zone_id, wave_id)
+    if drop is not None and (drop.fingerprint not in by_id or drop.fingerprint == delivery_id):
+        return land_delivery(list(drop.files), zone_id, wave_id, home)
     if landed:
         return landed[-1]
     raise IngestError(

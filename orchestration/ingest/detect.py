@@ -14,6 +14,7 @@ import io
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import charset_normalizer
 import numpy as np
@@ -21,6 +22,7 @@ import python_calamine
 
 from orchestration.codebook import Codebook
 from orchestration.ingest.errors import DeliveryError
+from orchestration.ingest.scan import scan_text, transcode, utf8_reason
 from orchestration.ingest.schema import REGISTER_COLUMNS
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -85,11 +87,14 @@ def check_no_nul(data: bytes, name: str) -> None:
     """Text that decoded may still hold NUL bytes: binary data or UTF-16 without BOM."""
     nul = data.find(b"\x00")
     if nul >= 0:
-        what = "UTF-16 text without byte-order mark" if _looks_utf16(data) else "binary data"
-        raise DeliveryError(
-            name,
-            f"NUL byte at line {_line_of(data, nul)} (byte {nul:,}): {what}, not a CSV text export",
-        )
+        raise nul_error(data, nul, _line_of(data, nul), name)
+
+
+def nul_error(head: bytes, nul: int, line: int, name: str) -> DeliveryError:
+    what = "UTF-16 text without byte-order mark" if _looks_utf16(head) else "binary data"
+    return DeliveryError(
+        name, f"NUL byte at line {line} (byte {nul:,}): {what}, not a CSV text export"
+    )
 
 
 def check_text_bytes(data: bytes, name: str) -> None:
@@ -128,13 +133,56 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    if data.startswith(UTF16_BOMS):
-        raise DeliveryError(
+    raise undecodable(data, name)
+
+
+def undecodable(head: bytes, name: str) -> DeliveryError:
+    """Neither UTF-8 nor GB18030: say what the first bytes look like instead."""
+    if head.startswith(UTF16_BOMS):
+        return DeliveryError(
             name, "cannot decode as UTF-8 or GB18030: it is UTF-16 (byte-order mark), export again"
         )
-    guess = charset_normalizer.from_bytes(data[:HEADER_WINDOW]).best()
+    guess = charset_normalizer.from_bytes(head[:HEADER_WINDOW]).best()
     hint = f" (looks like {guess.encoding})" if guess is not None else ""
-    raise DeliveryError(name, f"cannot decode as UTF-8 or GB18030{hint}")
+    return DeliveryError(name, f"cannot decode as UTF-8 or GB18030{hint}")
+
+
+def check_text_file(path: Path, head: bytes, name: str) -> str:
+    """Every byte of a CSV checked in one streamed pass, like `check_text_bytes`,
+    `decode_text` and `check_no_nul` in that order; returns the encoding.
+
+    A GB18030 file is only fully decoded when it is transcoded for reading
+    (`ingest.scan.utf8_copy`), which raises `undecodable` if it fails.
+    """
+    scan = scan_text(path)
+    if scan.size == 0:
+        raise DeliveryError(name, "is empty (0 bytes)")
+    if scan.longest_bytes > MAX_LINE_BYTES:
+        raise DeliveryError(
+            name,
+            f"line {scan.longest_line} is {scan.longest_bytes:,} bytes long "
+            f"(limit {MAX_LINE_BYTES:,}): not a questionnaire export",
+        )
+    if scan.bom_bytes and not scan.utf8:
+        reason = utf8_reason(path, scan.bom_bytes)
+        raise DeliveryError(name, f"has a UTF-8 BOM but is not UTF-8 ({reason})")
+    encoding = "utf-8-sig" if scan.bom_bytes else "utf-8" if scan.utf8 else "gb18030"
+    if scan.first_nul is not None and scan.nul_line is not None:
+        if encoding == "gb18030" and not transcode(path, encoding, Path("/dev/null")):
+            raise undecodable(head, name)
+        raise nul_error(head, scan.first_nul, scan.nul_line, name)
+    return encoding
+
+
+def decode_head(head: bytes, encoding: str, name: str) -> str:
+    """The head window decoded (a character cut at its end is left out)."""
+    body = head
+    while body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8) :]
+    try:
+        return codecs.getincrementaldecoder(encoding.removesuffix("-sig"))().decode(body)
+    except UnicodeDecodeError:
+        raise undecodable(head, name) from None
 
 
 def first_record(text: str, delimiter: str = ",") -> list[str]:
@@ -252,18 +300,44 @@ class FileHead:
     kind: Kind
     encoding: str | None  # None for XLSX
     cells: list[str]  # header cells as written
-    text: str | None  # the decoded CSV, None for XLSX
+    text: str | None  # the decoded head window of a CSV (holds the header), None for XLSX
+    head: bytes = b""  # the first bytes of the file, for messages about its encoding
 
 
-def file_head(data: bytes, name: str, codebook: Codebook) -> FileHead:
-    """Kind, encoding and header of one file's bytes."""
-    if data.startswith(ZIP_MAGIC):
-        return FileHead(Kind.PAPER, None, xlsx_header(data, name), None)
-    check_text_bytes(data, name)
-    text, encoding = decode_text(data, name)
-    check_no_nul(data, name)
+def read_head(path: Path) -> bytes:
+    # One byte more than the line limit, so a first line too long to be a record shows.
+    with path.open("rb") as fh:
+        return fh.read(max(HEADER_WINDOW, MAX_LINE_BYTES) + 2)
+
+
+def _complete_lines(head: bytes, size: int) -> bytes:
+    """The head without a line cut off at its end (the whole head if it has no newline)."""
+    if size <= len(head):
+        return head
+    cut = head.rfind(b"\n")
+    return head[: cut + 1] if cut >= 0 else head
+
+
+def file_head(path: Path, codebook: Codebook, *, whole: bool = True) -> FileHead:
+    """Kind, encoding and header of one file.
+
+    `whole` checks every byte of a CSV, streamed (parsing); otherwise only the head
+    window is inspected (the landing manifest), so memory stays flat at any size.
+    """
+    name = path.name
+    head = read_head(path)
+    if head.startswith(ZIP_MAGIC):
+        return FileHead(Kind.PAPER, None, xlsx_header(path.read_bytes(), name), None, head)
+    if whole:
+        encoding = check_text_file(path, head, name)
+        text = decode_head(head, encoding, name)
+    else:
+        lines = _complete_lines(head, path.stat().st_size)
+        check_text_bytes(lines, name)
+        text, encoding = decode_text(lines, name)
+        check_no_nul(lines, name)
     cells = first_record(text)
-    return FileHead(classify_csv(cells, codebook), encoding, cells, text)
+    return FileHead(classify_csv(cells, codebook), encoding, cells, text, head)
 
 
 def unknown_kind_problem(head: FileHead, codebook: Codebook) -> str:
@@ -276,10 +350,11 @@ def unknown_kind_problem(head: FileHead, codebook: Codebook) -> str:
     return "header matches neither the platform export, the paper template nor the zone register"
 
 
-def inspect_file(name: str, data: bytes, codebook: Codebook) -> FileInfo:
-    """Describe a file for the landing manifest; never raises for bad content."""
+def inspect_file(path: Path, codebook: Codebook) -> FileInfo:
+    """Describe a file for the landing manifest from its head; never raises for bad content."""
+    name = path.name
     try:
-        head = file_head(data, name, codebook)
+        head = file_head(path, codebook, whole=False)
     except DeliveryError as exc:
         return FileInfo(name, Kind.UNKNOWN, None, None, (), problem=exc.problem)
     if head.kind not in MODE_OF_KIND:

@@ -112,11 +112,11 @@ def _manifest(
 ) -> dict[str, Any]:
     entries = []
     for name in sorted(hashes):
-        data = (folder / name).read_bytes()
-        info = inspect_file(name, data, codebook)
+        # The head tells kind, encoding and version; parsing checks every byte later.
+        info = inspect_file(folder / name, codebook)
         entry = {
             "name": name,
-            "bytes": len(data),
+            "bytes": (folder / name).stat().st_size,
             "sha256": hashes[name],
             "encoding": info.encoding,
             "kind": str(info.kind),
@@ -205,20 +205,39 @@ def _delivery_files(folder: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")))
 
 
-def inbox_deliveries(home: Home) -> list[InboxDelivery]:
-    """The inbox/<zone>/<wave>/ folders holding files, with their would-be delivery id.
+def inbox_folders(home: Home) -> list[tuple[str, int, Path]]:
+    """(zone, wave, folder) of every inbox/<zone>/<wave>/ folder, without reading any file.
 
     Folders whose name is not a zone id or a wave year are not deliveries and are skipped.
     """
-    found: list[InboxDelivery] = []
     if not home.inbox.is_dir():
-        return found
-    for zone_dir in sorted(p for p in home.inbox.iterdir() if p.is_dir()):
-        if not ZONE_ID.fullmatch(zone_dir.name):
-            continue
-        for wave_dir in sorted(p for p in zone_dir.iterdir() if p.is_dir()):
-            files = _delivery_files(wave_dir) if wave_dir.name.isdigit() else ()
-            if files:
-                would_be_id = fingerprint([(f.name, file_sha256(f)) for f in files])
-                found.append(InboxDelivery(zone_dir.name, int(wave_dir.name), files, would_be_id))
-    return found
+        return []
+    return [
+        (zone_dir.name, int(wave_dir.name), wave_dir)
+        for zone_dir in sorted(p for p in home.inbox.iterdir() if p.is_dir())
+        if ZONE_ID.fullmatch(zone_dir.name)
+        for wave_dir in sorted(p for p in zone_dir.iterdir() if p.is_dir())
+        if wave_dir.name.isdigit()
+    ]
+
+
+def inbox_delivery(home: Home, zone_id: str, wave_id: int) -> InboxDelivery | None:
+    """The drop of one zone-wave with its would-be delivery id; only that folder is hashed."""
+    folder = home.inbox / zone_id / str(wave_id)
+    if not ZONE_ID.fullmatch(zone_id) or not folder.is_dir():
+        return None
+    files = _delivery_files(folder)
+    if not files:
+        return None
+    would_be_id = fingerprint([(f.name, file_sha256(f)) for f in files])
+    return InboxDelivery(zone_id, wave_id, files, would_be_id)
+
+
+def inbox_deliveries(home: Home) -> list[InboxDelivery]:
+    """The inbox/<zone>/<wave>/ folders holding files, with their would-be delivery id.
+
+    Hashes every file of the inbox (the sensor needs every fingerprint); a run of one
+    zone-wave uses `inbox_delivery`, which hashes only its own folder.
+    """
+    found = (inbox_delivery(home, zone, wave) for zone, wave, _ in inbox_folders(home))
+    return [d for d in found if d is not None]

@@ -9,8 +9,11 @@ quality gate can reject it with the offending value; typing happens at load.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -31,12 +34,14 @@ from orchestration.ingest.detect import (
     file_head,
     header_keys,
     match_columns,
+    undecodable,
     unknown_kind_problem,
     vocabulary,
 )
 from orchestration.ingest.errors import DeliveryError
 from orchestration.ingest.landing import Landing
-from orchestration.ingest.read import SOURCE_ROW, read_csv_text, read_xlsx
+from orchestration.ingest.read import SOURCE_ROW, read_csv_file, read_xlsx
+from orchestration.ingest.scan import utf8_copy
 from orchestration.ingest.schema import REGISTER_COLUMNS, literal, quote
 
 __all__ = ["DeliveryError", "Normalization", "ParsedDelivery", "parse_delivery"]
@@ -161,22 +166,40 @@ def _match(head: FileHead, landing: Landing, name: str, codebook: Codebook) -> C
     return match
 
 
+@contextmanager
+def utf8_source(path: Path, head: FileHead) -> Iterator[Path]:
+    """The file itself when it is UTF-8, else a temporary UTF-8 copy (GB18030)."""
+    if head.encoding in ("utf-8", "utf-8-sig"):
+        yield path
+        return
+    with utf8_copy(path, head.encoding or "gb18030") as copy:
+        if copy is None:
+            raise undecodable(head.head, path.name)
+        yield copy
+
+
+def read_csv(path: Path, head: FileHead) -> pa.Table:
+    with utf8_source(path, head) as source:
+        return read_csv_file(source, len(head.cells), path.name)
+
+
 def _parse_responses(
     con: duckdb.DuckDBPyConnection,
     head: FileHead,
-    data: bytes,
+    path: Path,
     landing: Landing,
-    name: str,
     codebook: Codebook,
 ) -> tuple[pa.Table, ColumnMatch]:
+    name = path.name
     match = _match(head, landing, name, codebook)
     if head.kind is Kind.PAPER:
-        _, source = read_xlsx(data, name)
+        _, source = read_xlsx(path.read_bytes(), name)
     else:
-        source = read_csv_text(head.text or "", len(head.cells), name)
+        source = read_csv(path, head)
     check_named_columns(source, head.cells, name)
     check_header_not_repeated(source, head.cells, name)
     con.register("src", source)
+    del source  # DuckDB holds the only reference; it goes with unregister
     try:
         table = con.sql(_responses_sql(match, head.kind, landing, name, codebook)).to_arrow_table()
     finally:
@@ -187,9 +210,10 @@ def _parse_responses(
 
 
 def _parse_register(
-    con: duckdb.DuckDBPyConnection, head: FileHead, landing: Landing, name: str, cb: Codebook
+    con: duckdb.DuckDBPyConnection, head: FileHead, path: Path, landing: Landing, cb: Codebook
 ) -> pa.Table:
-    source = read_csv_text(head.text or "", len(head.cells), name)
+    name = path.name
+    source = read_csv(path, head)
     position = {cell.strip(): f"c{i}" for i, cell in enumerate(head.cells)}
     check_register(source, {c: position[c] for c in REGISTER_COLUMNS}, name, cb)
     fields = ", ".join(f"nullif({quote(position[c])}, '') AS {quote(c)}" for c in REGISTER_COLUMNS)
@@ -240,13 +264,12 @@ def parse_delivery(landing: Landing, codebook: Codebook | None = None) -> Parsed
     con = duckdb.connect()
     try:
         for path in landing.files:
-            data = path.read_bytes()
-            head = file_head(data, path.name, codebook)
+            head = file_head(path, codebook)
             if head.kind is Kind.REGISTER:
-                registers.append(_parse_register(con, head, landing, path.name, codebook))
+                registers.append(_parse_register(con, head, path, landing, codebook))
                 rows_read[path.name] = registers[-1].num_rows
             elif head.kind in MODE_OF_KIND:
-                table, match = _parse_responses(con, head, data, landing, path.name, codebook)
+                table, match = _parse_responses(con, head, path, landing, codebook)
                 responses.append(table)
                 rows_read[path.name] = table.num_rows
                 unknown[path.name], missing[path.name] = match.unknown, match.missing

@@ -8,6 +8,7 @@ the 1-based data row within the file. Cells come out trimmed.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import python_calamine
 from orchestration.ingest.errors import DeliveryError
 
 SOURCE_ROW = "__source_row"
+NEWLINE = b"\n"
 # Larger than detect.MAX_LINE_BYTES, so no record straddles two of Arrow's blocks.
 CSV_BLOCK_BYTES = 4 << 20
 # Excel stores every number as a float: integers come back as 12.0.
@@ -42,8 +44,12 @@ def numbered(table: pa.Table) -> pa.Table:
     return table.append_column(SOURCE_ROW, rows)
 
 
-def read_csv_text(text: str, n_columns: int, name: str) -> pa.Table:
-    """Parse a decoded CSV (header skipped) with every column as a string."""
+def read_csv_file(path: Path, n_columns: int, name: str) -> pa.Table:
+    """Parse a UTF-8 CSV file (header skipped) with every column as a string.
+
+    Streamed in Arrow's blocks and trimmed block by block, so the untrimmed cells
+    of the whole file are never held at once.
+    """
     names = positional(n_columns)
     bad_rows: list[pacsv.InvalidRow] = []
 
@@ -52,8 +58,8 @@ def read_csv_text(text: str, n_columns: int, name: str) -> pa.Table:
         return "error"
 
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+        reader = pacsv.open_csv(
+            path,
             read_options=pacsv.ReadOptions(
                 column_names=names, skip_rows=1, block_size=CSV_BLOCK_BYTES
             ),
@@ -63,20 +69,25 @@ def read_csv_text(text: str, n_columns: int, name: str) -> pa.Table:
                 strings_can_be_null=False,
             ),
         )
+        batches = [trimmed(pa.Table.from_batches([batch])) for batch in reader]
     except pa.ArrowInvalid as exc:
         # `from None`: Arrow's message quotes the row, which may hold restricted answers
         # (USCC, names), and a chained cause would carry it into tracebacks and run logs.
         if bad_rows:
-            raise DeliveryError(name, field_count_problem(text, bad_rows[0])) from None
+            raise DeliveryError(name, field_count_problem(path, bad_rows[0])) from None
         raise DeliveryError(name, f"malformed CSV: {without_row(str(exc))}") from None
-    return numbered(trimmed(table))
+    schema = pa.schema([(n, pa.string()) for n in names])
+    table = pa.concat_tables(batches) if batches else schema.empty_table()
+    return numbered(table)
 
 
-def field_count_problem(text: str, row: pacsv.InvalidRow) -> str:
+def field_count_problem(path: Path, row: pacsv.InvalidRow) -> str:
     """Where a record has the wrong number of cells (never its content: it may be restricted)."""
     # Arrow gives no line number when values may hold newlines; find the record instead.
-    at = text.find(row.text) if row.text else -1
-    where = f"line {text.count(chr(10), 0, at) + 1}" if at >= 0 else "a record"
+    # An error path: reading the whole file once more is fine here.
+    data = path.read_bytes()
+    at = data.find(row.text.encode("utf-8")) if row.text else -1
+    where = f"line {data.count(NEWLINE, 0, at) + 1}" if at >= 0 else "a record"
     return (
         f"malformed CSV: {where}: Expected {row.expected_columns} fields like the header, "
         f"got {row.actual_columns} (file cut short, or a stray delimiter?)"

@@ -108,6 +108,9 @@ def run_gate(
         parameters={WAVE_PARAMETER: wave_id},
         data_docs_dir=data_docs_dir,
         chunk_rows=chunk_rows,
+        # The index page reads every stored result: rebuilt once per pipeline run
+        # (downstream checks, `build_docs_index`), not once per zone-wave.
+        build_index=False,
     )
     restricted = frozenset(c for it in cb.items if it.restricted for c in it.columns(version))
     summary = summarize(suite, runs, restricted)
@@ -118,9 +121,11 @@ def run_gate(
     context = {WAVE_PARAMETER: str(wave_id), "version": version, "zone_id": zone_id}
     rejected = _rejected_rows(judged, row_failures, context, wave_id=wave_id, zone_id=zone_id)
     bad_rows = np.unique(np.concatenate([f.rows for f in row_failures] or [np.empty(0, np.int64)]))
-    keep = np.ones(normalized.num_rows, dtype=bool)
-    keep[bad_rows] = False
-    accepted = normalized.filter(pa.array(keep))
+    accepted = normalized
+    if bad_rows.size:  # filtering copies every column: only when there is something to drop
+        keep = np.ones(normalized.num_rows, dtype=bool)
+        keep[bad_rows] = False
+        accepted = normalized.filter(pa.array(keep))
 
     rows_read = responses.num_rows
     rows_rejected = int(bad_rows.size)

@@ -90,10 +90,11 @@ def normalize(responses: pa.Table, cb: Codebook | None = None) -> tuple[pa.Table
     for i, name in enumerate(table.column_names):
         if name not in canonical or not pa.types.is_string(table.schema.field(name).type):
             continue
-        values = table[name]
+        values, changed = table[name], False
         for rule, step in steps_for(cb, name):
             after = step(values)
             mask = _changed(values, after)
+            # An unchanged column keeps its original buffers: no second copy of the table.
             if pc.any(mask).as_py():
                 logs.append(
                     pa.table(
@@ -109,7 +110,8 @@ def normalize(responses: pa.Table, cb: Codebook | None = None) -> tuple[pa.Table
                         schema=LOG_SCHEMA,
                     )
                 )
-            values = after
-        table = table.set_column(i, name, values)
+                values, changed = after, True
+        if changed:
+            table = table.set_column(i, name, values)
     log = pa.concat_tables(logs) if logs else LOG_SCHEMA.empty_table()
     return table, log

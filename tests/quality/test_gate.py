@@ -214,3 +214,32 @@ def test_identity_mismatch_is_a_clear_error():
         run_gate(table, wave_id=WAVE, zone_id=ZONE, version="v2020")
     with pytest.raises(ValueError, match="zone_id"):
         run_gate(table, wave_id=WAVE, zone_id="Z02", version=VERSION)
+
+
+def test_repeated_gates_build_only_their_own_docs(tmp_path):
+    """Each call renders its own pages; the index (it reads every result) is built on request."""
+    from orchestration.quality.context import build_docs_index
+
+    table = valid_frame(VERSION, 120, wave_id=WAVE)
+    first = run_gate(table, wave_id=WAVE, zone_id=ZONE, version=VERSION, data_docs_dir=tmp_path)
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.html")}
+    second = run_gate(table, wave_id=WAVE, zone_id=ZONE, version=VERSION, data_docs_dir=tmp_path)
+    [old_page], [new_page] = (r.suite_results[0].data_docs_pages for r in (first, second))
+    assert old_page != new_page and new_page.is_file()
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # earlier pages untouched
+    assert not (tmp_path / "index.html").exists()
+    build_docs_index(tmp_path)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert all(p.relative_to(tmp_path).as_posix() in index for p in (old_page, new_page))
+
+
+def test_nothing_rejected_means_no_copies(tmp_path):
+    """Unchanged columns keep their buffers, and accepted is the normalized table itself."""
+    table = valid_frame(VERSION, 50, wave_id=WAVE)
+    table = set_value(table, "A8_employees", 0, "1,200")
+    result = run_gate(table, wave_id=WAVE, zone_id=ZONE, version=VERSION)
+    assert result.rows_rejected == 0 and result.accepted is result.normalized
+    for column in ("A4_ownership", "A1_uscc"):
+        before, after = table[column].chunks[0], result.normalized[column].chunks[0]
+        assert after.buffers()[2].address == before.buffers()[2].address
+    assert result.normalized["A8_employees"][0].as_py() == "1200"
