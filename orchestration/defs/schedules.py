@@ -14,11 +14,12 @@ TIMEZONE = "Asia/Shanghai"
 
 def zones_with_delivery(survey: SurveyHome, wave_id: int, zones: list[str]) -> list[str]:
     """Zones with a landed delivery, or one waiting in the inbox, for this wave."""
-    from orchestration.ingest.landing import inbox_deliveries, landed_deliveries
+    from orchestration.ingest.landing import inbox_folders, landed_deliveries
 
     home = survey.paths
     present = {la.zone_id for la in landed_deliveries(home, wave_id=wave_id)}
-    present |= {d.zone_id for d in inbox_deliveries(home) if d.wave_id == wave_id}
+    # Folder names suffice: hashing every waiting file would only cost time here.
+    present |= {zone for zone, wave, _ in inbox_folders(home) if wave == wave_id}
     return [z for z in zones if z in present]
 
 
