@@ -20,6 +20,7 @@ from orchestration.settings import Home
 if TYPE_CHECKING:
     from orchestration.ingest.landing import Landing
     from orchestration.ingest.load import LoadResult
+    from orchestration.ingest.parse import ParsedDelivery
     from orchestration.quality.gate import GateResult
 
 
@@ -78,9 +79,8 @@ def ingest_zone_wave(
     and raises IngestError (GateBlocked for the gate); the zone-wave's loaded rows
     stay as they were.
     """
-    from orchestration.ingest.load import load_delivery, record_blocked
+    from orchestration.ingest.load import record_blocked
     from orchestration.ingest.parse import DeliveryError, parse_delivery
-    from orchestration.quality.gate import run_gate
 
     home.warehouse.mkdir(parents=True, exist_ok=True)
     landing = select_landing(home, zone_id, wave_id, delivery_id)
@@ -90,7 +90,18 @@ def ingest_zone_wave(
         message = str(exc).splitlines()[0]
         record_blocked(landing, home.build_db, message)
         raise IngestError(message) from exc
-    gate = run_gate(
+    gate = judge_delivery(home, parsed, zone_id, wave_id)
+    if not gate.passed:
+        record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
+        raise GateBlocked(gate.reason, gate)
+    return Ingested(landing=landing, result=load_judged(home, parsed, gate), gate=gate)
+
+
+def judge_delivery(home: Home, parsed: ParsedDelivery, zone_id: str, wave_id: int) -> GateResult:
+    """The quality gate on a parsed delivery (cross-zone rules see the build DB if any)."""
+    from orchestration.quality.gate import run_gate
+
+    return run_gate(
         parsed.responses,
         wave_id=wave_id,
         zone_id=zone_id,
@@ -98,16 +109,18 @@ def ingest_zone_wave(
         build_db=home.build_db if home.build_db.is_file() else None,
         data_docs_dir=home.data_docs,
     )
-    if not gate.passed:
-        record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
-        raise GateBlocked(gate.reason, gate)
-    result = load_delivery(
+
+
+def load_judged(home: Home, parsed: ParsedDelivery, gate: GateResult) -> LoadResult:
+    """Load the gate's accepted, normalized rows with its quarantine and normalizations."""
+    from orchestration.ingest.load import load_delivery
+
+    return load_delivery(
         replace(parsed, responses=gate.normalized),
         home.build_db,
         rejected=gate.rejected_rows,
         normalizations=gate.normalizations,
     )
-    return Ingested(landing=landing, result=result, gate=gate)
 
 
 @dataclass(frozen=True)

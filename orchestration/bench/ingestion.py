@@ -10,7 +10,6 @@ from __future__ import annotations
 import cProfile
 import pstats
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +65,8 @@ def top_functions(stats: pstats.Stats, n: int = 5) -> list[dict[str, Any]]:
 def ingest(spec: dict[str, Any]) -> dict[str, Any]:
     """Ingest spec["zone_waves"] into the home at spec["home"]; spec["profile"] adds cProfile."""
     _import_pipeline()
-    from orchestration.ingest.load import load_delivery
     from orchestration.ingest.parse import parse_delivery
-    from orchestration.pipeline import select_landing
-    from orchestration.quality.gate import run_gate
+    from orchestration.pipeline import judge_delivery, load_judged, select_landing
 
     home = Home(Path(spec["home"])).ensure()
     meters = {stage: Meter() for stage in STAGES}
@@ -80,23 +77,11 @@ def ingest(spec: dict[str, Any]) -> dict[str, Any]:
             landing = select_landing(home, zone_id, wave_id)
             parsed = parse_delivery(landing)
         with meters["gate"].measure(), _profiled(profiles, "gate"):
-            gate = run_gate(
-                parsed.responses,
-                wave_id=wave_id,
-                zone_id=zone_id,
-                version=parsed.instrument_version,
-                build_db=home.build_db if home.build_db.is_file() else None,
-                data_docs_dir=home.data_docs,
-            )
+            gate = judge_delivery(home, parsed, zone_id, wave_id)
         if not gate.passed:
             raise IngestBenchError(f"{zone_id}/{wave_id}: the quality gate refused: {gate.reason}")
         with meters["load"].measure(), _profiled(profiles, "load"):
-            result = load_delivery(
-                replace(parsed, responses=gate.normalized),
-                home.build_db,
-                rejected=gate.rejected_rows,
-                normalizations=gate.normalizations,
-            )
+            result = load_judged(home, parsed, gate)
         rows_read += result.rows_read
         rows_rejected += result.rows_rejected
         del parsed, gate
