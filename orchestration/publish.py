@@ -98,13 +98,19 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _parquet_marts(spark_marts: Path) -> dict[str, str]:
-    """Source expressions of the marts an engine wrote as Parquet table folders."""
-    tables = {
+def parquet_tables(schema_dir: Path) -> dict[str, str]:
+    """`read_parquet` source expressions, by table, of an engine's Parquet table folders
+    (`<schema_dir>/<table>/*.parquet`, as Spark writes a schema)."""
+    return {
         folder.name: f"read_parquet({_literal(folder / '*.parquet')})"
-        for folder in sorted(spark_marts.iterdir())
+        for folder in sorted(schema_dir.iterdir())
         if folder.is_dir() and any(folder.glob("*.parquet"))
     }
+
+
+def _parquet_marts(spark_marts: Path) -> dict[str, str]:
+    """Source expressions of the marts an engine wrote as Parquet table folders."""
+    tables = parquet_tables(spark_marts)
     if not tables:
         raise PublishError(f"{spark_marts}: no Parquet marts (has dbt run on Spark?)")
     return tables

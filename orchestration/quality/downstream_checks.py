@@ -22,10 +22,6 @@ ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
 BASE_COLUMN = "base_population"
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def connect_built(db: Path, spark_warehouse: Path | None = None) -> duckdb.DuckDBPyConnection:
     """The built relations under their dbt names (`staging.x`, `marts.y`).
 
@@ -36,15 +32,13 @@ def connect_built(db: Path, spark_warehouse: Path | None = None) -> duckdb.DuckD
         return duckdb.connect(str(db), read_only=True)
     if not spark_warehouse.is_dir():
         raise ValueError(f"{spark_warehouse}: no Spark warehouse (has dbt run on Spark?)")
+    from orchestration.publish import parquet_tables
+
     con = duckdb.connect()
     for schema_dir in sorted(spark_warehouse.glob("*.db")):
         con.execute(f'create schema if not exists "{schema_dir.stem}"')
-        for table in sorted(schema_dir.iterdir()):
-            if table.is_dir() and any(table.glob("*.parquet")):
-                con.execute(
-                    f'create view "{schema_dir.stem}"."{table.name}" as select * '
-                    f"from read_parquet({_literal(str(table / '*.parquet'))})"
-                )
+        for table, source in parquet_tables(schema_dir).items():
+            con.execute(f'create view "{schema_dir.stem}"."{table}" as select * from {source}')
     return con
 
 
