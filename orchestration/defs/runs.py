@@ -6,6 +6,7 @@ Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import dagster as dg
 from orchestration.defs.assets.ingestion import DELIVERY_TAG
 from orchestration.defs.checks import RAW_DELIVERY
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
-from orchestration.defs.resources import HOME_ENV, environment
+from orchestration.defs.resources import BUILD_DB_POOL, HOME_ENV, environment
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
 if TYPE_CHECKING:
@@ -31,6 +32,13 @@ DAGSTER_YAML = """\
 concurrency:
   pools:
     default_limit: 1
+# Runs whose worker died are failed by the daemon (and by smesurvey, which also
+# checks the run's process: orchestration/recovery.py); slots of ended runs are freed.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 5
 telemetry:
   enabled: false
 """
@@ -62,13 +70,33 @@ def write_dagster_yaml(home: Home) -> Path:
 
 @contextmanager
 def home_instance(home: Home) -> Iterator[dg.DagsterInstance]:
-    """The home's persistent Dagster instance, with SMESURVEY_HOME pointing at the home."""
+    """The home's persistent Dagster instance, with SMESURVEY_HOME pointing at the home.
+
+    Runs left unfinished by a dead process are ended first (orchestration/recovery.py),
+    so nothing a crash left behind can block what this command does.
+    """
+    from orchestration.recovery import recover
+
     write_dagster_yaml(home)
     with (
         environment({HOME_ENV: str(home.root), "DAGSTER_HOME": str(home.dagster_home)}),
         dg.DagsterInstance.from_config(str(home.dagster_home)) as instance,
     ):
+        recover(instance)
         yield instance
+
+
+def say(message: str) -> None:
+    """A progress line for the operator (stdout goes to the CLI log while runs execute)."""
+    print(f"smesurvey: {message}", file=sys.stderr, flush=True)
+
+
+def cli_run(instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> dict[str, str]:
+    """Wait (bounded) for the build DB pool, then the tags of a run executed in this process."""
+    from orchestration.recovery import cli_run_tags, wait_for_pool
+
+    wait_for_pool(instance, BUILD_DB_POOL, say=say)
+    return {**(tags or {}), **cli_run_tags()}
 
 
 def cli_log(home: Home) -> Path:
@@ -131,7 +159,7 @@ def run_zone_wave(
         partition_key=zone_wave.key,
         raise_on_error=False,
         asset_selection=[RAW_DELIVERY] if ingestion_only else None,
-        tags={DELIVERY_TAG: delivery_id} if delivery_id else None,
+        tags=cli_run(instance, {DELIVERY_TAG: delivery_id} if delivery_id else None),
         run_config=QUIET,
     )
     return _outcome(result)
@@ -154,7 +182,7 @@ def run_rebuild_all(
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags={PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]},
+        tags=cli_run(instance, {PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]}),
         run_config=QUIET,
     )
     return _outcome(result)

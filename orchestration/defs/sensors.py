@@ -20,7 +20,12 @@ def inbox_sensor(
     context: dg.SensorEvaluationContext, survey: SurveyHome
 ) -> dg.SensorResult | dg.SkipReason:
     from orchestration.ingest.landing import inbox_deliveries, landed_deliveries
+    from orchestration.recovery import recover
 
+    # Each tick also ends runs whose process died, so their pool slots never block the
+    # runs this sensor starts (the daemon's run monitoring cannot see a dead worker).
+    for ended in recover(context.instance).ended:
+        context.log.warning(f"run {ended.run_id}: {ended.reason}")
     home = survey.paths
     landed = {la.delivery_id for la in landed_deliveries(home)}
     # The run key is the content hash: a byte-identical re-drop is the same run
