@@ -38,14 +38,33 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _home_root() -> Path:
+    ctx = click.get_current_context(silent=True)
+    home = ctx.find_root().obj.get("home") if ctx is not None and ctx.find_root().obj else None
+    return home.root if home is not None else Path.cwd()
+
+
 def guarded(work: Callable[[], T]) -> T:
-    """Run `work`; any exception becomes a one-line SurveyError (details are in the run logs)."""
+    """Run `work`; any exception becomes a one-line SurveyError (details are in the run logs).
+
+    A full disk or an I/O error is named as such, with the path (orchestration/storage.py).
+    """
+    from orchestration.storage import storage_problem
+
     try:
         return work()
     except (SurveyError, click.exceptions.Exit):
         raise
     except Exception as exc:
-        raise SurveyError(first_line(exc)) from exc
+        raise SurveyError(storage_problem(exc, _home_root()) or first_line(exc)) from exc
+
+
+def reason(failure: str | None) -> str:
+    """A failed run's one-line reason, with storage failures named as such."""
+    from orchestration.storage import storage_problem_in_text
+
+    text = failure or "run failed"
+    return storage_problem_in_text(text, _home_root()) or text
 
 
 def _home(ctx: click.Context) -> Home:
@@ -143,9 +162,11 @@ def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None)
     failed = {zw: o for zw, o in outcome.ingestion.items() if not o.success}
     if failed:
         zone_wave, first = next(iter(sorted(failed.items())))
-        raise SurveyError(f"{len(failed)} zone-wave(s) not ingested; {zone_wave}: {first.failure}")
+        raise SurveyError(
+            f"{len(failed)} zone-wave(s) not ingested; {zone_wave}: {reason(first.failure)}"
+        )
     if not outcome.rebuild.success:
-        raise SurveyError(f"warehouse build failed: {outcome.rebuild.failure}")
+        raise SurveyError(f"warehouse build failed: {reason(outcome.rebuild.failure)}")
 
 
 @cli.command()
@@ -187,7 +208,7 @@ def ingest(
 
     outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id))
     if not outcome.success:
-        raise SurveyError(outcome.failure or "run failed")
+        raise SurveyError(reason(outcome.failure))
     click.echo(f"{zone_id}/{wave_id}: ingested and published (run {outcome.run_id[:8]})")
     click.echo(f"  analytics DB  {home.analytics_db}")
 
@@ -213,11 +234,11 @@ def ingest_inbox(home: Home) -> None:
         if run.success:
             line = f"{zone_wave}: ingested{describe_rows(run.rows)} (run {run.run_id[:8]})"
         else:
-            line = f"{zone_wave}: refused: {run.failure} (run {run.run_id[:8]})"
+            line = f"{zone_wave}: refused: {reason(run.failure)} (run {run.run_id[:8]})"
         click.echo(line)
     if outcome.rebuild is not None:
         if not outcome.rebuild.success:
-            raise SurveyError(f"warehouse build failed: {outcome.rebuild.failure}")
+            raise SurveyError(f"warehouse build failed: {reason(outcome.rebuild.failure)}")
         click.echo(f"warehouse built and published (run {outcome.rebuild.run_id[:8]})")
         click.echo(f"  analytics DB  {home.analytics_db}")
     refused = outcome.refused
