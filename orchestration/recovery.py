@@ -29,6 +29,8 @@ from orchestration.processes import process_alive
 
 # The CLI runs jobs in its own process; it records that process here.
 PID_TAG = "smesurvey/pid"
+# Set on a run ended because its process died, so `status` can call it crashed.
+CRASHED_TAG = "smesurvey/crashed"
 POOL_TIMEOUT_ENV = "SMESURVEY_POOL_TIMEOUT"
 DEFAULT_POOL_TIMEOUT = 1800.0  # seconds: longer than any build of a yearly wave measured
 POLL_SECONDS = 2.0
@@ -100,6 +102,7 @@ def end_dead_runs(instance: dg.DagsterInstance) -> list[EndedRun]:
         if process_alive(pid, record.start_time or record.create_timestamp.timestamp()):
             continue
         reason = f"process {pid} died without finishing the run; ended by smesurvey"
+        instance.add_run_tags(run.run_id, {CRASHED_TAG: str(pid)})
         instance.report_run_failed(run, message=reason)
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         ended.append(EndedRun(run.run_id, run.job_name, pid, reason))

@@ -105,8 +105,36 @@ def latest_check_results(instance: dg.DagsterInstance) -> list[tuple[str, str, b
     return sorted((asset, check, passed) for (asset, check), passed in latest.items())
 
 
+def run_state(run: dg.DagsterRun) -> str:
+    """The run's status, CRASHED for a run ended because its process died."""
+    from orchestration.recovery import CRASHED_TAG
+
+    return "CRASHED" if CRASHED_TAG in run.tags else run.status.value
+
+
+def run_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    """The one-line reason of a failed run: its first step failure, else the run failure."""
+    if run.status != dg.DagsterRunStatus.FAILURE:
+        return ""
+    kinds = {dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
+    for record in instance.get_records_for_run(run.run_id, of_type=kinds).records:
+        event = record.event_log_entry.dagster_event
+        data = event.event_specific_data if event is not None else None
+        user = getattr(data, "user_failure_data", None)
+        error = getattr(data, "error", None)
+        text = (
+            (user.description if user is not None and user.description else None)
+            or (error.message if error is not None else None)
+            or (event.message if event is not None else None)
+            or ""
+        )
+        if text.strip():
+            return text.strip().splitlines()[0]
+    return ""
+
+
 def run_lines(instance: dg.DagsterInstance) -> list[list[object]]:
-    """The newest runs: id, job, status, start time (UTC), partition."""
+    """The newest runs: id, job, status, start time (UTC), partition, failure reason."""
     rows: list[list[object]] = []
     for record in instance.get_run_records(limit=RECENT_RUNS):
         run = record.dagster_run
@@ -114,8 +142,30 @@ def run_lines(instance: dg.DagsterInstance) -> list[list[object]]:
         partition = run.tags.get("dagster/partition") or (
             "all" if run.tags.get("dagster/asset_partition_range_start") else ""
         )
-        rows.append([run.run_id[:8], run.job_name, run.status.value, started, partition])
+        rows.append(
+            [
+                run.run_id[:8],
+                run.job_name,
+                run_state(run),
+                started,
+                partition,
+                run_failure(instance, run),
+            ]
+        )
     return rows
+
+
+def pool_lines(instance: dg.DagsterInstance) -> list[str]:
+    """Who holds each pool's slots right now (after dead runs were ended)."""
+    from orchestration.recovery import slot_holders
+
+    holders = slot_holders(instance)
+    if not holders:
+        return ["Pools: every slot free"]
+    return ["Pools:"] + [
+        f"  {h.pool}: held by run {h.run_id[:8]} ({h.job_name}, step {h.step_key}, {h.status})"
+        for h in holders
+    ]
 
 
 def _utc(timestamp: float) -> str:
@@ -141,8 +191,11 @@ def status_report(home: Home, instance: dg.DagsterInstance | None) -> str:
         runs = run_lines(instance)
         lines += ["Last runs:"]
         lines += [
-            table(["run", "job", "status", "started", "partition"], runs) if runs else "  none"
+            table(["run", "job", "status", "started", "partition", "reason"], runs)
+            if runs
+            else "  none"
         ]
+        lines += ["", *pool_lines(instance)]
         checks = latest_check_results(instance)
         failed = [c for c in checks if not c[2]]
         lines += ["", f"Checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
