@@ -367,7 +367,8 @@ def publish_release(
         raise PublishError(f"keep={keep}: at least the current release must be kept")
     sweep_leftovers(home)
     home.releases.mkdir(parents=True, exist_ok=True)
-    home.releases.chmod(DIR_MODE)
+    if home.releases.stat().st_mode & DIR_MODE != DIR_MODE:  # chmod only what we must own
+        home.releases.chmod(DIR_MODE)
     pending = home.releases / scratch_name(PENDING)
     pending.mkdir()
     try:
