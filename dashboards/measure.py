@@ -1,6 +1,6 @@
 """Build the site and measure it: bytes on disk and each page's time to interactive.
 
-    python -m dashboards.measure --analytics-db warehouse/analytics.duckdb --out /tmp/site
+    python -m dashboards.measure --analytics-db warehouse/current/analytics.duckdb --out /tmp/site
 
 Time to interactive = ms from navigation start until every plot in or near the
 viewport (1366 x 768) was drawn (`window.SME_READY_AT`; plots further down are drawn

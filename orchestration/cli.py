@@ -78,7 +78,7 @@ def _home(ctx: click.Context) -> Home:
     envvar="SMESURVEY_HOME",
     default="data",
     show_default=True,
-    help="SMESURVEY_HOME: inbox, landing, warehouse, dashboards and Dagster state live here.",
+    help="SMESURVEY_HOME: inbox, landing, warehouse (with its releases) and Dagster state.",
 )
 @click.pass_context
 def cli(ctx: click.Context, home: Path) -> None:
@@ -141,8 +141,8 @@ def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None)
     """Generate the demo deliveries into inbox/ and run the whole pipeline on them.
 
     Every zone-wave is ingested in its own run, then one run builds the warehouse
-    (one dbt build), publishes the analytics DB and writes the dashboards. Running
-    it again lands nothing new and changes no row count.
+    (one dbt build) and publishes a release (analytics DB, Parquet, dashboards).
+    Running it again lands nothing new and changes no row count.
     """
     from orchestration.defs.report import demo_summary
     from orchestration.defs.runs import run_demo
@@ -190,11 +190,12 @@ def ingest(
     """Land FILE... as the delivery of one zone in one wave and run that zone-wave.
 
     The files are archived under landing/, loaded into the build DB (replacing an
-    earlier delivery of the same zone-wave), then dbt, publish and dashboards run.
+    earlier delivery of the same zone-wave), then dbt runs and a release (analytics
+    DB, Parquet, dashboards) is published under warehouse/current/.
 
     With --inbox: every inbox delivery not landed yet is ingested in its own run
     (one line per zone-wave: ingested, or refused with the reason), then the
-    warehouse is built, published and drawn once. Exits 1 if any was refused.
+    warehouse is built and published once. Exits 1 if any was refused.
     """
     home = _home(ctx).ensure()
     if from_inbox:
@@ -301,17 +302,31 @@ def sql(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the site into (not inside warehouse/releases/).",
+)
 @click.pass_context
-def dashboards(ctx: click.Context) -> None:
-    """Rebuild the static dashboards from the published analytics DB; print where and how big."""
+def dashboards(ctx: click.Context, out: Path) -> None:
+    """Draw the static dashboards of the current release's analytics DB into --out.
+
+    Published dashboards are part of each release (warehouse/current/dashboards/)
+    and are written by `ingest` and `demo`; this command never changes a release.
+    """
     from dashboards.site import build_site
 
     home = _home(ctx)
+    out = out.resolve()
+    if out.is_relative_to(home.releases.resolve()) or out == home.current.resolve():
+        raise SurveyError(f"{out}: inside a published release; choose a folder outside releases/")
     if not home.analytics_db.is_file():
         raise SurveyError(
             f"{home.analytics_db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)"
         )
-    report = guarded(lambda: build_site(home.analytics_db, home.dashboards))
+    # Resolve `current` once, so a publish during the build cannot mix two releases.
+    report = guarded(lambda: build_site(home.analytics_db.resolve(), out))
     click.echo(f"{report.pages[0]}  ({report.bytes / 1e6:.1f} MB, {len(report.pages)} pages)")
 
 

@@ -17,7 +17,6 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions:
 
-    from orchestration.defs.assets.dashboards import dashboards_site
     from orchestration.defs.assets.dbt import (
         blocking_check_keys,
         build_dbt_assets,
@@ -44,7 +43,7 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
         gated_by=checked_assets(suites),
     )
     return dg.Definitions(
-        assets=[raw_delivery, warehouse_dbt, analytics_db, dashboards_site],
+        assets=[raw_delivery, warehouse_dbt, analytics_db],
         asset_checks=[no_restricted_columns, *suites],
         jobs=[ingest_zone_wave, rebuild_all],
         schedules=[yearly_current_wave],

@@ -1,26 +1,22 @@
-"""Publish the marts for analysts: a fresh analytics DB and Parquet files, swapped in atomically.
+"""Write the marts for analysts: a fresh analytics DB and one Parquet file per mart.
 
-The build DB is never opened by analysts. Each publish writes a brand-new
-`analytics.duckdb` under a temporary name and `os.replace`s it onto the old one:
-a reader holding the old file keeps its (unlinked) inode and its consistent
-snapshot, and sees the new data when it reconnects. Parquet exports are swapped
-the same way, one file per mart.
+The build DB is never opened by analysts. `write_marts` writes `analytics.duckdb`
+and `parquet/<mart>.parquet` into a folder of its own: the pending folder of a
+release (`orchestration/release.py`), which is made current as a whole with one
+atomic switch, so the DB and the Parquet files always come from the same build.
 
 What leaves the build DB: schema `marts` only, without any column named like a
 restricted codebook item (the pseudonymous `enterprise_key` stays), and with the
 estimates of suppressed cells set to NULL.
 
 On the Spark targets the marts are not in the build DB but Parquet tables of the
-engine's warehouse (`<marts dir>/<table>/*.parquet`); `publish_marts(...,
+engine's warehouse (`<marts dir>/<table>/*.parquet`); `write_marts(...,
 spark_marts=...)` reads them from there instead, with the same filters.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +26,7 @@ from orchestration.codebook import Codebook, load_codebook
 
 MARTS = "marts"
 ANALYTICS_DB_NAME = "analytics.duckdb"
+PARQUET_DIR_NAME = "parquet"
 # The pseudonym derived from the USCC: it is what analysts join waves on.
 KEPT_COLUMNS = frozenset({"enterprise_key"})
 # A cell flagged `suppressed` keeps its counts (the disclosure rule is on the
@@ -60,7 +57,7 @@ class PublishResult:
 
     @property
     def parquet_dir(self) -> Path:
-        return self.analytics_db.parent / "parquet"
+        return self.analytics_db.parent / PARQUET_DIR_NAME
 
     def row_counts(self) -> dict[str, int]:
         return {t.name: t.rows for t in self.tables}
@@ -154,30 +151,22 @@ def _select_list(columns: list[str], restricted: RestrictedNames) -> tuple[str, 
     return ", ".join(kept), dropped
 
 
-def _swap_parquet(con: duckdb.DuckDBPyConnection, table: str, parquet_dir: Path) -> Path:
+def _export_parquet(con: duckdb.DuckDBPyConnection, table: str, parquet_dir: Path) -> Path:
     target = parquet_dir / f"{table}.parquet"
-    tmp = parquet_dir / f".{table}.{uuid.uuid4().hex}.parquet.tmp"
-    con.execute(f"copy {MARTS}.{_quote(table)} to {_literal(tmp)} (format parquet)")
-    os.replace(tmp, target)
+    con.execute(f"copy {MARTS}.{_quote(table)} to {_literal(target)} (format parquet)")
     return target
 
 
-def _remove_stale_parquet(parquet_dir: Path, tables: Iterable[str]) -> None:
-    """Drop exports of marts that no longer exist, so analysts never read a dead table."""
-    current = {f"{t}.parquet" for t in tables}
-    for path in parquet_dir.glob("*.parquet"):
-        if path.name not in current:
-            path.unlink()
-
-
-def publish_marts(
+def write_marts(
     build_db: Path,
-    warehouse: Path,
+    folder: Path,
     codebook: Codebook | None = None,
     spark_marts: Path | None = None,
 ) -> PublishResult:
-    """Copy the marts of `build_db` into a new `warehouse/analytics.duckdb` plus Parquet files.
+    """Write the filtered marts of `build_db` as `folder/analytics.duckdb` plus `folder/parquet/`.
 
+    `folder` is the caller's own, not yet visible to analysts (a pending release):
+    files are written in place, and on failure the caller discards the folder.
     `spark_marts`: the marts schema folder of a Spark warehouse (dbt target spark);
     the marts are then read from its Parquet instead of the build DB.
     """
@@ -186,31 +175,23 @@ def publish_marts(
     if spark_marts is None and not build_db.is_file():
         raise PublishError(f"{build_db}: no build DB yet (ingest a delivery and run dbt first)")
     restricted = RestrictedNames.from_codebook(codebook or load_codebook())
-    warehouse.mkdir(parents=True, exist_ok=True)
-    parquet_dir = warehouse / "parquet"
-    parquet_dir.mkdir(exist_ok=True)
-    target = warehouse / ANALYTICS_DB_NAME
-    tmp = warehouse / f".analytics.{uuid.uuid4().hex}.duckdb.tmp"
-    try:
-        tables = _write_analytics_db(build_db, tmp, restricted, spark_marts)
-        # Parquet is exported from the finished copy, so both carry the same rows.
-        with duckdb.connect(str(tmp), read_only=True) as con:
-            published = tuple(
-                PublishedTable(
-                    name=name,
-                    rows=rows,
-                    columns=columns,
-                    dropped=dropped,
-                    suppressed_rows=suppressed,
-                    parquet=_swap_parquet(con, name, parquet_dir),
-                )
-                for name, (rows, columns, dropped, suppressed) in tables.items()
+    parquet_dir = folder / PARQUET_DIR_NAME
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    target = folder / ANALYTICS_DB_NAME
+    tables = _write_analytics_db(build_db, target, restricted, spark_marts)
+    # Parquet is exported from the finished copy, so both carry the same rows.
+    with duckdb.connect(str(target), read_only=True) as con:
+        published = tuple(
+            PublishedTable(
+                name=name,
+                rows=rows,
+                columns=columns,
+                dropped=dropped,
+                suppressed_rows=suppressed,
+                parquet=_export_parquet(con, name, parquet_dir),
             )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
-    _remove_stale_parquet(parquet_dir, tables)
+            for name, (rows, columns, dropped, suppressed) in tables.items()
+        )
     return PublishResult(analytics_db=target, tables=published)
 
 
@@ -228,11 +209,11 @@ def _attach_build_db(con: duckdb.DuckDBPyConnection, build_db: Path) -> dict[str
 
 
 def _write_analytics_db(
-    build_db: Path, tmp: Path, restricted: RestrictedNames, spark_marts: Path | None = None
+    build_db: Path, target: Path, restricted: RestrictedNames, spark_marts: Path | None = None
 ) -> dict[str, TableSummary]:
-    """Write the filtered marts into `tmp` and verify no restricted column made it."""
+    """Write the filtered marts into `target` and verify no restricted column made it."""
     tables: dict[str, TableSummary] = {}
-    with duckdb.connect(str(tmp)) as con:
+    with duckdb.connect(str(target)) as con:
         if spark_marts is None:
             sources = _attach_build_db(con, build_db)
         else:
@@ -261,8 +242,9 @@ def _write_analytics_db(
             for c in cols
             if restricted.matches(c)
         ]
-        if leaked:  # cannot happen unless the select list is wrong: never swap such a file in
-            raise PublishError(f"{tmp}: restricted columns would be published: {', '.join(leaked)}")
+        if leaked:  # cannot happen unless the select list is wrong: never publish such a file
+            shown = ", ".join(leaked)
+            raise PublishError(f"{target}: restricted columns would be published: {shown}")
         con.execute("checkpoint")
     return tables
 

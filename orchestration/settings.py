@@ -38,12 +38,23 @@ class Home:
         return self.warehouse / "build.duckdb"
 
     @property
+    def releases(self) -> Path:
+        """Every kept publication, one folder each: `releases/000001/`... (release.py)."""
+        return self.warehouse / "releases"
+
+    @property
+    def current(self) -> Path:
+        """The published release: a symlink `current -> releases/<id>`, switched atomically."""
+        return self.warehouse / "current"
+
+    @property
     def analytics_db(self) -> Path:
-        return self.warehouse / "analytics.duckdb"
+        # Through the symlink: whoever opens this path gets one whole release.
+        return self.current / "analytics.duckdb"
 
     @property
     def parquet(self) -> Path:
-        return self.warehouse / "parquet"
+        return self.current / "parquet"
 
     @property
     def raw_parquet(self) -> Path:
@@ -57,7 +68,8 @@ class Home:
 
     @property
     def dashboards(self) -> Path:
-        return self.root / "dashboards"
+        """The static site of the current release (built with it, never changed afterwards)."""
+        return self.current / "dashboards"
 
     @property
     def dagster_home(self) -> Path:
@@ -72,7 +84,8 @@ class Home:
             self.inbox,
             self.landing,
             self.warehouse,
-            self.dashboards,
+            # Not `current` or its dashboards: only a publish creates them.
+            self.releases,
             self.dagster_home,
         ):
             folder.mkdir(parents=True, exist_ok=True)

@@ -322,7 +322,7 @@ skipped layouts: {skipped}. Seed {cfg["seed"]}. Incremental: {inc_text}.
   `select_landing` + `parse_delivery` (landing+parse), `run_gate`, `load_delivery`,
   one zone-wave after the other in one child process (the calls of
   `orchestration.pipeline.ingest_zone_wave`); then `dbt build` (its own process, as
-  Dagster runs it), `publish_marts`, `build_site`, each in a fresh interpreter.
+  Dagster runs it), `publish_release` (without the site), `build_site`, each in a fresh interpreter.
 - Seconds are wall time. A child's seconds include its start-up and imports
   (ingestion's are shown apart as "ingest start-up"); end to end = the sum of the
   child processes' wall times. Generation is timed apart and is not in it.

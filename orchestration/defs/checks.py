@@ -4,8 +4,10 @@ dbt tests arrive as asset checks through dagster-dbt (tests of severity `error`
 are blocking). This module adds:
 - `raw_delivery` / `rows_accounted_for` (blocking, evaluated inside the ingestion
   step): every data row read was accepted or rejected, and at least one accepted;
-- `analytics_db` / `no_restricted_columns` (blocking for the dashboards): the
-  published file carries no column named like a restricted codebook item;
+- `analytics_db` / `no_restricted_columns` (blocking): the published file carries
+  no column named like a restricted codebook item. It re-reads what analysts open;
+  the guard that stops a leak before it is published is in `write_marts`, since
+  the dashboards are part of the release and nothing runs after it any more;
 - `staged_responses_suite` on the staged responses model and `indicator_estimates_suite`
   / `enterprise_wave_suite` on the two marts (blocking, Great Expectations suites of
   orchestration/quality/downstream.py on the build DB, read-only): publishing waits

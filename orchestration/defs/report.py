@@ -61,17 +61,29 @@ def delivery_table(rows: Sequence[DeliveryRow], with_id: bool = False) -> str:
     return table(header, body)
 
 
+def release_line(home: Home) -> str:
+    from orchestration.release import current_release_id, release_ids
+
+    current = current_release_id(home)
+    kept = release_ids(home.releases)
+    if current is None:
+        return "  release      none published yet"
+    return f"  release      {current} (kept: {', '.join(kept)})"
+
+
 def path_lines(home: Home) -> list[str]:
     entries = [
         ("inbox", home.inbox),
         ("landing", home.landing),
         ("build DB", home.build_db),
+        ("current", home.current),
         ("analytics DB", home.analytics_db),
         ("parquet", home.parquet),
         ("dashboards", home.dashboards / "index.html"),
         ("DAGSTER_HOME", home.dagster_home),
     ]
-    return [f"  {name:<13}{path}{'' if path.exists() else '  (missing)'}" for name, path in entries]
+    lines = [f"  {name:<13}{p}{'' if p.exists() else '  (missing)'}" for name, p in entries]
+    return [release_line(home), *lines]
 
 
 def demo_summary(home: Home, row_counts: dict[str, int]) -> str:

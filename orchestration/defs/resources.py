@@ -58,7 +58,7 @@ class SurveyHome(dg.ConfigurableResource):
 
     def spark_marts(self) -> Path | None:
         """Where publish reads the marts: None for the build DB (target duckdb), else the
-        marts folder of the local Spark warehouse (`publish_marts(spark_marts=...)`)."""
+        marts folder of the local Spark warehouse (`publish_release(spark_marts=...)`)."""
         if self.target == "duckdb":
             return None
         if self.target == "spark_thrift":

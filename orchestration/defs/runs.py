@@ -59,6 +59,17 @@ class RunOutcome:
     rows: dict[str, int] = field(default_factory=dict)
 
 
+def start_writing(home: Home) -> None:
+    """What every writing command does first: remove the leftovers of crashed runs.
+
+    Publishing sweeps too; sweeping here also clears landing staging folders when
+    the run fails before it publishes.
+    """
+    from orchestration.release import sweep_leftovers
+
+    sweep_leftovers(home)
+
+
 def write_dagster_yaml(home: Home) -> Path:
     """DAGSTER_HOME under SMESURVEY_HOME, with the pool limit the build DB needs."""
     home.dagster_home.mkdir(parents=True, exist_ok=True)
@@ -174,7 +185,7 @@ def all_partition_keys(instance: dg.DagsterInstance) -> list[str]:
 def run_rebuild_all(
     defs: dg.Definitions, instance: dg.DagsterInstance, keys: Sequence[str] | None = None
 ) -> RunOutcome:
-    """One run over every zone-wave: one dbt build, publish, dashboards."""
+    """One run over every zone-wave: one dbt build, then publish (a release)."""
     keys = list(keys) if keys is not None else all_partition_keys(instance)
     if not keys:
         return RunOutcome("", False, "no zone-wave partitions yet: ingest a delivery first")
@@ -210,6 +221,7 @@ def run_demo(
     from orchestration.demo.generator import GeneratorConfig, write_deliveries
     from orchestration.ingest.landing import inbox_deliveries
 
+    start_writing(home)
     write_deliveries(config or GeneratorConfig(), home.inbox)
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
@@ -245,12 +257,13 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
     """Every zone-wave waiting in the inbox in its own ingestion run, then one rebuild.
 
     The batch form of the sensor: one process, one code-location load, one dbt
-    build (and publish, dashboards) for all loaded zone-waves instead of one per
+    build (and publish) for all loaded zone-waves instead of one per
     zone-wave. A refused zone-wave does not stop the others; nothing is rebuilt
     when none was loaded, so the published files stay as they were.
     """
     from orchestration.definitions import build_definitions
 
+    start_writing(home)
     waiting = waiting_deliveries(home)
     if not waiting:
         return InboxOutcome(ingestion={}, rebuild=None)
@@ -278,6 +291,7 @@ def run_ingest(
     from orchestration.definitions import build_definitions
     from orchestration.ingest.landing import land_delivery
 
+    start_writing(home)
     landing = land_delivery(list(files), zone_id, wave_id, home)
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)

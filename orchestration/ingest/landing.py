@@ -161,7 +161,9 @@ def land_delivery(
     _check_inputs(files, zone_id, wave_id)
     parent = home.landing / zone_id / str(wave_id)
     parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".incoming-{uuid.uuid4().hex}"
+    # The pid lets the next start's sweep (orchestration/release.py) remove a crashed
+    # run's staging folder without touching one a live process is still copying.
+    staging = parent / f".incoming-{os.getpid()}-{uuid.uuid4().hex}"
     staging.mkdir()
     try:
         hashes = {Path(f).name: _copy_hashing(Path(f), staging / Path(f).name) for f in files}

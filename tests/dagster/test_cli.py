@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from orchestration.cli import cli
 
-COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status"]
+COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status", "dashboards"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -55,3 +55,19 @@ def test_ingest_bad_zone_id(tmp_path: Path) -> None:
 def test_demo_bad_waves(tmp_path: Path) -> None:
     line = one_line_failure(["--home", str(tmp_path), "demo", "--waves", "nonsense"])
     assert "nonsense" in line
+
+
+def test_dashboards_says_publishing_is_elsewhere() -> None:
+    result = CliRunner().invoke(cli, ["dashboards", "--help"])
+    assert "--out" in result.output and "never changes a release" in result.output
+
+
+def test_dashboards_never_writes_into_a_release(tmp_path: Path) -> None:
+    out = tmp_path / "warehouse" / "releases" / "000001" / "dashboards"
+    line = one_line_failure(["--home", str(tmp_path), "dashboards", "--out", str(out)])
+    assert "inside a published release" in line
+
+
+def test_dashboards_without_analytics_db(tmp_path: Path) -> None:
+    line = one_line_failure(["--home", str(tmp_path), "dashboards", "--out", str(tmp_path / "s")])
+    assert "no analytics DB yet" in line

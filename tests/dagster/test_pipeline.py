@@ -14,6 +14,7 @@ from orchestration.defs.runs import home_instance, run_demo
 from orchestration.demo.generator import GeneratorConfig
 from orchestration.pipeline import delivery_rows
 from orchestration.publish import read_published_tables
+from orchestration.release import current_release_id, read_manifest, release_ids
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
 pytestmark = [
@@ -70,6 +71,29 @@ def test_published_marts_without_restricted_columns(demo_home: Home) -> None:
     index = (demo_home.dashboards / "index.html").read_text(encoding="utf-8")
     assert all(f"{page}.html" in index for page in PAGES)
     assert all((demo_home.dashboards / f"{page}.html").is_file() for page in PAGES)
+    # DB, Parquet and site are one release, described by its manifest.
+    manifest = read_manifest(demo_home.current)
+    assert manifest["release_id"] == current_release_id(demo_home)
+    assert manifest["row_counts"] == counts
+    assert len(manifest["deliveries"]) == 4
+    files = {f["path"] for f in manifest["files"]}
+    assert {"analytics.duckdb", "dashboards/index.html"} <= files
+    assert {f"parquet/{mart}.parquet" for mart in counts} <= files
+
+
+def test_dashboards_command_leaves_the_release_alone(demo_home: Home, tmp_path: Path) -> None:
+    before = read_manifest(demo_home.current)
+    out = tmp_path / "site"
+    args = ["--home", str(demo_home.root), "dashboards", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    assert read_manifest(demo_home.current) == before
+    release = demo_home.current.resolve()
+    on_disk = [p.relative_to(release).as_posix() for p in sorted(release.rglob("*"))]
+    assert [f["path"] for f in before["files"]] == [
+        name for name in on_disk if (release / name).is_file() and name != "manifest.json"
+    ]
 
 
 def test_runs_and_checks_recorded(demo_home: Home) -> None:
@@ -89,8 +113,11 @@ def test_demo_again_changes_no_row_count(demo_home: Home) -> None:
     ]
     before_marts = read_published_tables(demo_home.analytics_db)
     before_landings = landings(demo_home)
+    before_release = current_release_id(demo_home)
     outcome = run_demo(demo_home, CONFIG)
     assert outcome.rebuild.success
+    # A rebuild is a new release; the previous one is kept as it was.
+    assert release_ids(demo_home.releases)[-2:] == [before_release, current_release_id(demo_home)]
     after_rows = [
         (r.zone_id, r.wave_id, r.rows_accepted) for r in delivery_rows(demo_home.build_db)
     ]
@@ -102,7 +129,7 @@ def test_demo_again_changes_no_row_count(demo_home: Home) -> None:
 def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> None:
     bad = tmp_path / "platform_export.csv"
     bad.write_text("not,a,questionnaire\n1,2,3\n", encoding="utf-8")
-    published = demo_home.analytics_db.stat().st_mtime_ns
+    published = current_release_id(demo_home)
     zone = sorted(p.name for p in demo_home.inbox.iterdir())[0]
     result = CliRunner().invoke(
         cli, ["--home", str(demo_home.root), "ingest", str(bad), "--zone", zone, "--wave", "2022"]
@@ -112,7 +139,7 @@ def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> N
     assert message.startswith("smesurvey: ") and "platform_export.csv" in message
     rows = [r for r in delivery_rows(demo_home.build_db) if (r.zone_id, r.wave_id) == (zone, 2022)]
     assert {r.status for r in rows} == {"loaded", "blocked"}
-    assert demo_home.analytics_db.stat().st_mtime_ns == published  # nothing downstream ran
+    assert current_release_id(demo_home) == published  # nothing downstream ran
     status = CliRunner().invoke(cli, ["--home", str(demo_home.root), "status"])
     assert status.exit_code == 0, status.output
     assert "blocked" in status.output and "Last runs" in status.output
@@ -151,7 +178,7 @@ def test_rows_failing_rules_above_the_threshold_fail_the_gate_check(
     frame[uscc] = frame[uscc].str[:17] + frame[uscc].str[17].map(lambda c: "0" if c != "0" else "1")
     bad = tmp_path / "platform_export.csv"
     frame.to_csv(bad, index=False, encoding=encoding)
-    published = demo_home.analytics_db.stat().st_mtime_ns
+    published = current_release_id(demo_home)
     result = CliRunner().invoke(
         cli, ["--home", str(demo_home.root), "ingest", str(bad), "--zone", zone, "--wave", "2021"]
     )
@@ -160,7 +187,7 @@ def test_rows_failing_rules_above_the_threshold_fail_the_gate_check(
     assert "threshold" in message or "%" in message, message
     passed, description = latest_gate_check(demo_home)
     assert not passed and description == message
-    assert demo_home.analytics_db.stat().st_mtime_ns == published
+    assert current_release_id(demo_home) == published
     rows = [r for r in delivery_rows(demo_home.build_db) if (r.zone_id, r.wave_id) == (zone, 2021)]
     blocked = [r for r in rows if r.status == "blocked"]
     assert blocked and blocked[0].rows_read == blocked[0].rows_rejected == len(frame)

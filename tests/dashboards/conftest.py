@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from dashboards.site import SiteReport, build_site
-from orchestration.publish import publish_marts
+from orchestration.publish import write_marts
 
 DBT_TESTS = Path(__file__).resolve().parent.parent / "dbt"
 
@@ -63,7 +63,7 @@ def analytics_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = helpers.run_dbt(["build"], helpers.dbt_env(build_db), root / "target")
     if done.returncode != 0:
         pytest.fail(f"dbt build failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    return publish_marts(build_db, root / "warehouse").analytics_db
+    return write_marts(build_db, root / "release").analytics_db
 
 
 @pytest.fixture(scope="session")

@@ -260,14 +260,14 @@ def published_home(clean_root: Path, tmp_path_factory: pytest.TempPathFactory) -
         files = copy_clean(clean_root, wave, tmp_path_factory.mktemp(f"clean-{wave}"))
         done = run_cli(home, files, wave)
         assert done.returncode == 0, done.stderr[-2000:]
-    assert (home / "warehouse" / "analytics.duckdb").is_file()
+    assert Home(home).analytics_db.is_file()
     return home
 
 
 def published_text(home: Path) -> list[str]:
     """Every string cell of the analytics DB and the Parquet files."""
     texts: list[str] = []
-    db = home / "warehouse" / "analytics.duckdb"
+    db = Home(home).analytics_db
     with duckdb.connect(str(db), read_only=True) as con:
         columns = con.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
@@ -276,7 +276,7 @@ def published_text(home: Path) -> list[str]:
         for schema, table, column in columns:
             rows = con.execute(f'select distinct "{column}" from "{schema}"."{table}"').fetchall()
             texts += [v for (v,) in rows if v is not None]
-    for parquet in (home / "warehouse" / "parquet").rglob("*.parquet"):
+    for parquet in Home(home).parquet.rglob("*.parquet"):
         table = pq.read_table(parquet)
         for name in table.column_names:
             if str(table.schema.field(name).type) in ("string", "large_string"):
@@ -319,8 +319,9 @@ def test_case_through_the_cli(
 ) -> None:
     home = tmp_path / "home"
     shutil.copytree(published_home, home, symlinks=True)
-    analytics = home / "warehouse" / "analytics.duckdb"
-    before_db, before_pages = sha256(analytics), tree_digest(home / "dashboards")
+    # Through `current`: after a publish these name the new release's files.
+    analytics, site = Home(home).analytics_db, Home(home).dashboards
+    before_db, before_pages = sha256(analytics), tree_digest(site)
     delivery = make_delivery(case, clean_root)
     files = delivery.write(tmp_path / "delivery")
 
@@ -334,7 +335,7 @@ def test_case_through_the_cli(
         assert re.search(fmt(case.expect["message"], case), lines[0]), lines[0]
         # Nothing published: the analysts' DB and the pages are the previous good ones.
         assert sha256(analytics) == before_db
-        assert tree_digest(home / "dashboards") == before_pages
+        assert tree_digest(site) == before_pages
         status = query(
             home / "warehouse" / "build.duckdb",
             "select status from raw.deliveries order by received_at desc limit 1",
@@ -347,7 +348,7 @@ def test_case_through_the_cli(
         assert_judged_by_the_gate(case, home / "warehouse" / "build.duckdb")
         leaked = [t for t in published_text(home) if any(s in t for s in INJECTED)]
         assert leaked == []
-        pages = [p for p in (home / "dashboards").rglob("*") if p.is_file()]
+        pages = [p for p in site.rglob("*") if p.is_file()]
         assert not [p for p in pages if any(s.encode() in p.read_bytes() for s in INJECTED[:2])]
     assert_accounting(home / "warehouse" / "build.duckdb")
 

@@ -216,7 +216,8 @@ def test_assets_partitions_and_checks_are_served(service: Service) -> None:
     dims = {d["name"]: d for d in raw["partitionDefinition"]["dimensionTypes"]}
     assert {name: d["type"] for name, d in dims.items()} == {"wave": "DYNAMIC", "zone": "DYNAMIC"}
     assert checks[("raw_delivery",)] == {"quality_gate": True, "rows_accounted_for": True}
-    assert ("analytics_db",) in nodes and ("dashboards_site",) in nodes
+    # The site is part of the analytics_db release, no asset of its own.
+    assert ("analytics_db",) in nodes and ("dashboards_site",) not in nodes
     assert not nodes[("analytics_db",)]["isPartitioned"]
 
     # Every dbt model is an asset, and every dbt test on a model is a check on it.
@@ -323,7 +324,7 @@ def test_browser_shows_catalog_partitions_and_checks(
 ) -> None:
     # The catalog table renders only the rows in view: the tall viewport holds them all.
     open_page(page, f"{service.url}/assets")
-    for name in ("raw_delivery", "analytics_db", "dashboards_site"):
+    for name in ("raw_delivery", "analytics_db"):
         page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("fct_indicator_estimates").count() > 0
     screenshot(page, tmp_path, "asset-catalog")

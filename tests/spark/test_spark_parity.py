@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import EngineBuilds
 
-from orchestration.publish import publish_marts
+from orchestration.publish import write_marts
 from orchestration.quality import validate_marts, validate_staged
 
 TOLERANCE = 1e-9
@@ -105,9 +105,9 @@ def test_enterprise_wave_scores_identical(engine_builds: EngineBuilds, column_ki
 
 
 def test_publish_reads_the_spark_marts(engine_builds: EngineBuilds, tmp_path: Path) -> None:
-    """publish_marts(spark_marts=...) publishes what Spark built, filtered as from DuckDB."""
-    from_duckdb = publish_marts(engine_builds.build_db, tmp_path / "duckdb")
-    from_spark = publish_marts(
+    """write_marts(spark_marts=...) publishes what Spark built, filtered as from DuckDB."""
+    from_duckdb = write_marts(engine_builds.build_db, tmp_path / "duckdb")
+    from_spark = write_marts(
         engine_builds.build_db,
         tmp_path / "spark",
         spark_marts=engine_builds.spark_warehouse / "marts.db",

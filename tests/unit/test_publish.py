@@ -1,13 +1,8 @@
-"""Publishing the marts: restricted columns stay behind, suppressed cells lose their figures,
-and the analytics DB is swapped under a live reader without disturbing it."""
+"""Writing the marts for analysts: restricted columns stay behind and suppressed cells lose
+their figures. (Releases, the atomic switch and live readers: tests/unit/test_release.py.)"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import duckdb
@@ -18,8 +13,8 @@ from orchestration.codebook import load_codebook
 from orchestration.publish import (
     PublishError,
     RestrictedNames,
-    publish_marts,
     read_published_tables,
+    write_marts,
 )
 
 ESTIMATE_COLUMNS = ("estimate", "ci_low", "ci_high", "weighted_estimate", "weighted_ci_low")
@@ -62,7 +57,7 @@ def make_build_db(path: Path, n_enterprises: int = 5) -> None:
 def published(tmp_path: Path):
     build = tmp_path / "build.duckdb"
     make_build_db(build)
-    return build, publish_marts(build, tmp_path / "warehouse")
+    return build, write_marts(build, tmp_path / "warehouse")
 
 
 def test_restricted_columns_are_absent(published) -> None:
@@ -141,7 +136,7 @@ def test_stem_only_matches_exactly() -> None:
 
 def test_missing_build_db_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(PublishError) as err:
-        publish_marts(tmp_path / "nope.duckdb", tmp_path / "warehouse")
+        write_marts(tmp_path / "nope.duckdb", tmp_path / "warehouse")
     assert "nope.duckdb" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -149,69 +144,4 @@ def test_build_db_without_marts_is_refused(tmp_path: Path) -> None:
     build = tmp_path / "build.duckdb"
     duckdb.connect(str(build)).close()
     with pytest.raises(PublishError, match="no tables"):
-        publish_marts(build, tmp_path / "warehouse")
-    assert not (tmp_path / "warehouse" / "analytics.duckdb").exists()
-    assert not list((tmp_path / "warehouse").glob(".analytics*"))
-
-
-READER = textwrap.dedent(
-    """
-    import json, sys, time, pathlib, duckdb
-    db, flag = sys.argv[1], pathlib.Path(sys.argv[2])
-    query = "select count(*) from marts.fct_enterprise_wave"
-    con = duckdb.connect(db, read_only=True)
-    seen, errors = set(), []
-    print("ready", flush=True)
-    deadline = time.time() + 60
-    while not flag.exists() and time.time() < deadline:
-        try:
-            seen.add(con.execute(query).fetchone()[0])
-        except Exception as exc:  # the test fails on any error
-            errors.append(repr(exc))
-    old_after_swap = con.execute(query).fetchone()[0]
-    con.close()
-    con = duckdb.connect(db, read_only=True)
-    new = con.execute(query).fetchone()[0]
-    print(json.dumps({"seen": sorted(seen), "errors": errors,
-                      "old_after_swap": old_after_swap, "reconnected": new}))
-    """
-)
-
-
-def test_swap_under_a_live_reader(tmp_path: Path) -> None:
-    build = tmp_path / "build.duckdb"
-    make_build_db(build, n_enterprises=5)
-    warehouse = tmp_path / "warehouse"
-    first = publish_marts(build, warehouse)
-    flag = tmp_path / "swapped"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(first.analytics_db), str(flag)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout.readline().strip() == "ready"
-        time.sleep(0.2)  # let the reader query the old file a few times
-        make_build_db_v2(build, n_enterprises=9)
-        second = publish_marts(build, warehouse)
-        time.sleep(0.2)  # and keep querying after the swap
-        flag.touch()
-        out, err = reader.communicate(timeout=60)
-    finally:
-        reader.kill()
-    assert reader.returncode == 0, err
-    report = json.loads(out.strip().splitlines()[-1])
-    assert report["errors"] == []
-    assert report["seen"] == [5]
-    assert report["old_after_swap"] == 5
-    assert report["reconnected"] == 9
-    assert second.analytics_db == first.analytics_db
-    assert second.row_counts()["fct_enterprise_wave"] == 9
-    assert not list(warehouse.glob(".analytics*"))
-    assert not list((warehouse / "parquet").glob(".*"))
-
-
-def make_build_db_v2(path: Path, n_enterprises: int) -> None:
-    path.unlink()
-    make_build_db(path, n_enterprises=n_enterprises)
+        write_marts(build, tmp_path / "release")

@@ -1,1 +1,1 @@
-"""Assets: ingestion (raw_delivery), the dbt project, publish (analytics_db), dashboards."""
+"""Assets: ingestion (raw_delivery), the dbt project, publish (analytics_db: a release)."""

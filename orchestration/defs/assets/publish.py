@@ -1,4 +1,4 @@
-"""`analytics_db`: publish the marts for analysts once every blocking check passed."""
+"""`analytics_db`: publish a release for analysts once every blocking check passed."""
 
 from collections.abc import Sequence
 
@@ -30,12 +30,14 @@ def build_analytics_db_asset(
         # It reads the build DB, which no other process may hold while a writer has it.
         pool=BUILD_DB_POOL,
         group_name="publish",
-        kinds={"duckdb", "parquet"},
-        description="warehouse/analytics.duckdb (schema marts, restricted columns removed, "
-        "suppressed estimates nulled) and warehouse/parquet/<mart>.parquet, swapped in atomically.",
+        kinds={"duckdb", "parquet", "html"},
+        description="A release warehouse/releases/<id>/: analytics.duckdb (schema marts, "
+        "restricted columns removed, suppressed estimates nulled), parquet/<mart>.parquet, "
+        "the dashboards and a manifest; warehouse/current switches to it atomically.",
     )
     def analytics_db(context: dg.AssetExecutionContext, survey: SurveyHome) -> dg.MaterializeResult:
-        from orchestration.publish import PublishError, publish_marts
+        from orchestration.publish import PublishError
+        from orchestration.release import publish_release
 
         failed = failed_blocking_checks(context.instance, blocking_checks)
         if failed:
@@ -45,20 +47,23 @@ def build_analytics_db_asset(
             raise dg.Failure(description=f"not published: blocking checks failed: {shown}")
         paths = survey.paths
         try:
-            result = publish_marts(
-                paths.build_db, paths.warehouse, spark_marts=survey.spark_marts()
-            )
+            release = publish_release(paths.build_db, paths, spark_marts=survey.spark_marts())
         except PublishError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return dg.MaterializeResult(
             metadata={
-                "path": dg.MetadataValue.path(str(result.analytics_db)),
-                "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
-                "row_counts": dg.MetadataValue.json(result.row_counts()),
+                "release_id": release.id,
+                # This release's own files: `current` moves on with the next publish.
+                "path": dg.MetadataValue.path(str(release.analytics_db)),
+                "parquet": dg.MetadataValue.path(str(release.parquet_dir)),
+                "dashboards": dg.MetadataValue.path(str(release.dashboards / "index.html")),
+                "row_counts": dg.MetadataValue.json(release.row_counts()),
+                "bytes": release.bytes,
+                "pruned_releases": dg.MetadataValue.json(list(release.pruned)),
                 "dropped_columns": dg.MetadataValue.json(
-                    {t.name: list(t.dropped) for t in result.tables if t.dropped}
+                    {t.name: list(t.dropped) for t in release.tables if t.dropped}
                 ),
-                "suppressed_rows": sum(t.suppressed_rows for t in result.tables),
+                "suppressed_rows": sum(t.suppressed_rows for t in release.tables),
             }
         )
 
