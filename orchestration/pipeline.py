@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from orchestration.faults import crash_point
 from orchestration.settings import Home
 
 if TYPE_CHECKING:
@@ -90,11 +91,15 @@ def ingest_zone_wave(
         message = str(exc).splitlines()[0]
         record_blocked(landing, home.build_db, message)
         raise IngestError(message) from exc
+    crash_point("parse")
     gate = judge_delivery(home, parsed, zone_id, wave_id)
+    crash_point("gate")
     if not gate.passed:
         record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
         raise GateBlocked(gate.reason, gate)
-    return Ingested(landing=landing, result=load_judged(home, parsed, gate), gate=gate)
+    loaded = load_judged(home, parsed, gate)
+    crash_point("load")
+    return Ingested(landing=landing, result=loaded, gate=gate)
 
 
 def judge_delivery(home: Home, parsed: ParsedDelivery, zone_id: str, wave_id: int) -> GateResult:

@@ -41,6 +41,8 @@ from typing import Any
 import duckdb
 
 from orchestration.codebook import Codebook
+from orchestration.faults import crash_point
+from orchestration.processes import process_alive
 from orchestration.publish import (
     ANALYTICS_DB_NAME,
     PARQUET_DIR_NAME,
@@ -104,23 +106,6 @@ class Release:
 def scratch_name(kind: str) -> str:
     """`.<kind>-<pid>-<uuid>`: a name no analyst path resolves to, owned by this process."""
     return f".{kind}-{os.getpid()}-{uuid.uuid4().hex}"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (signal 0 checks without sending anything).
-
-    A recycled pid makes a dead run's leftover look alive: it is then kept until
-    that pid is gone, which costs disk space but never a live run's folder.
-    """
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    return True
 
 
 def release_ids(releases: Path) -> list[str]:
@@ -313,7 +298,7 @@ def _dead(match: re.Match[str] | None) -> bool:
     if match is None:
         return False
     pid = match.group("pid")
-    return pid is None or not pid_alive(int(pid))
+    return pid is None or not process_alive(int(pid))
 
 
 def sweep_leftovers(home: Home) -> list[Path]:
@@ -373,8 +358,10 @@ def publish_release(
     pending.mkdir()
     try:
         result = write_marts(build_db, pending, codebook=codebook, spark_marts=spark_marts)
+        crash_point("publish.marts")
         if site is not None:
             site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
+            crash_point("publish.dashboards")
         make_readable(pending)
         fsync_tree(pending)
         # Everything but the id is fixed now; the manifest goes in last, with the id.
@@ -388,7 +375,9 @@ def publish_release(
     except BaseException:
         shutil.rmtree(pending, ignore_errors=True)
         raise
+    crash_point("publish.renamed")
     switch_current(home, release_id)
+    crash_point("publish.switched")
     pruned = prune_releases(home, keep)
     path = home.releases / release_id
     # The tables were written under the pending name: point them at the release.

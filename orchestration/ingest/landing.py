@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.codebook import Codebook, load_codebook
+from orchestration.faults import crash_point
 from orchestration.ingest.detect import inspect_file
 from orchestration.settings import Home
 
@@ -176,6 +177,7 @@ def land_delivery(
         (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+        crash_point("landing")
         try:
             staging.rename(target)
         except OSError:

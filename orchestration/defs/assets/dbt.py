@@ -27,6 +27,7 @@ from dagster_dbt import (
 from orchestration.defs.checks import RAW_DELIVERY
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
+from orchestration.faults import crash_point
 from orchestration.settings import DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
@@ -151,7 +152,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         if variables:
             args += ["--vars", json.dumps(variables)]
         with survey.dbt_environment():
-            yield from dbt.cli(args, context=context).stream()
+            for count, event in enumerate(dbt.cli(args, context=context).stream(), start=1):
+                yield event
+                if count == 3:  # dbt is writing the build DB
+                    crash_point("dbt")
 
     return warehouse_dbt
 
