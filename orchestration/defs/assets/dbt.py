@@ -150,6 +150,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         variables = dbt_vars(context.partition_keys)
         if variables:
             args += ["--vars", json.dumps(variables)]
+        # every enterprise_key would change under another key: refuse before dbt starts
+        survey.check_pseudonym_key()
         with survey.dbt_environment():
             yield from dbt.cli(args, context=context).stream()
 
