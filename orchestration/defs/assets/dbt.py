@@ -27,6 +27,7 @@ from dagster_dbt import (
 from orchestration.defs.checks import RAW_DELIVERY
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
+from orchestration.pseudonym import PseudonymKeyError
 from orchestration.settings import DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
@@ -151,7 +152,11 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         if variables:
             args += ["--vars", json.dumps(variables)]
         # every enterprise_key would change under another key: refuse before dbt starts
-        survey.check_pseudonym_key()
+        # (Failure, not a trace: the UI and the CLI show the one line)
+        try:
+            survey.check_pseudonym_key()
+        except PseudonymKeyError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         with survey.dbt_environment():
             yield from dbt.cli(args, context=context).stream()
 
