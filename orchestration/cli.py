@@ -424,6 +424,48 @@ def bench(
     click.echo(f"report: {report}")
 
 
+@cli.group()
+def key() -> None:
+    """The secret key of the enterprise pseudonyms (enterprise_key); never printed."""
+
+
+def _home_key(ctx: click.Context):
+    from orchestration.pseudonym import resolve_key
+
+    return guarded(lambda: resolve_key(_home(ctx)))
+
+
+@key.command("show")
+@click.pass_context
+def key_show(ctx: click.Context) -> None:
+    """Where the key comes from, its fingerprint and the one the warehouse was built with."""
+    from orchestration.pseudonym import recorded_fingerprint
+
+    current = _home_key(ctx)
+    recorded = recorded_fingerprint(_home(ctx))
+    click.echo(f"key          {current.source}")
+    click.echo(f"fingerprint  {current.fingerprint}")
+    if recorded is None:
+        click.echo("warehouse    no build recorded yet (the next build records this key)")
+    elif recorded == current.fingerprint:
+        click.echo(f"warehouse    built with this key ({recorded})")
+    else:
+        click.echo(
+            f"warehouse    built with {recorded}: builds refused until `smesurvey key accept`"
+        )
+
+
+@key.command("accept")
+@click.pass_context
+def key_accept(ctx: click.Context) -> None:
+    """Accept the current key: the next build rebuilds every enterprise_key with it."""
+    from orchestration.pseudonym import record_fingerprint
+
+    current = _home_key(ctx)
+    fingerprint = guarded(lambda: record_fingerprint(_home(ctx), current))
+    click.echo(f"accepted key {fingerprint} ({current.source}): the next build uses it")
+
+
 def main() -> None:
     # Operators get one-line messages; Dagster's beta and mixed-policy notices are for developers.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|varying BackfillPolicies)")

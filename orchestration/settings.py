@@ -79,6 +79,21 @@ class Home:
     def data_docs(self) -> Path:
         return self.root / "data_docs"
 
+    @property
+    def secrets(self) -> Path:
+        """Owner-only (0700), outside warehouse/ and dagster/: those are shared and copied."""
+        return self.root / "secrets"
+
+    @property
+    def pseudonym_key_file(self) -> Path:
+        """The key of the enterprise pseudonyms (orchestration/pseudonym.py), 0600."""
+        return self.secrets / "pseudonym.key"
+
+    @property
+    def pseudonym_fingerprint_file(self) -> Path:
+        """The fingerprint of the key the warehouse was built with (never the key)."""
+        return self.secrets / "pseudonym.fingerprint"
+
     def ensure(self) -> Home:
         for folder in (
             self.inbox,

@@ -1,17 +1,19 @@
 {#- Dialect differences between the DuckDB target (default) and the Spark target,
     as adapter.dispatch macros: the models are written once and call these. -#}
 
-{#- sha256 as lowercase hex of a string expression. -#}
-{% macro sha256_hex(expression) -%}
-    {{ return(adapter.dispatch('sha256_hex', 'smesurvey')(expression)) }}
+{#- HMAC-SHA256 of a string expression (its UTF-8 bytes), lowercase hex:
+    H((K xor opad) || H((K xor ipad) || m)), the padded keys given as hex
+    (macro hmac_padded_key). The same digest on every engine. -#}
+{% macro hmac_sha256_hex(ipad_key_hex, opad_key_hex, message) -%}
+    {{ return(adapter.dispatch('hmac_sha256_hex', 'smesurvey')(ipad_key_hex, opad_key_hex, message)) }}
 {%- endmacro %}
 
-{% macro default__sha256_hex(expression) -%}
-    sha256({{ expression }})
+{% macro default__hmac_sha256_hex(ipad_key_hex, opad_key_hex, message) -%}
+    sha256(unhex('{{ opad_key_hex }}') || unhex(sha256(unhex('{{ ipad_key_hex }}') || encode({{ message }}))))
 {%- endmacro %}
 
-{% macro spark__sha256_hex(expression) -%}
-    sha2({{ expression }}, 256)
+{% macro spark__hmac_sha256_hex(ipad_key_hex, opad_key_hex, message) -%}
+    sha2(concat(unhex('{{ opad_key_hex }}'), unhex(sha2(concat(unhex('{{ ipad_key_hex }}'), encode({{ message }}, 'utf-8')), 256))), 256)
 {%- endmacro %}
 
 {#- A codebook sql_type (generated macro codebook_columns) as this engine spells it:

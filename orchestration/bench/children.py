@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.bench.memory import rusage_peak_mb
+from orchestration.pseudonym import home_key
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
 
 DBT = Path(sys.executable).with_name("dbt")
-# The key only salts pseudonyms of generated enterprises; never a production key.
-BENCH_PSEUDONYM_KEY = "smesurvey-bench-key-not-secret"
 
 
 class BenchError(RuntimeError):
@@ -72,7 +71,8 @@ def dbt_env(home: Home) -> dict[str, str]:
         "SMESURVEY_BUILD_DB": str(home.build_db),
         "SMESURVEY_RAW_PARQUET": str(home.raw_parquet),
         "SMESURVEY_SPARK_DIR": str(home.spark),
-        "SMESURVEY_PSEUDONYM_KEY": BENCH_PSEUDONYM_KEY,
+        # the scratch home's own key (generated on first use), as the pipeline would use
+        "SMESURVEY_PSEUDONYM_KEY": home_key(home),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

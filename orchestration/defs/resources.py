@@ -1,10 +1,11 @@
 """Resources, configured from the environment.
 
 `SMESURVEY_HOME` (default `./data`) locates everything; the build DB path is
-derived from it and handed to dbt as `SMESURVEY_BUILD_DB`. `SMESURVEY_PSEUDONYM_KEY`
-salts the enterprise pseudonym; the development default below is public, so a
-production home must set its own key (and keep it: changing it changes every
-`enterprise_key`).
+derived from it and handed to dbt as `SMESURVEY_BUILD_DB`. The key of the enterprise
+pseudonym is the home's own (generated on first use, orchestration/pseudonym.py)
+unless `SMESURVEY_PSEUDONYM_KEY` overrides it; either way it reaches dbt as that
+variable. There is no default key: a published one would let anyone re-identify
+enterprises from their (public) USCCs.
 `SMESURVEY_DBT_TARGET` (default `duckdb`) picks the dbt target, i.e. the engine the
 models run on: `duckdb`, `spark` (local session) or `spark_thrift` (a cluster); see
 docs/scale-out.md.
@@ -19,12 +20,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.pseudonym import KEY_ENV, PseudonymKey, check_key_unchanged, resolve_key
 from orchestration.settings import Home
 
 HOME_ENV = "SMESURVEY_HOME"
 BUILD_DB_ENV = "SMESURVEY_BUILD_DB"
-PSEUDONYM_KEY_ENV = "SMESURVEY_PSEUDONYM_KEY"
-DEV_PSEUDONYM_KEY = "smesurvey-development-key-not-secret"
+PSEUDONYM_KEY_ENV = KEY_ENV
 DEFAULT_HOME = "data"
 DBT_TARGET_ENV = "SMESURVEY_DBT_TARGET"
 DEFAULT_DBT_TARGET = "duckdb"
@@ -40,7 +41,8 @@ class SurveyHome(dg.ConfigurableResource):
     """Where the deliveries, the warehouse and the dashboards of this installation live."""
 
     home: str = DEFAULT_HOME
-    pseudonym_key: str = DEV_PSEUDONYM_KEY
+    # "" = the home's key file; set (from SMESURVEY_PSEUDONYM_KEY) it overrides the file.
+    pseudonym_key: str = ""
     dbt_target: str = DEFAULT_DBT_TARGET
 
     @property
@@ -69,13 +71,21 @@ class SurveyHome(dg.ConfigurableResource):
             )
         return self.paths.spark / "warehouse" / "marts.db"
 
+    def pseudonym(self) -> PseudonymKey:
+        """The key dbt hashes USCCs with (validated; the home's file is created on first use)."""
+        return resolve_key(self.paths, self.pseudonym_key)
+
+    def check_pseudonym_key(self) -> None:
+        """Before a build: refuse a key other than the one the warehouse was built with."""
+        check_key_unchanged(self.paths, self.pseudonym())
+
     def dbt_env(self) -> dict[str, str]:
         """What the dbt project reads from the environment (profiles.yml and the pseudonym)."""
         paths = self.paths
         return {
             HOME_ENV: str(paths.root),
             BUILD_DB_ENV: str(paths.build_db),
-            PSEUDONYM_KEY_ENV: self.pseudonym_key,
+            PSEUDONYM_KEY_ENV: self.pseudonym().value,
             # the Spark targets' sources and the local session's state
             RAW_PARQUET_ENV: str(paths.raw_parquet),
             SPARK_DIR_ENV: str(paths.spark),
@@ -105,14 +115,14 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def _from_env(name: str, default: str) -> str | dg.EnvVar:
-    """An EnvVar (shown as such in the UI) when set, else the documented default."""
+    """An EnvVar (shown as such in the UI) when set, else the default."""
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
 def survey_home_from_env() -> SurveyHome:
     return SurveyHome(
         home=_from_env(HOME_ENV, DEFAULT_HOME),
-        pseudonym_key=_from_env(PSEUDONYM_KEY_ENV, DEV_PSEUDONYM_KEY),
+        pseudonym_key=_from_env(PSEUDONYM_KEY_ENV, ""),
         dbt_target=_from_env(DBT_TARGET_ENV, DEFAULT_DBT_TARGET),
     )
 
@@ -121,7 +131,7 @@ def survey_home_now() -> SurveyHome:
     """The same settings with the values read now, for work at load time (outside any run)."""
     return SurveyHome(
         home=os.environ.get(HOME_ENV) or DEFAULT_HOME,
-        pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV) or DEV_PSEUDONYM_KEY,
+        pseudonym_key=os.environ.get(PSEUDONYM_KEY_ENV, ""),
         dbt_target=os.environ.get(DBT_TARGET_ENV) or DEFAULT_DBT_TARGET,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR
 
-# The documented dev/test pseudonym key. Never use it for real data.
-TEST_PSEUDONYM_KEY = "smesurvey-dev-key-for-tests-only"
+# A published (hence worthless) key for fixture data only: 64 hex characters like a real one.
+TEST_PSEUDONYM_KEY = hashlib.sha256(b"smesurvey test fixtures only").hexdigest()
 DBT = Path(sys.executable).with_name("dbt")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import re
@@ -229,6 +230,32 @@ def test_no_restricted_column_or_value_in_any_mart(built: DbtBuild):
         con.close()
 
 
+def _hmac_key(uscc: str) -> str:
+    """enterprise_key as Python computes it: HMAC-SHA256(key, upper(trim(USCC)))."""
+    message = uscc.strip().upper().encode()
+    return hmac.new(bytes.fromhex(TEST_PSEUDONYM_KEY), message, hashlib.sha256).hexdigest()
+
+
+def test_enterprise_key_is_hmac_sha256_of_the_uscc(built: DbtBuild):
+    staged = _query(
+        built,
+        """select s.enterprise_key, r.A1_uscc as uscc from staging.stg_survey__responses s
+        join raw.responses r using (delivery_id, source_file, source_row)""",
+    )
+    assert len(staged) > 100
+    assert (staged.enterprise_key == staged.uscc.map(_hmac_key)).all()
+
+
+def test_no_enterprise_key_is_the_old_public_digest(built: DbtBuild):
+    """The scheme before HMAC, sha256(public dev key || USCC), is matched by no row."""
+    old_key = "smesurvey-development-key-not-secret"
+    uscc = _query(built, "select distinct A1_uscc as uscc from raw.responses").uscc
+    old = {hashlib.sha256((old_key + u.strip().upper()).encode()).hexdigest() for u in uscc}
+    mart = _query(built, "select enterprise_key from marts.fct_enterprise_wave")
+    assert len(mart) > 100
+    assert not old & set(mart.enterprise_key)
+
+
 def test_enterprise_key_is_a_stable_keyed_hash(built: DbtBuild):
     raw = _query(
         built,
@@ -236,7 +263,7 @@ def test_enterprise_key_is_a_stable_keyed_hash(built: DbtBuild):
         join raw.deliveries d using (delivery_id) where d.status = 'loaded'""",
     )
     raw["enterprise_key"] = [
-        hashlib.sha256((TEST_PSEUDONYM_KEY + u.strip().upper()).encode()).hexdigest()
+        _hmac_key(u)
         for u in raw.uscc  # a few hundred test rows: hashing needs Python here
     ]
     mart = _query(built, "select enterprise_key, wave_id, zone_id from marts.fct_enterprise_wave")

@@ -28,6 +28,7 @@ from orchestration.defs.checks import RAW_DELIVERY
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
 from orchestration.faults import crash_point
+from orchestration.pseudonym import PseudonymKeyError
 from orchestration.settings import DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
@@ -151,6 +152,12 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         variables = dbt_vars(context.partition_keys)
         if variables:
             args += ["--vars", json.dumps(variables)]
+        # every enterprise_key would change under another key: refuse before dbt starts
+        # (Failure, not a trace: the UI and the CLI show the one line)
+        try:
+            survey.check_pseudonym_key()
+        except PseudonymKeyError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         with survey.dbt_environment():
             for count, event in enumerate(dbt.cli(args, context=context).stream(), start=1):
                 yield event
