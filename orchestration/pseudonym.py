@@ -143,10 +143,13 @@ def check_key_unchanged(home: Home, key: PseudonymKey) -> None:
     enterprise_keys came from some other key: refused as well.
     """
     recorded = recorded_fingerprint(home)
-    if recorded is None and home.analytics_db.is_file():
+    # a release, or the single analytics DB that homes published before releases
+    legacy = home.warehouse / "analytics.duckdb"
+    published = next((p for p in (home.analytics_db, legacy) if p.is_file()), None)
+    if recorded is None and published is not None:
         raise PseudonymKeyError(
             f"pseudonym key not recorded for this warehouse (fingerprint {key.fingerprint}, "
-            f"but {home.analytics_db.name} was published with an unrecorded key): every "
+            f"but {published} was published with an unrecorded key): every "
             f"enterprise_key would change; {ACCEPT_HINT}"
         )
     if recorded is None:

@@ -124,7 +124,7 @@ def test_a_changed_key_is_refused_until_accepted(
 def test_a_published_warehouse_without_a_record_is_refused(home: Home) -> None:
     """A home published before fingerprints were recorded (or that lost its key file)."""
     home.warehouse.mkdir(parents=True)
-    home.analytics_db.write_bytes(b"")
+    (home.warehouse / "analytics.duckdb").write_bytes(b"")  # as published before releases
     with pytest.raises(PseudonymKeyError, match="every enterprise_key would change"):
         check_key_unchanged(home, resolve_key(home))
     record_fingerprint(home, resolve_key(home))
