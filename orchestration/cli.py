@@ -192,12 +192,14 @@ def ingest(
         return
     if not files or zone_id is None or wave_id is None:
         raise SurveyError("ingest needs FILE... with --zone and --wave, or --inbox")
-    from orchestration.defs.runs import run_ingest
+    from orchestration.ingest.admission import admit_logged, register_zones
 
     if new_zone:
-        from orchestration.ingest.admission import register_zones
-
         guarded(lambda: register_zones(home, [zone_id]))
+    # Admission before Dagster is even imported: a refusal answers in about a second.
+    guarded(lambda: admit_logged(files, zone_id, wave_id, home))
+    from orchestration.defs.runs import run_ingest
+
     outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id))
     if not outcome.success:
         raise SurveyError(outcome.failure or "run failed")
