@@ -160,6 +160,11 @@ def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None)
     counts = read_published_tables(home.analytics_db) if home.analytics_db.is_file() else {}
     click.echo(demo_summary(home, counts))
     failed = {zw: o for zw, o in outcome.ingestion.items() if not o.success}
+    if outcome.refusals:
+        first_refusal = outcome.refusals[0]
+        raise SurveyError(
+            f"{len(outcome.refusals)} inbox folder(s) refused; {first_refusal.reason}"
+        )
     if failed:
         zone_wave, first = next(iter(sorted(failed.items())))
         raise SurveyError(
@@ -179,6 +184,9 @@ def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None)
     is_flag=True,
     help="Ingest every zone-wave waiting in SMESURVEY_HOME/inbox/<zone>/<wave>/ instead.",
 )
+@click.option(
+    "--new-zone", is_flag=True, help="--zone is a new zone: register it (see `smesurvey zones`)."
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -186,6 +194,7 @@ def ingest(
     zone_id: str | None,
     wave_id: int | None,
     from_inbox: bool,
+    new_zone: bool,
 ) -> None:
     """Land FILE... as the delivery of one zone in one wave and run that zone-wave.
 
@@ -199,12 +208,18 @@ def ingest(
     """
     home = _home(ctx).ensure()
     if from_inbox:
-        if files or zone_id or wave_id is not None:
-            raise SurveyError("ingest --inbox takes no FILE, --zone or --wave")
+        if files or zone_id or wave_id is not None or new_zone:
+            raise SurveyError("ingest --inbox takes no FILE, --zone, --wave or --new-zone")
         ingest_inbox(home)
         return
     if not files or zone_id is None or wave_id is None:
         raise SurveyError("ingest needs FILE... with --zone and --wave, or --inbox")
+    from orchestration.ingest.admission import admit_logged, register_zones
+
+    if new_zone:
+        guarded(lambda: register_zones(home, [zone_id]))
+    # Admission before Dagster is even imported: a refusal answers in about a second.
+    guarded(lambda: admit_logged(files, zone_id, wave_id, home))
     from orchestration.defs.runs import run_ingest
 
     outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id))
@@ -228,9 +243,12 @@ def ingest_inbox(home: Home) -> None:
     from orchestration.defs.runs import run_inbox
 
     outcome = guarded(lambda: run_inbox(home))
-    if not outcome.ingestion:
+    if not outcome.ingestion and not outcome.refusals:
         click.echo(f"nothing waiting in {home.inbox}")
         return
+    for refusal in outcome.refusals:
+        # Refused at admission: nothing landed, no run (so no run id).
+        click.echo(f"{refusal}: refused: {refusal.reason}")
     for zone_wave, run in outcome.ingestion.items():
         if run.success:
             line = f"{zone_wave}: ingested{describe_rows(run.rows)} (run {run.run_id[:8]})"
@@ -242,9 +260,39 @@ def ingest_inbox(home: Home) -> None:
             raise SurveyError(f"warehouse build failed: {reason(outcome.rebuild.failure)}")
         click.echo(f"warehouse built and published (run {outcome.rebuild.run_id[:8]})")
         click.echo(f"  analytics DB  {home.analytics_db}")
-    refused = outcome.refused
+    refused = len(outcome.refused) + len(outcome.refusals)
     if refused:
-        raise SurveyError(f"{len(refused)} of {len(outcome.ingestion)} zone-waves refused")
+        total = len(outcome.ingestion) + len(outcome.refusals)
+        raise SurveyError(f"{refused} of {total} zone-waves refused")
+
+
+@cli.group()
+def zones() -> None:
+    """The zones deliveries may come from: the reference zones and the registered ones."""
+
+
+@zones.command("list")
+@click.pass_context
+def zones_list(ctx: click.Context) -> None:
+    """Every known zone, one a line, marked `reference` or `registered`."""
+    from orchestration.ingest.admission import reference_zones, registered_zones
+
+    home = _home(ctx)
+    reference = reference_zones()
+    for zone_id in sorted(reference | registered_zones(home)):
+        click.echo(f"{zone_id}\t{'reference' if zone_id in reference else 'registered'}")
+
+
+@zones.command("add")
+@click.argument("zone_ids", nargs=-1, required=True)
+@click.pass_context
+def zones_add(ctx: click.Context, zone_ids: tuple[str, ...]) -> None:
+    """Register new zones in SMESURVEY_HOME/zones.csv, so their deliveries are admitted."""
+    from orchestration.ingest.admission import register_zones
+
+    home = _home(ctx).ensure()
+    added = guarded(lambda: register_zones(home, zone_ids))
+    click.echo(f"registered {', '.join(added)}" if added else "already known")
 
 
 @cli.command()

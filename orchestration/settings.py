@@ -67,6 +67,20 @@ class Home:
         return self.root / "spark"
 
     @property
+    def zones_file(self) -> Path:
+        """Zones registered beyond the reference ones (`smesurvey zones add`, `--new-zone`)."""
+        return self.root / "zones.csv"
+
+    @property
+    def refusals(self) -> Path:
+        """What admission refused; outside landing/, which only ever holds admitted files."""
+        return self.root / "refusals"
+
+    @property
+    def refusals_log(self) -> Path:
+        return self.refusals / "refusals.jsonl"
+
+    @property
     def dashboards(self) -> Path:
         """The static site of the current release (built with it, never changed afterwards)."""
         return self.current / "dashboards"

@@ -65,10 +65,13 @@ def top_functions(stats: pstats.Stats, n: int = 5) -> list[dict[str, Any]]:
 def ingest(spec: dict[str, Any]) -> dict[str, Any]:
     """Ingest spec["zone_waves"] into the home at spec["home"]; spec["profile"] adds cProfile."""
     _import_pipeline()
+    from orchestration.ingest.admission import register_zones
     from orchestration.ingest.parse import parse_delivery
     from orchestration.pipeline import judge_delivery, load_judged, select_landing
 
     home = Home(Path(spec["home"])).ensure()
+    # The generator's zones beyond the reference ones (Z08-01...) must be known to be admitted.
+    register_zones(home, sorted({zone_id for zone_id, _ in spec["zone_waves"]}))
     meters = {stage: Meter() for stage in STAGES}
     profiles: dict[str, pstats.Stats] | None = {} if spec.get("profile") else None
     rows_read = rows_rejected = 0

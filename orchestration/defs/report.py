@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -55,7 +56,8 @@ def delivery_table(rows: Sequence[DeliveryRow], with_id: bool = False) -> str:
     header += ["delivery", "received", "message"] if with_id else []
     body = [
         [r.zone_id, r.wave_id, r.status, r.rows_read, r.rows_accepted, r.rows_rejected]
-        + ([r.delivery_id[:12], r.received_at, r.message or ""] if with_id else [])
+        # Stored HTML-escaped for the published tables; a terminal shows it as written.
+        + ([r.delivery_id[:12], r.received_at, html.unescape(r.message or "")] if with_id else [])
         for r in rows
     ]
     return table(header, body)

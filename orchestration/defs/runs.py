@@ -23,7 +23,7 @@ from orchestration.settings import DBT_PROJECT_DIR, Home
 
 if TYPE_CHECKING:
     from orchestration.demo.generator import GeneratorConfig
-    from orchestration.ingest.landing import InboxDelivery
+    from orchestration.ingest.landing import InboxDelivery, InboxRefusal
 
 DAGSTER_YAML = """\
 # Written by smesurvey. Every pool admits one step at a time: the steps that open
@@ -211,6 +211,7 @@ def registered_zone_waves(instance: dg.DagsterInstance) -> tuple[list[str], list
 class DemoOutcome:
     ingestion: dict[ZoneWave, RunOutcome]
     rebuild: RunOutcome
+    refusals: tuple[InboxRefusal, ...] = ()  # inbox folders admission refused (never run)
 
 
 def run_demo(
@@ -219,38 +220,52 @@ def run_demo(
     """Generate the demo deliveries into the inbox, ingest every zone-wave, then one rebuild."""
     from orchestration.definitions import build_definitions
     from orchestration.demo.generator import GeneratorConfig, write_deliveries
-    from orchestration.ingest.landing import inbox_deliveries
+    from orchestration.demo.zones import demo_zones
+    from orchestration.ingest.admission import register_zones
+    from orchestration.ingest.landing import inbox_drops
 
     start_writing(home)
-    write_deliveries(config or GeneratorConfig(), home.inbox)
+    config = config or GeneratorConfig()
+    # Beyond the reference zones the generator invents Z08-01...: known once registered.
+    register_zones(home, [z.zone_id for z in demo_zones(config.zones, config.seed)])
+    write_deliveries(config, home.inbox)
+    deliveries, refusals = inbox_drops(home)
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
-        deliveries = inbox_deliveries(home)
         zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in deliveries]
         register_partitions(instance, zone_waves)
         ingestion = {
             zw: run_zone_wave(defs, instance, zw, d.fingerprint, ingestion_only=True)
             for zw, d in zip(zone_waves, deliveries, strict=True)
         }
-        return DemoOutcome(ingestion=ingestion, rebuild=run_rebuild_all(defs, instance))
+        rebuild = run_rebuild_all(defs, instance)
+        return DemoOutcome(ingestion=ingestion, rebuild=rebuild, refusals=tuple(refusals))
 
 
 @dataclass(frozen=True)
 class InboxOutcome:
     ingestion: dict[ZoneWave, RunOutcome]  # in inbox order (zone, then wave)
     rebuild: RunOutcome | None  # None when no zone-wave was loaded
+    refusals: tuple[InboxRefusal, ...] = ()  # refused at admission: no run, no partition
 
     @property
     def refused(self) -> dict[ZoneWave, RunOutcome]:
         return {zw: o for zw, o in self.ingestion.items() if not o.success}
 
 
-def waiting_deliveries(home: Home) -> list[InboxDelivery]:
-    """Inbox drops whose content is not landed yet: what the inbox sensor would run."""
-    from orchestration.ingest.landing import inbox_deliveries, landed_deliveries
+def waiting_drops(home: Home) -> tuple[list[InboxDelivery], list[InboxRefusal]]:
+    """Admitted inbox drops whose content is not landed yet (what the inbox sensor would
+    run), and the inbox folders admission refused."""
+    from orchestration.ingest.landing import inbox_drops, landed_deliveries
 
     landed = {la.delivery_id for la in landed_deliveries(home)}
-    return [d for d in inbox_deliveries(home) if d.fingerprint not in landed]
+    deliveries, refusals = inbox_drops(home)
+    return [d for d in deliveries if d.fingerprint not in landed], refusals
+
+
+def waiting_deliveries(home: Home) -> list[InboxDelivery]:
+    """Inbox drops whose content is not landed yet: what the inbox sensor would run."""
+    return waiting_drops(home)[0]
 
 
 def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutcome:
@@ -264,9 +279,9 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
     from orchestration.definitions import build_definitions
 
     start_writing(home)
-    waiting = waiting_deliveries(home)
+    waiting, refused = waiting_drops(home)
     if not waiting:
-        return InboxOutcome(ingestion={}, rebuild=None)
+        return InboxOutcome(ingestion={}, rebuild=None, refusals=tuple(refused))
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
         zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in waiting]
@@ -277,7 +292,7 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
         }
         loaded = any(o.success for o in ingestion.values())
         rebuild = run_rebuild_all(defs, instance) if loaded else None
-        return InboxOutcome(ingestion=ingestion, rebuild=rebuild)
+        return InboxOutcome(ingestion=ingestion, rebuild=rebuild, refusals=tuple(refused))
 
 
 def run_ingest(
@@ -292,6 +307,7 @@ def run_ingest(
     from orchestration.ingest.landing import land_delivery
 
     start_writing(home)
+    # Admission runs inside land_delivery, before the instance or a partition exists.
     landing = land_delivery(list(files), zone_id, wave_id, home)
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)

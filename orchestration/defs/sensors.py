@@ -19,7 +19,7 @@ from orchestration.defs.resources import SurveyHome
 def inbox_sensor(
     context: dg.SensorEvaluationContext, survey: SurveyHome
 ) -> dg.SensorResult | dg.SkipReason:
-    from orchestration.ingest.landing import inbox_deliveries, landed_deliveries
+    from orchestration.ingest.landing import inbox_drops, landed_deliveries
     from orchestration.recovery import recover
 
     # Each tick also ends runs whose process died, so their pool slots never block the
@@ -28,11 +28,18 @@ def inbox_sensor(
         context.log.warning(f"run {ended.run_id}: {ended.reason}")
     home = survey.paths
     landed = {la.delivery_id for la in landed_deliveries(home)}
+    # Admission first: a refused folder is not hashed, gets no partition and no run.
+    deliveries, refusals = inbox_drops(home)
+    for refusal in refusals:
+        # Logged (here and in refusals/refusals.jsonl) once per drop, not every tick.
+        if refusal.newly_logged:
+            context.log.warning(f"refused {refusal}: {refusal.reason}")
     # The run key is the content hash: a byte-identical re-drop is the same run
     # (Dagster skips run keys it has seen), a corrected file a new one.
-    new = [d for d in inbox_deliveries(home) if d.fingerprint not in landed]
+    new = [d for d in deliveries if d.fingerprint not in landed]
     if not new:
-        return dg.SkipReason(f"no new delivery in {home.inbox}")
+        refused = f" ({len(refusals)} refused, see {home.refusals_log})" if refusals else ""
+        return dg.SkipReason(f"no new delivery in {home.inbox}{refused}")
     zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in new]
     for delivery in new:
         context.log.info(

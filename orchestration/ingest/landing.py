@@ -22,13 +22,15 @@ from typing import Any
 
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.faults import crash_point
+from orchestration.ingest.admission import ZONE_ID, admit_logged, admit_or_record
 from orchestration.ingest.detect import inspect_file
 from orchestration.settings import Home
 
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
-# Zone ids become folder names: letters, digits, '-' and '_' only.
-ZONE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# An inbox folder named like a wave (digits, maybe a sign) is a drop to admit or refuse;
+# any other name (notes/, a staging .SH-01-2024) is not a delivery.
+WAVE_LIKE = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,20 @@ class InboxDelivery:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class InboxRefusal:
+    """An inbox folder admission refused: not hashed, not landed, no partition."""
+
+    zone_id: str
+    wave: str  # the folder's name: it may not be a possible wave
+    files: tuple[Path, ...]
+    reason: str
+    newly_logged: bool  # False when an earlier tick or run logged this very drop
+
+    def __str__(self) -> str:
+        return f"{self.zone_id}/{self.wave}"
+
+
 def fingerprint(named_hashes: Sequence[tuple[str, str]]) -> str:
     """The delivery id: sha256 over the sorted (file name, file sha256) pairs."""
     digest = hashlib.sha256()
@@ -89,18 +105,12 @@ def _copy_hashing(source: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_inputs(files: Sequence[Path], zone_id: str, wave_id: int) -> None:
-    if not ZONE_ID.fullmatch(zone_id):
-        raise ValueError(f"zone id {zone_id!r}: use letters, digits, '-' and '_' only")
-    if not files:
-        raise ValueError(f"{zone_id}/{wave_id}: a delivery needs at least one file")
-    names = [Path(f).name for f in files]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"{zone_id}/{wave_id}: two files named {duplicates[0]}")
+def _check_inputs(files: Sequence[Path], zone_id: str, wave_id: int, home: Home) -> None:
     for f in files:
         if not Path(f).is_file():
             raise FileNotFoundError(f"{f}: no such file")
+    # Before a byte is copied: a refused delivery leaves nothing under landing/.
+    admit_logged(files, zone_id, wave_id, home)
 
 
 def _manifest(
@@ -159,7 +169,7 @@ def land_delivery(
     received_at: datetime | None = None,
 ) -> Landing:
     """Archive a delivery's files under landing/<zone>/<wave>/<delivery_id>/."""
-    _check_inputs(files, zone_id, wave_id)
+    _check_inputs(files, zone_id, wave_id, home)
     parent = home.landing / zone_id / str(wave_id)
     parent.mkdir(parents=True, exist_ok=True)
     # The pid lets the next start's sweep (orchestration/release.py) remove a crashed
@@ -209,39 +219,75 @@ def _delivery_files(folder: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")))
 
 
-def inbox_folders(home: Home) -> list[tuple[str, int, Path]]:
-    """(zone, wave, folder) of every inbox/<zone>/<wave>/ folder, without reading any file.
+def _inbox_candidates(home: Home) -> list[tuple[str, str, Path]]:
+    """(zone folder name, wave folder name, folder) of inbox/<zone>/<wave-like>/ folders.
 
-    Folders whose name is not a zone id or a wave year are not deliveries and are skipped.
+    Hidden folders are staging copies and other names are not deliveries: both skipped.
     """
     if not home.inbox.is_dir():
         return []
     return [
-        (zone_dir.name, int(wave_dir.name), wave_dir)
+        (zone_dir.name, wave_dir.name, wave_dir)
         for zone_dir in sorted(p for p in home.inbox.iterdir() if p.is_dir())
-        if ZONE_ID.fullmatch(zone_dir.name)
+        if not zone_dir.name.startswith(".")
         for wave_dir in sorted(p for p in zone_dir.iterdir() if p.is_dir())
-        if wave_dir.name.isdigit()
+        if WAVE_LIKE.fullmatch(wave_dir.name)
+    ]
+
+
+def inbox_folders(home: Home) -> list[tuple[str, int, Path]]:
+    """(zone, wave, folder) of every inbox/<zone>/<wave>/ folder, without reading any file.
+
+    Only folders whose names could be admitted (zone id syntax, a year's digits).
+    """
+    return [
+        (zone, int(wave), folder)
+        for zone, wave, folder in _inbox_candidates(home)
+        if ZONE_ID.fullmatch(zone) and wave.isdigit() and str(int(wave)) == wave
     ]
 
 
 def inbox_delivery(home: Home, zone_id: str, wave_id: int) -> InboxDelivery | None:
-    """The drop of one zone-wave with its would-be delivery id; only that folder is hashed."""
+    """The drop of one zone-wave with its would-be delivery id; only that folder is hashed.
+
+    Admitted before hashing (AdmissionError, logged, otherwise).
+    """
     folder = home.inbox / zone_id / str(wave_id)
     if not ZONE_ID.fullmatch(zone_id) or not folder.is_dir():
         return None
     files = _delivery_files(folder)
     if not files:
         return None
+    admit_logged(files, zone_id, wave_id, home)
     would_be_id = fingerprint([(f.name, file_sha256(f)) for f in files])
     return InboxDelivery(zone_id, wave_id, files, would_be_id)
 
 
-def inbox_deliveries(home: Home) -> list[InboxDelivery]:
-    """The inbox/<zone>/<wave>/ folders holding files, with their would-be delivery id.
+def inbox_drops(home: Home) -> tuple[list[InboxDelivery], list[InboxRefusal]]:
+    """Every inbox/<zone>/<wave>/ folder holding files: admitted and hashed, or refused.
 
-    Hashes every file of the inbox (the sensor needs every fingerprint); a run of one
-    zone-wave uses `inbox_delivery`, which hashes only its own folder.
+    Admission comes first, so a refused folder is never hashed (a 2 GB file costs a
+    stat) and never becomes a partition; each refused drop is logged once.
     """
-    found = (inbox_delivery(home, zone, wave) for zone, wave, _ in inbox_folders(home))
-    return [d for d in found if d is not None]
+    deliveries: list[InboxDelivery] = []
+    refusals: list[InboxRefusal] = []
+    for zone, wave, folder in _inbox_candidates(home):
+        files = _delivery_files(folder)
+        if not files:
+            continue
+        admitted, reason, logged = admit_or_record(files, zone, wave, home)
+        if admitted is None:
+            refusals.append(InboxRefusal(zone, wave, files, reason or "refused", logged))
+            continue
+        would_be_id = fingerprint([(f.name, file_sha256(f)) for f in files])
+        deliveries.append(InboxDelivery(zone, admitted, files, would_be_id))
+    return deliveries, refusals
+
+
+def inbox_deliveries(home: Home) -> list[InboxDelivery]:
+    """The admitted inbox/<zone>/<wave>/ folders with their would-be delivery id.
+
+    Hashes every admitted file of the inbox (the sensor needs every fingerprint); a run
+    of one zone-wave uses `inbox_delivery`, which hashes only its own folder.
+    """
+    return inbox_drops(home)[0]

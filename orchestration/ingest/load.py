@@ -112,6 +112,17 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def published_message(message: str | None) -> str | None:
+    """The message as stored: it names delivered files (anyone's text) and is published in
+    fct_delivery_quality, so it goes through the sanitizer answers go through."""
+    if message is None:
+        return None
+    # Lazy: the quality package imports Great Expectations, which loading does not need.
+    from orchestration.quality.sanitize import sanitize_text
+
+    return sanitize_text(pa.array([message], pa.string())).to_pylist()[0]
+
+
 def _delivery_row(landing: Landing, status: str, message: str | None) -> dict[str, object]:
     return {
         "delivery_id": landing.delivery_id,
@@ -122,7 +133,7 @@ def _delivery_row(landing: Landing, status: str, message: str | None) -> dict[st
         "instrument_version": landing.instrument_version,
         "files": json.dumps(landing.manifest["files"], ensure_ascii=False),
         "status": status,
-        "message": message,
+        "message": published_message(message),
     }
 
 

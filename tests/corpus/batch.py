@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.build import Case, Delivery, clean_zones, make_delivery
+from orchestration.ingest.admission import register_zones
 from orchestration.settings import PROJECT_ROOT, Home
 
 CLI = PROJECT_ROOT / ".venv" / "bin" / "smesurvey"
@@ -39,6 +40,10 @@ def blocked(case: Case) -> bool:
     return case.expect["outcome"] == "blocked"
 
 
+def loads(case: Case) -> bool:
+    return case.expect["outcome"] in ("quarantined", "accepted")
+
+
 def first_batch(case: Case) -> bool:
     return not blocked(case) or case.ingest_wave is not None
 
@@ -53,7 +58,7 @@ def place_cases(cases: Sequence[Case], clean_root: Path) -> list[Placement]:
     for case in (c for c in cases if first_batch(c)):
         zone = next(fresh)
         placed[case.id] = (zone, 1)
-        if not blocked(case):
+        if loads(case):
             loaded.setdefault(case.filed_wave, []).append(zone)
     for case in (c for c in cases if not first_batch(c)):
         reusable = loaded.get(case.filed_wave, [])
@@ -66,7 +71,8 @@ def place_cases(cases: Sequence[Case], clean_root: Path) -> list[Placement]:
 
 
 def drop(home: Home, placements: Sequence[Placement]) -> None:
-    """Into the inbox, as the survey team's uploads land there."""
+    """Into the inbox, as the survey team's uploads land there (generated zones registered)."""
+    register_zones(home, sorted({p.zone for p in placements}))
     for p in placements:
         p.delivery.write(home.inbox / p.zone / str(p.case.filed_wave))
 

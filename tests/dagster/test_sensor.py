@@ -72,3 +72,23 @@ def test_corrected_delivery_gets_a_new_run(instance, survey, home, drop, zones) 
     [request] = second.run_requests
     assert request.run_key != first.run_requests[0].run_key
     assert ZoneWave.from_key(request.partition_key) == ZoneWave(2021, zone)
+
+
+def test_refused_folders_get_no_run_no_key_and_one_log_line(
+    instance, survey, home, drop, zones
+) -> None:
+    """A mistyped zone and an impossible wave are refused before hashing: no run request,
+    no partition key; the refusals log holds each drop once, however many ticks see it."""
+    good = drop(zones[0], 2021)
+    for typo in (home.inbox / "XX-99" / "2021", home.inbox / zones[0] / "1899"):
+        typo.mkdir(parents=True)
+        for f in good.iterdir():
+            (typo / f.name).write_bytes(f.read_bytes())
+    result = evaluate(instance, survey)
+    assert isinstance(result, dg.SensorResult)
+    [request] = result.run_requests
+    assert ZoneWave.from_key(request.partition_key) == ZoneWave(2021, zones[0])
+    assert added_keys(result) == {WAVE: {"2021"}, ZONE: {zones[0]}}
+    evaluate(instance, survey)
+    logged = home.refusals_log.read_text(encoding="utf-8").splitlines()
+    assert len(logged) == 2

@@ -32,6 +32,7 @@ from corpus.run import CaseRun, run_cases
 
 from orchestration.codebook import load_codebook
 from orchestration.ingest.landing import landed_deliveries
+from orchestration.ingest.load import published_message
 from orchestration.settings import PROJECT_ROOT, Home
 
 CASES = load_cases()
@@ -125,7 +126,7 @@ def assert_blocked(case: Case, home: Home, run: CaseRun) -> None:
         home.build_db,
         "select status, message, rows_read, rows_rejected from raw.deliveries",
     )[0]
-    assert (status, text) == ("blocked", message)
+    assert (status, text) == ("blocked", published_message(message))
     assert read == rejected  # a blocked delivery loads nothing: every row read is rejected
     assert query(home.build_db, "select count(*) from raw.responses")[0][0] == 0
 
@@ -208,6 +209,9 @@ def test_case(case: Case, corpus_runs: dict[str, CaseRun]) -> None:
     assert run.error is None, run.error
     home = Home(run.home)
     outcome = case.expect["outcome"]
+    if outcome == "refused":
+        assert_refused(case, home, run)
+        return
     if outcome == "blocked":
         assert_blocked(case, home, run)
     elif outcome == "quarantined":
@@ -221,7 +225,7 @@ def test_case(case: Case, corpus_runs: dict[str, CaseRun]) -> None:
 
 def test_corpus_covers_every_outcome_and_enough_defects() -> None:
     outcomes = {c.expect["outcome"] for c in CASES}
-    assert outcomes == {"blocked", "quarantined", "accepted"}
+    assert outcomes == {"refused", "blocked", "quarantined", "accepted"}
     assert len(CASES) >= 25
     # Alone through the CLI: a refusal and a publish (the batch runs every case).
     assert {c.expect["outcome"] for c in SLOW_CASES} == {"blocked", "accepted"}
@@ -237,6 +241,18 @@ def test_injected_text_columns_are_restricted() -> None:
 
 
 # ---------------------------------------------------------------- slow: the real CLI
+
+
+def assert_refused(case: Case, home: Home, run: CaseRun) -> None:
+    """Refused at admission: one line, nothing in the archive or the build DB, one log line."""
+    message = run.message
+    assert message is not None, f"{case.id}: admitted, expected refused"
+    assert "\n" not in message and message.strip() == message
+    assert re.search(fmt(case.expect["message"], case), message), message
+    assert [p for p in home.landing.rglob("*") if p.is_file()] == []
+    assert not home.build_db.exists()
+    [line] = home.refusals_log.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["reason"] == message
 
 
 def run_cli(home: Path, files: list[Path], wave: int) -> subprocess.CompletedProcess[str]:
@@ -421,9 +437,12 @@ def test_batches_exit_build_and_leave_published_files(batches: Batches) -> None:
     placed = batches.placements.values()
     refused = {1: 0, 2: 0}
     for p in placed:
-        refused[p.batch] += p.case.expect["outcome"] == "blocked"
+        refused[p.batch] += p.case.expect["outcome"] in ("blocked", "refused")
+    # A folder refused at admission is never landed: it still waits, refused, in batch 2.
+    lingering = sum(p.batch == 1 and p.case.expect["outcome"] == "refused" for p in placed)
+    refused[2] += lingering
     for batch, done in batches.runs.items():
-        count = sum(p.batch == batch for p in placed)
+        count = sum(p.batch == batch for p in placed) + (lingering if batch == 2 else 0)
         assert done.returncode == 1, done.stderr[-3000:]
         assert done.stderr.strip() == f"smesurvey: {refused[batch]} of {count} zone-waves refused"
         assert len(batch_lines(done)) == count, done.stdout
@@ -440,6 +459,9 @@ def test_case_through_ingest_inbox(case: Case, batches: Batches) -> None:
     placement = batches.placements[case.id]
     zone_wave, home = placement.zone_wave, batches.home
     line = batch_lines(batches.runs[placement.batch])[zone_wave]
+    if case.expect["outcome"] == "refused":
+        assert_refused_in_batch(case, placement, line, home)
+        return
     run_prefix = re.search(r"\(run ([0-9a-f]{8})\)$", line).group(1)
     run, checks = gate_evaluations(home, zone_wave, run_prefix)
     gate = checks["quality_gate"]
@@ -458,7 +480,7 @@ def test_case_through_ingest_inbox(case: Case, batches: Batches) -> None:
         assert re.search(fmt(case.expect["message"], case, placement.zone), reason), line
         assert run.status.value == "FAILURE"
         assert (gate.passed, gate.description) == (False, reason)
-        assert newest[0] == "blocked" and newest[4] == reason
+        assert newest[0] == "blocked" and newest[4] == published_message(reason)
     else:
         quarantined = case.expect["outcome"] == "quarantined"
         rejected = case.expect.get("rows_rejected", 1 if quarantined else 0)
@@ -472,12 +494,34 @@ def test_case_through_ingest_inbox(case: Case, batches: Batches) -> None:
         assert gate.metadata["rows_rejected"].value == rejected
 
 
+def assert_refused_in_batch(case: Case, placement: Placement, line: str, home: Home) -> None:
+    """No run (so no run id), nothing landed, no row, no partition: only a log line."""
+    import dagster as dg
+
+    from orchestration.defs.partitions import ZONE
+    from orchestration.defs.runs import home_instance
+
+    assert line.startswith("refused: ") and "(run " not in line, line
+    assert re.search(fmt(case.expect["message"], case, placement.zone), line), line
+    assert not (home.landing / placement.zone).exists()
+    rows = query(
+        home.build_db, "select count(*) from raw.deliveries where zone_id = ?", [placement.zone]
+    )
+    assert rows == [(0,)]
+    with home_instance(home) as instance:
+        assert placement.zone not in instance.get_dynamic_partitions(ZONE)
+        tag = {"dagster/partition": f"{case.filed_wave}|{placement.zone}"}
+        assert instance.get_runs(dg.RunsFilter(tags=tag)) == []
+    logged = [json.loads(x) for x in home.refusals_log.read_text(encoding="utf-8").splitlines()]
+    assert sum(r["zone"] == placement.zone for r in logged) == 1
+
+
 @pytest.mark.slow
 def test_batch_accounting_and_kept_loads(batches: Batches) -> None:
     """rows read = accepted + rejected for every delivery; a refused re-delivery leaves the
     zone-wave's published load in place."""
     rows = assert_accounting(batches.home.build_db)
-    assert len(rows) == len(CASES)
+    assert len(rows) == sum(c.expect["outcome"] != "refused" for c in CASES)
     reloaded = [p for p in batches.placements.values() if p.batch == 2]
     loads = dict(
         ((z, w), n)
