@@ -243,7 +243,7 @@ def ingest_inbox(home: Home) -> None:
     from orchestration.defs.runs import run_inbox
 
     outcome = guarded(lambda: run_inbox(home))
-    if not outcome.ingestion and not outcome.refusals:
+    if not outcome.ingestion and not outcome.refusals and outcome.rebuild is None:
         click.echo(f"nothing waiting in {home.inbox}")
         return
     for refusal in outcome.refusals:

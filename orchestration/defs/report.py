@@ -11,6 +11,7 @@ import duckdb
 
 from orchestration.pipeline import DeliveryRow, delivery_rows
 from orchestration.settings import Home
+from orchestration.unfinished import published_deliveries
 
 RECENT_RUNS = 10
 CHECK_EVENTS = 2000
@@ -51,11 +52,21 @@ def current_deliveries(rows: Sequence[DeliveryRow]) -> list[DeliveryRow]:
     return sorted(chosen.values(), key=lambda r: (r.wave_id, r.zone_id))
 
 
-def delivery_table(rows: Sequence[DeliveryRow], with_id: bool = False) -> str:
+def shown_status(row: DeliveryRow, published: set[str] | None) -> str:
+    """`loaded` only once the current release contains it; before that it is not published."""
+    if row.status == "loaded" and published is not None and row.delivery_id not in published:
+        return "loaded, not published"
+    return row.status
+
+
+def delivery_table(
+    rows: Sequence[DeliveryRow], with_id: bool = False, published: set[str] | None = None
+) -> str:
     header = ["zone", "wave", "status", "read", "accepted", "rejected"]
     header += ["delivery", "received", "message"] if with_id else []
     body = [
-        [r.zone_id, r.wave_id, r.status, r.rows_read, r.rows_accepted, r.rows_rejected]
+        [r.zone_id, r.wave_id, shown_status(r, published)]
+        + [r.rows_read, r.rows_accepted, r.rows_rejected]
         # Stored HTML-escaped for the published tables; a terminal shows it as written.
         + ([r.delivery_id[:12], r.received_at, html.unescape(r.message or "")] if with_id else [])
         for r in rows
@@ -196,7 +207,12 @@ def status_report(home: Home, instance: dg.DagsterInstance | None) -> str:
         f"Zones ({len(zones)}): {', '.join(zones) or '-'}",
         "",
         "Deliveries:",
-        note or (delivery_table(rows, with_id=True) if rows else "  none yet"),
+        note
+        or (
+            delivery_table(rows, with_id=True, published=published_deliveries(home) or set())
+            if rows
+            else "  none yet"
+        ),
         "",
     ]
     if instance is None:

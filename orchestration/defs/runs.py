@@ -275,22 +275,32 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
     build (and publish) for all loaded zone-waves instead of one per
     zone-wave. A refused zone-wave does not stop the others; nothing is rebuilt
     when none was loaded, so the published files stay as they were.
+
+    What a crashed run left undone is finished too (orchestration/unfinished.py):
+    a landed delivery never judged is ingested again, and deliveries loaded but not
+    in the current release make the rebuild and publish happen.
     """
     from orchestration.definitions import build_definitions
+    from orchestration.unfinished import unfinished_work
 
     start_writing(home)
     waiting, refused = waiting_drops(home)
-    if not waiting:
+    unfinished = unfinished_work(home)
+    work = {ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id): d.fingerprint for d in waiting}
+    for landing in unfinished.unjudged:  # a newer drop of the same zone-wave wins
+        work.setdefault(
+            ZoneWave(wave_id=landing.wave_id, zone_id=landing.zone_id), landing.delivery_id
+        )
+    if not work and not unfinished.unpublished:
         return InboxOutcome(ingestion={}, rebuild=None, refusals=tuple(refused))
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
-        zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in waiting]
-        register_partitions(instance, zone_waves)
+        register_partitions(instance, work)
         ingestion = {
-            zw: run_zone_wave(defs, instance, zw, d.fingerprint, ingestion_only=True)
-            for zw, d in zip(zone_waves, waiting, strict=True)
+            zw: run_zone_wave(defs, instance, zw, delivery_id, ingestion_only=True)
+            for zw, delivery_id in work.items()
         }
-        loaded = any(o.success for o in ingestion.values())
+        loaded = any(o.success for o in ingestion.values()) or bool(unfinished.unpublished)
         rebuild = run_rebuild_all(defs, instance) if loaded else None
         return InboxOutcome(ingestion=ingestion, rebuild=rebuild, refusals=tuple(refused))
 
