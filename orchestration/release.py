@@ -25,6 +25,7 @@ renaming anything here.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +70,8 @@ SWITCH = "current"
 LEFTOVER = re.compile(r"^\.(?P<kind>pending|pruning|current)-(?P<pid>\d+)-[0-9a-f]+$")
 # `.incoming-<pid>-<hex>` from land_delivery; legacy `.incoming-<hex>` has no pid.
 INCOMING = re.compile(r"^\.incoming-(?:(?P<pid>\d+)-)?[0-9a-f]+$")
+# Held (flock) while publishing: released by the kernel when the publisher dies.
+PUBLISH_LOCK = ".publish.lock"
 LEGACY_TMP_GLOBS = (".analytics.*.tmp", ".analytics.*.tmp.wal", "parquet/.*.parquet.tmp")
 
 SiteBuilder = Callable[[Path, Path], object]
@@ -325,6 +329,32 @@ def sweep_leftovers(home: Home) -> list[Path]:
     return candidates
 
 
+@contextmanager
+def publish_lock(home: Home) -> Iterator[None]:
+    """One publisher at a time per home; the kernel drops the lock when its process dies."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    # beside warehouse/, not in it: analysts see releases only
+    with (home.root / PUBLISH_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_unswitched(home: Home) -> tuple[str, ...]:
+    """Remove releases numbered after the current one: their publisher died between the
+    rename and the switch, so they never became current. Called under `publish_lock`, so
+    no live publisher is about to switch to one; their number is then used again."""
+    current = current_release_id(home)
+    unswitched = [i for i in release_ids(home.releases) if current is None or int(i) > int(current)]
+    for release_id in unswitched:
+        trash = home.releases / scratch_name(PRUNING)
+        os.rename(home.releases / release_id, trash)
+        shutil.rmtree(trash)
+    return tuple(unswitched)
+
+
 def _build_site(analytics_db: Path, out_dir: Path) -> object:
     from dashboards.site import build_site
 
@@ -350,38 +380,40 @@ def publish_release(
     keep = keep_count() if keep is None else keep
     if keep < 1:
         raise PublishError(f"keep={keep}: at least the current release must be kept")
-    sweep_leftovers(home)
-    home.releases.mkdir(parents=True, exist_ok=True)
-    if home.releases.stat().st_mode & DIR_MODE != DIR_MODE:  # chmod only what we must own
-        home.releases.chmod(DIR_MODE)
-    pending = home.releases / scratch_name(PENDING)
-    pending.mkdir()
-    try:
-        result = write_marts(build_db, pending, codebook=codebook, spark_marts=spark_marts)
-        crash_point("publish.marts")
-        if site is not None:
-            site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
-            crash_point("publish.dashboards")
-        make_readable(pending)
-        fsync_tree(pending)
-        # Everything but the id is fixed now; the manifest goes in last, with the id.
-        counts, deliveries = result.row_counts(), loaded_deliveries(build_db)
-        version, created = code_version(), now()
+    with publish_lock(home):
+        remove_unswitched(home)
+        sweep_leftovers(home)
+        home.releases.mkdir(parents=True, exist_ok=True)
+        if home.releases.stat().st_mode & DIR_MODE != DIR_MODE:  # chmod only what we must own
+            home.releases.chmod(DIR_MODE)
+        pending = home.releases / scratch_name(PENDING)
+        pending.mkdir()
+        try:
+            result = write_marts(build_db, pending, codebook=codebook, spark_marts=spark_marts)
+            crash_point("publish.marts")
+            if site is not None:
+                site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
+                crash_point("publish.dashboards")
+            make_readable(pending)
+            fsync_tree(pending)
+            # Everything but the id is fixed now; the manifest goes in last, with the id.
+            counts, deliveries = result.row_counts(), loaded_deliveries(build_db)
+            version, created = code_version(), now()
 
-        def manifest_of(release_id: str) -> dict[str, Any]:
-            return build_manifest(release_id, pending, counts, deliveries, version, created)
+            def manifest_of(release_id: str) -> dict[str, Any]:
+                return build_manifest(release_id, pending, counts, deliveries, version, created)
 
-        release_id = _rename_to_next_id(pending, home.releases, manifest_of)
-    except BaseException:
-        shutil.rmtree(pending, ignore_errors=True)
-        raise
-    crash_point("publish.renamed")
-    switch_current(home, release_id)
-    crash_point("publish.switched")
-    pruned = prune_releases(home, keep)
-    path = home.releases / release_id
-    # The tables were written under the pending name: point them at the release.
-    tables = tuple(
-        replace(t, parquet=path / PARQUET_DIR_NAME / t.parquet.name) for t in result.tables
-    )
-    return Release(release_id, path, read_manifest(path), tables, pruned)
+            release_id = _rename_to_next_id(pending, home.releases, manifest_of)
+        except BaseException:
+            shutil.rmtree(pending, ignore_errors=True)
+            raise
+        crash_point("publish.renamed")
+        switch_current(home, release_id)
+        crash_point("publish.switched")
+        pruned = prune_releases(home, keep)
+        path = home.releases / release_id
+        # The tables were written under the pending name: point them at the release.
+        tables = tuple(
+            replace(t, parquet=path / PARQUET_DIR_NAME / t.parquet.name) for t in result.tables
+        )
+        return Release(release_id, path, read_manifest(path), tables, pruned)

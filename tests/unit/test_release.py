@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.faults import CRASH_ENV
 from orchestration.publish import PublishError, read_published_tables
 from orchestration.release import (
     MANIFEST,
@@ -242,40 +243,48 @@ def test_a_live_reader_keeps_its_release_until_it_reconnects(home: Home) -> None
 
 KILLED_PUBLISH = textwrap.dedent(
     """
-    import os, sys
+    import sys
     from pathlib import Path
     from orchestration.release import publish_release
     from orchestration.settings import Home
 
-    def die(analytics_db, out_dir):
-        # The DB and every Parquet file are written; the site and manifest are not.
-        assert any((analytics_db.parent / "parquet").glob("*.parquet"))
-        os.kill(os.getpid(), 9)
+    def site(analytics_db, out_dir):
+        out_dir.mkdir()
+        (out_dir / "index.html").write_text("site")
 
     home = Home(Path(sys.argv[1]))
-    publish_release(home.build_db, home, site=die)
+    publish_release(home.build_db, home, site=site)
     """
 )
+PUBLISH_STEPS = ("publish.marts", "publish.dashboards", "publish.renamed", "publish.switched")
 
 
-def test_a_publish_killed_half_way_changes_nothing_and_is_swept(home: Home) -> None:
+@pytest.mark.parametrize("point", PUBLISH_STEPS)
+def test_a_publish_killed_at_each_step_is_old_or_new_and_the_next_one_finishes(
+    home: Home, point: str
+) -> None:
     publish(home, n_enterprises=5)
     make_build_db(home.build_db, 8)
     child = subprocess.run(
         [sys.executable, "-c", KILLED_PUBLISH, str(home.root)],
         cwd=PROJECT_ROOT,
+        env={**os.environ, CRASH_ENV: point},
         capture_output=True,
         text=True,
         timeout=120,
+        start_new_session=True,
     )
     assert child.returncode == -9, child.stderr
-    assert current_release_id(home) == "000001"
-    assert read_published_tables(home.analytics_db)["fct_enterprise_wave"] == 5
-    pending = [p for p in home.releases.iterdir() if p.name.startswith(".pending-")]
-    assert len(pending) == 1 and (pending[0] / "analytics.duckdb").is_file()
-    assert release_ids(home.releases) == ["000001"]
+    switched = point == "publish.switched"
+    # the switch is the commit point: before it nothing changed, after it all did
+    assert current_release_id(home) == ("000002" if switched else "000001")
+    rows = read_published_tables(home.analytics_db)["fct_enterprise_wave"]
+    assert rows == (8 if switched else 5)
 
     release = publish_release(home.build_db, home, site=tiny_site)
-    assert release.id == "000002"
-    assert not pending[0].exists()
+    # an unswitched release never became current: its number is used again
+    assert release.id == ("000003" if switched else "000002")
+    assert current_release_id(home) == release.id
     assert read_published_tables(home.analytics_db)["fct_enterprise_wave"] == 8
+    assert [p.name for p in home.releases.iterdir() if p.name.startswith(".")] == []
+    assert release_ids(home.releases) == ["000001", "000002", "000003"][: int(release.id)]
