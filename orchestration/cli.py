@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import click
 
-from orchestration.settings import PROJECT_ROOT, Home
+from orchestration.settings import PRIVATE_UMASK, PROJECT_ROOT, Home
 
 T = TypeVar("T")
 DEFINITIONS_MODULE = "orchestration.definitions"
@@ -517,6 +517,9 @@ def key_accept(ctx: click.Context) -> None:
 def main() -> None:
     # Operators get one-line messages; Dagster's beta and mixed-policy notices are for developers.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|varying BackfillPolicies)")
+    # Everything this command (and `smesurvey ui`'s Dagster processes, which inherit it)
+    # creates is owner-only; releases are made readable for analysts on purpose.
+    os.umask(PRIVATE_UMASK)
     cli(prog_name="smesurvey")
 
 

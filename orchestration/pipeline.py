@@ -83,7 +83,7 @@ def ingest_zone_wave(
     from orchestration.ingest.load import record_blocked
     from orchestration.ingest.parse import DeliveryError, parse_delivery
 
-    home.warehouse.mkdir(parents=True, exist_ok=True)
+    home.ensure()
     landing = select_landing(home, zone_id, wave_id, delivery_id)
     try:
         parsed = parse_delivery(landing)

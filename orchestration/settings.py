@@ -1,4 +1,9 @@
-"""Where things live: every path derives from SMESURVEY_HOME (default ./data)."""
+"""Where things live: every path derives from SMESURVEY_HOME (default ./data).
+
+Restricted data (identifying answers, the key, what reveals them) lives in
+owner-only folders; `warehouse/` holds only what analysts may read (the
+releases). The table of who may read what is in docs/operations.md.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Owner only: what a process creates is private unless published on purpose
+# (orchestration/release.py makes each release readable explicitly).
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
@@ -34,8 +44,13 @@ class Home:
         return self.root / "warehouse"
 
     @property
+    def build(self) -> Path:
+        """Restricted: the build DB and its raw Parquet mirror (USCC, names, contacts)."""
+        return self.root / "build"
+
+    @property
     def build_db(self) -> Path:
-        return self.warehouse / "build.duckdb"
+        return self.build / "build.duckdb"
 
     @property
     def releases(self) -> Path:
@@ -59,7 +74,7 @@ class Home:
     @property
     def raw_parquet(self) -> Path:
         """The raw tables as Parquet by wave and zone (orchestration/ingest/raw_parquet.py)."""
-        return self.warehouse / "raw_parquet"
+        return self.build / "raw_parquet"
 
     @property
     def spark(self) -> Path:
@@ -108,14 +123,40 @@ class Home:
         """The fingerprint of the key the warehouse was built with (never the key)."""
         return self.secrets / "pseudonym.fingerprint"
 
-    def ensure(self) -> Home:
-        for folder in (
+    @property
+    def restricted_folders(self) -> tuple[Path, ...]:
+        """Owner-only folders (0700): raw deliveries, the build, offending values, run logs."""
+        return (
             self.inbox,
             self.landing,
-            self.warehouse,
-            # Not `current` or its dashboards: only a publish creates them.
-            self.releases,
+            self.build,
+            self.refusals,
+            self.data_docs,
             self.dagster_home,
-        ):
-            folder.mkdir(parents=True, exist_ok=True)
+            self.secrets,
+        )
+
+    def ensure(self) -> Home:
+        """Create the folders; restricted ones owner-only, also when they already existed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._move_legacy_build()
+        for folder in self.restricted_folders:
+            folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+            if folder.stat().st_mode & 0o777 != PRIVATE_DIR:
+                folder.chmod(PRIVATE_DIR)
+        if self.spark.is_dir():  # local Spark state holds copies of the raw tables
+            self.spark.chmod(PRIVATE_DIR)
+        if self.build_db.is_file():
+            self.build_db.chmod(PRIVATE_FILE)
+        # Not `current` or its dashboards: only a publish creates them.
+        self.releases.mkdir(parents=True, exist_ok=True)
         return self
+
+    def _move_legacy_build(self) -> None:
+        """Homes made before build/ kept the build DB and raw mirror inside warehouse/,
+        which analysts read: move them out (same filesystem, so a rename)."""
+        for name in ("build.duckdb", "build.duckdb.wal", "raw_parquet"):
+            legacy, target = self.warehouse / name, self.build / name
+            if legacy.exists() and not target.exists():
+                self.build.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+                legacy.rename(target)

@@ -95,7 +95,7 @@ class SurveyHome(dg.ConfigurableResource):
     def dbt_environment(self) -> Iterator[None]:
         """Expose `dbt_env()` to dbt, which inherits this process's environment, then restore it."""
         with environment(self.dbt_env()):
-            self.paths.warehouse.mkdir(parents=True, exist_ok=True)
+            self.paths.ensure()
             yield
 
 

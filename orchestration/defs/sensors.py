@@ -6,6 +6,16 @@ from orchestration.defs.assets.ingestion import DELIVERY_TAG
 from orchestration.defs.jobs import ingest_zone_wave
 from orchestration.defs.partitions import ZoneWave, add_partitions_requests
 from orchestration.defs.resources import SurveyHome
+from orchestration.settings import Home
+
+MAX_ATTEMPTS = 3  # runs of one delivery, the first included
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 @dg.sensor(
@@ -38,6 +48,9 @@ def inbox_sensor(
     # (Dagster skips run keys it has seen), a corrected file a new one.
     new = [d for d in deliveries if d.fingerprint not in landed]
     if not new:
+        resumed = resume_requests(context, home)
+        if resumed:
+            return dg.SensorResult(run_requests=resumed)
         refused = f" ({len(refusals)} refused, see {home.refusals_log})" if refusals else ""
         return dg.SkipReason(f"no new delivery in {home.inbox}{refused}")
     zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in new]
@@ -56,3 +69,40 @@ def inbox_sensor(
         ],
         dynamic_partitions_requests=add_partitions_requests(zone_waves),
     )
+
+
+def resume_requests(context: dg.SensorEvaluationContext, home: Home) -> list[dg.RunRequest]:
+    """Runs that finish what a crashed run left undone (orchestration/unfinished.py).
+
+    Only while no run is queued or in flight (a live run's half-done work is not a
+    crash), and at most MAX_ATTEMPTS runs per delivery, so a delivery that crashes
+    its run every time (out of memory, say) is not retried for ever.
+    """
+    from orchestration.ingest.landing import landed_deliveries
+    from orchestration.unfinished import unfinished_work
+
+    if context.instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT)):
+        return []
+    work = unfinished_work(home)
+    targets = {la.delivery_id: la for la in work.unjudged}
+    if work.unpublished:  # one run rebuilds and publishes every zone-wave
+        by_id = {la.delivery_id: la for la in landed_deliveries(home)}
+        first = next((by_id[d] for d in work.unpublished if d in by_id), None)
+        if first is not None:
+            targets.setdefault(first.delivery_id, first)
+    requests = []
+    for delivery_id, landing in targets.items():
+        attempts = context.instance.get_runs_count(dg.RunsFilter(tags={DELIVERY_TAG: delivery_id}))
+        zone_wave = ZoneWave(wave_id=landing.wave_id, zone_id=landing.zone_id)
+        if attempts >= MAX_ATTEMPTS:
+            context.log.warning(f"{zone_wave}: not resumed, {attempts} runs already failed")
+            continue
+        context.log.info(f"{zone_wave}: resuming delivery {delivery_id} left by a crashed run")
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{delivery_id}:attempt{attempts + 1}",
+                partition_key=zone_wave.key,
+                tags={DELIVERY_TAG: delivery_id},
+            )
+        )
+    return requests

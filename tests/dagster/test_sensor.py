@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
 
 from orchestration.defs.assets.ingestion import DELIVERY_TAG
@@ -55,7 +57,10 @@ def test_same_bytes_again_request_nothing(instance, survey, home, drop, zones) -
     folder = drop(zone, 2021)
     first = evaluate(instance, survey)
     assert len(first.run_requests) == 1
-    # The run lands the delivery; the team then drops the very same files again.
+    # The run (still going) lands the delivery; the team then drops the same files again.
+    instance.add_run(
+        dg.DagsterRun(job_name="ingest_zone_wave", status=dg.DagsterRunStatus.STARTED)
+    )
     land_delivery(sorted(folder.iterdir()), zone, 2021, home)
     drop(zone, 2021)
     assert isinstance(evaluate(instance, survey), dg.SkipReason)
@@ -92,3 +97,21 @@ def test_refused_folders_get_no_run_no_key_and_one_log_line(
     evaluate(instance, survey)
     logged = home.refusals_log.read_text(encoding="utf-8").splitlines()
     assert len(logged) == 2
+
+
+def test_a_landed_delivery_left_unjudged_by_a_crash_is_resumed(
+    instance, survey, home, drop, zones
+) -> None:
+    zone = zones[0]
+    folder = drop(zone, 2021)
+    landing = land_delivery(sorted(folder.iterdir()), zone, 2021, home)  # then the crash
+    shutil.rmtree(folder)
+    result = evaluate(instance, survey)
+    assert isinstance(result, dg.SensorResult)
+    [request] = result.run_requests
+    assert request.run_key == f"{landing.delivery_id}:attempt1"
+    assert request.tags[DELIVERY_TAG] == landing.delivery_id
+    assert ZoneWave.from_key(request.partition_key) == ZoneWave(2021, zone)
+    # a run of it in flight: its half-done work is not a crash
+    instance.add_run(dg.DagsterRun(job_name="ingest_zone_wave", status=dg.DagsterRunStatus.STARTED))
+    assert isinstance(evaluate(instance, survey), dg.SkipReason)

@@ -353,7 +353,7 @@ def test_case_through_the_cli(
         assert sha256(analytics) == before_db
         assert tree_digest(site) == before_pages
         status = query(
-            home / "warehouse" / "build.duckdb",
+            Home(home).build_db,
             "select status from raw.deliveries order by received_at desc limit 1",
         )
         assert status == [("blocked",)]
@@ -361,12 +361,12 @@ def test_case_through_the_cli(
         assert done.returncode == 0, done.stderr[-3000:]
         assert f"{ZONE}/{case.filed_wave}: ingested and published" in done.stdout
         assert sha256(analytics) != before_db
-        assert_judged_by_the_gate(case, home / "warehouse" / "build.duckdb")
+        assert_judged_by_the_gate(case, Home(home).build_db)
         leaked = [t for t in published_text(home) if any(s in t for s in INJECTED)]
         assert leaked == []
         pages = [p for p in site.rglob("*") if p.is_file()]
         assert not [p for p in pages if any(s.encode() in p.read_bytes() for s in INJECTED[:2])]
-    assert_accounting(home / "warehouse" / "build.duckdb")
+    assert_accounting(Home(home).build_db)
 
 
 # ---------------------------------------------------------------- slow: `ingest --inbox`

@@ -38,7 +38,7 @@ def _build(
 @pytest.fixture(scope="session")
 def engine_builds(tmp_path_factory: pytest.TempPathFactory) -> EngineBuilds:
     root = tmp_path_factory.mktemp("parity")
-    db = build(root / "warehouse" / "build.duckdb")
+    db = build(root / "build" / "build.duckdb")
     export_all(db)
     spark_dir = root / "spark"
     env = {

@@ -19,7 +19,7 @@ from orchestration.ingest.raw_parquet import (
 
 @pytest.fixture(scope="module")
 def mirrored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    db = build(tmp_path_factory.mktemp("raw") / "warehouse" / "build.duckdb")
+    db = build(tmp_path_factory.mktemp("raw") / "build" / "build.duckdb")
     export_all(db)
     return db, raw_parquet_root(db)
 
