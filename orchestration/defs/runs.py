@@ -60,13 +60,17 @@ class RunOutcome:
 
 
 def start_writing(home: Home) -> None:
-    """What every writing command does first: remove the leftovers of crashed runs.
+    """What every writing command does first: end the runs of dead processes (even when
+    it then finds nothing to do) and remove the leftovers of crashed runs.
 
     Publishing sweeps too; sweeping here also clears landing staging folders when
     the run fails before it publishes.
     """
     from orchestration.release import sweep_leftovers
 
+    if (home.dagster_home / "dagster.yaml").is_file():
+        with home_instance(home):  # recovers on opening
+            pass
     sweep_leftovers(home)
 
 
