@@ -11,6 +11,7 @@ succeeds again once space is freed, because no step publishes a half result.
 from __future__ import annotations
 
 import errno
+import os
 import re
 from pathlib import Path
 
@@ -25,6 +26,7 @@ ERRNO_CAUSES = {errno.ENOSPC: NO_SPACE, errno.EDQUOT: "disk quota exceeded", err
 _PART = r"[^\s'\"`:,;()\[\]/]+"
 QUOTED_PATH = re.compile(rf"(?<![\w/])((?:/{_PART}){{2,}})")
 ADVICE = "free space, then run the same command again"
+NEARLY_FULL_BYTES = 64 << 20
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -46,7 +48,24 @@ def path_in_text(text: str) -> Path | None:
     return Path(found.group(1).rstrip(".")) if found else None
 
 
+def free_bytes(path: Path | str) -> int | None:
+    """Space left to unprivileged writers on the filesystem of `path` (or its nearest parent)."""
+    current = Path(path)
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    try:
+        stats = os.statvfs(current)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 def describe(path: Path | str, cause: str) -> str:
+    # SQLite reports a failed write on a full disk as "disk I/O error": the free space
+    # tells the two apart.
+    free = free_bytes(path) if cause == IO_ERROR else None
+    if free is not None and free < NEARLY_FULL_BYTES:
+        cause = NO_SPACE
     advice = f"; {ADVICE}" if cause in (NO_SPACE, "disk quota exceeded") else ""
     return f"{path}: {cause}{advice}"
 

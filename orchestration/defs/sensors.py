@@ -72,35 +72,40 @@ def inbox_sensor(
 
 
 def resume_requests(context: dg.SensorEvaluationContext, home: Home) -> list[dg.RunRequest]:
-    """Runs that finish what a crashed run left undone (orchestration/unfinished.py).
+    """Runs that finish what a crashed run of this sensor's job left undone.
 
-    Only while no run is queued or in flight (a live run's half-done work is not a
-    crash), and at most MAX_ATTEMPTS runs per delivery, so a delivery that crashes
-    its run every time (out of memory, say) is not retried for ever.
+    A delivery is resumed when the newest run tagged with it crashed (its process
+    died: orchestration/recovery.py) and the delivery is still unjudged or loaded
+    but not in the current release (orchestration/unfinished.py). A run that failed
+    for a reason (a refused file, a failed test) is not retried: that needs a fix.
+    Only while no run is queued or in flight, and at most MAX_ATTEMPTS runs per
+    delivery, so a delivery that crashes its run every time (out of memory, say) is
+    not retried for ever.
     """
     from orchestration.ingest.landing import landed_deliveries
+    from orchestration.recovery import CRASHED_TAG
     from orchestration.unfinished import unfinished_work
 
-    if context.instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT)):
+    instance = context.instance
+    if instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT)):
         return []
     work = unfinished_work(home)
-    targets = {la.delivery_id: la for la in work.unjudged}
-    if work.unpublished:  # one run rebuilds and publishes every zone-wave
-        by_id = {la.delivery_id: la for la in landed_deliveries(home)}
-        first = next((by_id[d] for d in work.unpublished if d in by_id), None)
-        if first is not None:
-            targets.setdefault(first.delivery_id, first)
+    undone = {la.delivery_id for la in work.unjudged} | set(work.unpublished)
+    landings = {la.delivery_id: la for la in landed_deliveries(home)}
     requests = []
-    for delivery_id, landing in targets.items():
-        attempts = context.instance.get_runs_count(dg.RunsFilter(tags={DELIVERY_TAG: delivery_id}))
-        zone_wave = ZoneWave(wave_id=landing.wave_id, zone_id=landing.zone_id)
-        if attempts >= MAX_ATTEMPTS:
-            context.log.warning(f"{zone_wave}: not resumed, {attempts} runs already failed")
+    for delivery_id in sorted(undone & set(landings)):
+        runs = instance.get_runs(dg.RunsFilter(tags={DELIVERY_TAG: delivery_id}))
+        if not runs or CRASHED_TAG not in runs[0].tags:  # newest first
             continue
-        context.log.info(f"{zone_wave}: resuming delivery {delivery_id} left by a crashed run")
+        landing = landings[delivery_id]
+        zone_wave = ZoneWave(wave_id=landing.wave_id, zone_id=landing.zone_id)
+        if len(runs) >= MAX_ATTEMPTS:
+            context.log.warning(f"{zone_wave}: not resumed, {len(runs)} runs of it crashed")
+            continue
+        context.log.info(f"{zone_wave}: resuming delivery {delivery_id} after a crashed run")
         requests.append(
             dg.RunRequest(
-                run_key=f"{delivery_id}:attempt{attempts + 1}",
+                run_key=f"{delivery_id}:attempt{len(runs) + 1}",
                 partition_key=zone_wave.key,
                 tags={DELIVERY_TAG: delivery_id},
             )

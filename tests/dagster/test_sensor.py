@@ -10,6 +10,7 @@ from orchestration.defs.assets.ingestion import DELIVERY_TAG
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave
 from orchestration.defs.sensors import inbox_sensor
 from orchestration.ingest.landing import inbox_deliveries, land_delivery
+from orchestration.recovery import CRASHED_TAG
 
 
 def evaluate(instance: dg.DagsterInstance, survey) -> dg.SensorResult | dg.SkipReason:
@@ -57,10 +58,7 @@ def test_same_bytes_again_request_nothing(instance, survey, home, drop, zones) -
     folder = drop(zone, 2021)
     first = evaluate(instance, survey)
     assert len(first.run_requests) == 1
-    # The run (still going) lands the delivery; the team then drops the same files again.
-    instance.add_run(
-        dg.DagsterRun(job_name="ingest_zone_wave", status=dg.DagsterRunStatus.STARTED)
-    )
+    # The run lands the delivery; the team then drops the very same files again.
     land_delivery(sorted(folder.iterdir()), zone, 2021, home)
     drop(zone, 2021)
     assert isinstance(evaluate(instance, survey), dg.SkipReason)
@@ -104,14 +102,24 @@ def test_a_landed_delivery_left_unjudged_by_a_crash_is_resumed(
 ) -> None:
     zone = zones[0]
     folder = drop(zone, 2021)
-    landing = land_delivery(sorted(folder.iterdir()), zone, 2021, home)  # then the crash
+    landing = land_delivery(sorted(folder.iterdir()), zone, 2021, home)
     shutil.rmtree(folder)
+    # landed by some earlier means, no run of it crashed: nothing to resume
+    assert isinstance(evaluate(instance, survey), dg.SkipReason)
+    # its run was killed after landing it (ended as crashed by smesurvey)
+    instance.add_run(
+        dg.DagsterRun(
+            job_name="ingest_zone_wave",
+            status=dg.DagsterRunStatus.FAILURE,
+            tags={DELIVERY_TAG: landing.delivery_id, CRASHED_TAG: "12345"},
+        )
+    )
     result = evaluate(instance, survey)
     assert isinstance(result, dg.SensorResult)
     [request] = result.run_requests
-    assert request.run_key == f"{landing.delivery_id}:attempt1"
+    assert request.run_key == f"{landing.delivery_id}:attempt2"
     assert request.tags[DELIVERY_TAG] == landing.delivery_id
     assert ZoneWave.from_key(request.partition_key) == ZoneWave(2021, zone)
-    # a run of it in flight: its half-done work is not a crash
+    # a run in flight: its half-done work is not a crash
     instance.add_run(dg.DagsterRun(job_name="ingest_zone_wave", status=dg.DagsterRunStatus.STARTED))
     assert isinstance(evaluate(instance, survey), dg.SkipReason)

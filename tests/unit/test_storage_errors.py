@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import storage
 from orchestration.storage import NO_SPACE, storage_problem, storage_problem_in_text
 
 HOME = Path("/srv/survey")
@@ -32,9 +33,21 @@ def test_sqlite_error_through_a_wrapper_names_the_fallback() -> None:
     assert line is not None and line.startswith(f"/srv/survey/dagster: {NO_SPACE}")
 
 
-def test_io_error_text() -> None:
+def test_io_error_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "free_bytes", lambda path: 50 << 30)
     line = storage_problem_in_text("(sqlite3.OperationalError) disk I/O error", HOME)
     assert line == "/srv/survey: I/O error"
+
+
+def test_sqlite_io_error_on_a_nearly_full_disk_is_no_space(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite says "disk I/O error" when its write hits a full disk."""
+    monkeypatch.setattr(storage, "free_bytes", lambda path: 4096)
+    line = storage_problem_in_text("(sqlite3.OperationalError) disk I/O error", HOME)
+    assert line is not None and line.startswith(f"/srv/survey: {NO_SPACE}")
+
+
+def test_free_bytes_of_a_missing_path_is_measured_on_its_parent() -> None:
+    assert storage.free_bytes(Path("/tmp/no/such/folder")) is not None
 
 
 def test_duckdb_message_quoting_a_path() -> None:
