@@ -75,10 +75,19 @@ def cli_run_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid())}
 
 
-def run_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
-    """The pid of the process executing `run`: its tag, else the executor's engine event."""
+def run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int, float] | None:
+    """The pid of the process executing `run`, and a time by which that process existed.
+
+    The CLI's tag was written by the process itself when it created the run; the
+    executor's engine event was written by the run worker once it ran. A process
+    with that pid that started later than this time is another process (the pid
+    was reused). For a run launched by the daemon, the run is created (queued)
+    well before its worker starts, so the run's creation time would not do.
+    """
     if run.tags.get(PID_TAG, "").isdigit():
-        return int(run.tags[PID_TAG])
+        record = instance.get_run_record_by_id(run.run_id)
+        created = record.create_timestamp.timestamp() if record is not None else None
+        return int(run.tags[PID_TAG]), created if created is not None else 0.0
     records = instance.get_records_for_run(
         run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=ENGINE_EVENTS_SCANNED
     ).records
@@ -87,7 +96,7 @@ def run_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
         data = event.engine_event_data if event is not None else None
         pid = data.metadata.get("pid") if data is not None else None
         if pid is not None and str(pid.value).isdigit():
-            return int(pid.value)
+            return int(pid.value), record.event_log_entry.timestamp
     return None
 
 
@@ -96,10 +105,11 @@ def end_dead_runs(instance: dg.DagsterInstance) -> list[EndedRun]:
     ended = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED)):
         run = record.dagster_run
-        pid = run_pid(instance, run)
-        if pid is None:
+        owner = run_process(instance, run)
+        if owner is None:
             continue  # not started by a process yet: run monitoring's start timeout applies
-        if process_alive(pid, record.start_time or record.create_timestamp.timestamp()):
+        pid, existed_by = owner
+        if process_alive(pid, existed_by):
             continue
         reason = f"process {pid} died without finishing the run; ended by smesurvey"
         instance.add_run_tags(run.run_id, {CRASHED_TAG: str(pid)})

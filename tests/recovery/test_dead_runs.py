@@ -11,11 +11,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import EngineEventData
 
 from orchestration.defs.report import status_report
 from orchestration.defs.resources import BUILD_DB_POOL
 from orchestration.defs.runs import home_instance
-from orchestration.processes import process_alive
+from orchestration.processes import START_SLACK_SECONDS, process_alive
 from orchestration.recovery import PoolTimeout, recover, slot_holders, wait_for_pool
 from orchestration.settings import Home
 
@@ -116,3 +117,27 @@ def test_zombie_and_reused_pids_count_as_dead() -> None:
     # owning something since before it started (a reused pid) is not
     assert process_alive(os.getpid(), owned_since=time.time())
     assert not process_alive(os.getpid(), owned_since=0.0)
+
+
+def test_a_queued_run_whose_worker_started_later_is_alive(home: Home) -> None:
+    """The daemon creates a run, then (after the queue) starts its worker: the worker is
+    younger than the run, yet it is the run's own process, not a reused pid."""
+    with home_instance(home) as instance:
+        run = instance.add_run(
+            dg.DagsterRun(job_name="ingest_zone_wave", status=dg.DagsterRunStatus.STARTED)
+        )
+        time.sleep(START_SLACK_SECONDS + 1)  # the run waited in the queue
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        try:
+            instance.report_engine_event(
+                f"Started process for run (pid: {worker.pid}).",
+                run,
+                EngineEventData.in_process(worker.pid),
+            )
+            assert recover(instance).ended == ()
+            worker.kill()
+            worker.wait()
+            assert [e.run_id for e in recover(instance).ended] == [run.run_id]
+        finally:
+            if worker.poll() is None:
+                worker.kill()
