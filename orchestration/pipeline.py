@@ -9,6 +9,7 @@ and raises `IngestError` with the parser's one-line message.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +101,76 @@ def ingest_zone_wave(
     loaded = load_judged(home, parsed, gate)
     crash_point("load")
     return Ingested(landing=landing, result=loaded, gate=gate)
+
+
+@dataclass(frozen=True)
+class Work:
+    """One zone-wave a batch ingests, and the delivery it loads (None: the newest)."""
+
+    zone_id: str
+    wave_id: int
+    delivery_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.zone_id}/{self.wave_id}"
+
+
+def ingest_zone_waves(
+    home: Home, work: Sequence[Work], say: Callable[[str], None] | None = None
+) -> dict[Work, Ingested | IngestError]:
+    """Land, parse, judge and load several zone-waves delivered together (one drop).
+
+    Every zone-wave is all or nothing on its own: a refused one is recorded as
+    blocked and returned as its IngestError (GateBlocked for the gate), the others
+    load. The gate judges the parsed deliveries together (`judge_deliveries`).
+    """
+    from orchestration.ingest.load import record_blocked
+    from orchestration.ingest.parse import DeliveryError, parse_delivery
+
+    home.ensure()
+    outcomes: dict[Work, Ingested | IngestError] = {}
+    parsed: dict[Work, tuple[Landing, ParsedDelivery]] = {}
+    for item in work:
+        try:
+            landing = select_landing(home, item.zone_id, item.wave_id, item.delivery_id)
+        except IngestError as exc:
+            outcomes[item] = exc
+            continue
+        try:
+            parsed[item] = (landing, parse_delivery(landing))
+        except DeliveryError as exc:
+            message = str(exc).splitlines()[0]
+            record_blocked(landing, home.build_db, message)
+            outcomes[item] = IngestError(message)
+    crash_point("parse")
+    gates = judge_deliveries(
+        home, [(p, item.zone_id, item.wave_id) for item, (_, p) in parsed.items()]
+    )
+    crash_point("gate")
+    for (item, (landing, delivery)), gate in zip(parsed.items(), gates, strict=True):
+        if not gate.passed:
+            record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
+            outcomes[item] = GateBlocked(gate.reason, gate)
+            continue
+        outcomes[item] = Ingested(
+            landing=landing, result=load_judged(home, delivery, gate), gate=gate
+        )
+        if say is not None:
+            say(
+                f"loaded {item}: {gate.accepted.num_rows} rows accepted, "
+                f"{gate.rows_rejected} rejected"
+            )
+    crash_point("load")
+    return {item: outcomes[item] for item in work}
+
+
+def judge_deliveries(
+    home: Home, parsed: Sequence[tuple[ParsedDelivery, str, int]]
+) -> list[GateResult]:
+    """The quality gate on several parsed deliveries (zone_id, wave_id), in their order."""
+    return [
+        judge_delivery(home, delivery, zone_id, wave_id) for delivery, zone_id, wave_id in parsed
+    ]
 
 
 def judge_delivery(home: Home, parsed: ParsedDelivery, zone_id: str, wave_id: int) -> GateResult:
