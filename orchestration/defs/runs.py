@@ -6,6 +6,7 @@ Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -49,6 +50,7 @@ telemetry:
 # stay in the run logs (UI).
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 CLI_LOG = "cli-runs.log"
+PROGRESS_ENV = "SMESURVEY_PROGRESS"
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,25 @@ def home_instance(home: Home) -> Iterator[dg.DagsterInstance]:
 
 
 def say(message: str) -> None:
-    """A progress line for the operator (stdout goes to the CLI log while runs execute)."""
+    """A line for the operator on stderr (stdout goes to the CLI log while runs execute)."""
     print(f"smesurvey: {message}", file=sys.stderr, flush=True)
+
+
+def progress_on_terminal() -> bool:
+    """Progress lines on stderr: at a terminal, or as PROGRESS_ENV says ("1" / "0").
+
+    Scripts and CI read stderr for the one-line failure; an operator at a terminal
+    watches a long command move.
+    """
+    setting = os.environ.get(PROGRESS_ENV, "")
+    return setting == "1" if setting in ("0", "1") else sys.stderr.isatty()
+
+
+def show_progress(message: str) -> None:
+    """A progress line: to stderr (see progress_on_terminal) and to the CLI log."""
+    if progress_on_terminal():
+        say(message)
+    print(f"smesurvey: {message}", flush=True)  # stdout: the CLI log while a run executes
 
 
 def cli_run(instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> dict[str, str]:
@@ -215,8 +234,8 @@ def run_drop(
     run_id = str(uuid.uuid4())  # known before the run starts, for the first line
     job = defs.resolve_job_def("ingest_zone_wave")
     run_tags = cli_run(instance, tags)
-    say(f"run {run_id[:8]}: {len(drop)} zone-wave(s), then dbt build and publish")
-    with echoed(say):
+    show_progress(f"run {run_id[:8]}: {len(drop)} zone-wave(s), then dbt build and publish")
+    with echoed(show_progress):
         result = job.execute_in_process(
             instance=instance,
             partition_key=partition_key,
@@ -247,8 +266,8 @@ def run_rebuild_all(
     job = defs.resolve_job_def("rebuild_all")
     tags = cli_run(instance, {RANGE_START: keys[0], RANGE_END: keys[-1]})
     run_id = str(uuid.uuid4())
-    say(f"run {run_id[:8]}: dbt build and publish of the loaded zone-waves")
-    with echoed(say):
+    show_progress(f"run {run_id[:8]}: dbt build and publish of the loaded zone-waves")
+    with echoed(show_progress):
         result = job.execute_in_process(
             instance=instance, run_id=run_id, raise_on_error=False, tags=tags, run_config=QUIET
         )
