@@ -140,9 +140,10 @@ def generate(zones: int, waves: str, firms_per_zone: int | None, seed: int, out:
 def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None) -> None:
     """Generate the demo deliveries into inbox/ and run the whole pipeline on them.
 
-    Every zone-wave is ingested in its own run, then one run builds the warehouse
-    (one dbt build) and publishes a release (analytics DB, Parquet, dashboards).
-    Running it again lands nothing new and changes no row count.
+    One run loads every zone-wave, builds the warehouse (one dbt build) and
+    publishes a release (analytics DB, Parquet, dashboards), printing a line per
+    stage and zone-wave to stderr as it goes. Running it again lands nothing new
+    and changes no row count.
     """
     from orchestration.defs.report import demo_summary
     from orchestration.defs.runs import run_demo
@@ -202,9 +203,10 @@ def ingest(
     earlier delivery of the same zone-wave), then dbt runs and a release (analytics
     DB, Parquet, dashboards) is published under warehouse/current/.
 
-    With --inbox: every inbox delivery not landed yet is ingested in its own run
-    (one line per zone-wave: ingested, or refused with the reason), then the
-    warehouse is built and published once. Exits 1 if any was refused.
+    With --inbox: every inbox delivery not landed yet, in one run that loads each
+    zone-wave (one line per zone-wave: ingested, or refused with the reason), then
+    builds and publishes the warehouse once. Exits 1 if any was refused.
+    Progress (a line per stage and zone-wave) goes to stderr as the run goes.
     """
     home = _home(ctx).ensure()
     if from_inbox:
@@ -218,15 +220,72 @@ def ingest(
 
     if new_zone:
         guarded(lambda: register_zones(home, [zone_id]))
-    # Admission before Dagster is even imported: a refusal answers in about a second.
+    # Admission, landing and parsing before Dagster, dbt or GX are even imported: a
+    # refused file answers in a second or two instead of after a run's start-up.
     guarded(lambda: admit_logged(files, zone_id, wave_id, home))
+    landing = guarded(lambda: refuse_unreadable(home, files, zone_id, wave_id))
     from orchestration.defs.runs import run_ingest
 
-    outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id))
+    outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id, landing=landing))
     if not outcome.success:
         raise SurveyError(reason(outcome.failure))
     click.echo(f"{zone_id}/{wave_id}: ingested and published (run {outcome.run_id[:8]})")
     click.echo(f"  analytics DB  {home.analytics_db}")
+
+
+def load_sanitizer_alone() -> None:
+    """Import `orchestration.quality.sanitize` without its package's `__init__`.
+
+    Recording a refusal sanitizes its message (orchestration/ingest/load.py), and the
+    `orchestration.quality` package imports Great Expectations on import: 5 s on an
+    idle 2-core machine, over 20 s on a busy one, for a file that is refused before
+    any expectation runs. A submodule already in sys.modules is imported without its
+    parent package; the package itself still imports normally when a run needs it.
+    """
+    import importlib.util
+
+    name = "orchestration.quality.sanitize"
+    if "orchestration.quality" in sys.modules or name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).with_name("quality") / "sanitize.py"
+    )
+    if spec is None or spec.loader is None:
+        return  # the normal import then happens, only slower
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+def refuse_unreadable(home: Home, files: tuple[Path, ...], zone_id: str, wave_id: int):
+    """Land the files and parse them; a file the parser refuses ends the command here.
+
+    The refusal is recorded as a run would record it (the delivery `blocked` in
+    raw.deliveries, shown by `smesurvey status`; the files stay archived in
+    landing/), without a Dagster run: what parses is then run, and parsed again, by
+    the run. When another process holds the build DB the refusal cannot be recorded
+    now: the run (which waits for the build DB) records it instead.
+    """
+    import duckdb
+
+    from orchestration.ingest.landing import land_delivery
+    from orchestration.ingest.load import record_blocked
+    from orchestration.ingest.parse import DeliveryError, parse_delivery
+    from orchestration.release import sweep_leftovers
+
+    sweep_leftovers(home)  # what `run_ingest` would do first
+    load_sanitizer_alone()
+    landing = land_delivery(list(files), zone_id, wave_id, home)
+    try:
+        parse_delivery(landing)
+    except DeliveryError as exc:
+        message = str(exc).splitlines()[0]
+        try:
+            record_blocked(landing, home.build_db, message)
+        except duckdb.IOException:
+            return landing  # busy build DB: the run waits for it and records the refusal
+        raise SurveyError(message) from exc
+    return landing
 
 
 def describe_rows(rows: dict[str, int]) -> str:

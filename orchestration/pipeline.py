@@ -9,6 +9,7 @@ and raises `IngestError` with the parser's one-line message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,18 +124,25 @@ def ingest_zone_waves(
     Every zone-wave is all or nothing on its own: a refused one is recorded as
     blocked and returned as its IngestError (GateBlocked for the gate), the others
     load. The gate judges the parsed deliveries together (`judge_deliveries`).
+    `say` gets one line per zone-wave and stage as it ends (stage, rows, seconds).
     """
     from orchestration.ingest.load import record_blocked
     from orchestration.ingest.parse import DeliveryError, parse_delivery
+
+    def tell(message: str) -> None:
+        if say is not None:
+            say(message)
 
     home.ensure()
     outcomes: dict[Work, Ingested | IngestError] = {}
     parsed: dict[Work, tuple[Landing, ParsedDelivery]] = {}
     for item in work:
+        started = time.perf_counter()
         try:
             landing = select_landing(home, item.zone_id, item.wave_id, item.delivery_id)
         except IngestError as exc:
             outcomes[item] = exc
+            tell(f"{item} refused: {exc}")
             continue
         try:
             parsed[item] = (landing, parse_delivery(landing))
@@ -142,24 +150,33 @@ def ingest_zone_waves(
             message = str(exc).splitlines()[0]
             record_blocked(landing, home.build_db, message)
             outcomes[item] = IngestError(message)
+            tell(f"{item} refused: {message}")
+            continue
+        rows = parsed[item][1].responses.num_rows
+        tell(f"{item} parsed {rows} rows {time.perf_counter() - started:.1f} s")
     crash_point("parse")
+    started = time.perf_counter()
     gates = judge_deliveries(
         home, [(p, item.zone_id, item.wave_id) for item, (_, p) in parsed.items()]
     )
+    if parsed:
+        rows = sum(gate.rows_read for gate in gates)
+        tell(f"gate {len(parsed)} zone-wave(s) {rows} rows {time.perf_counter() - started:.1f} s")
     crash_point("gate")
     for (item, (landing, delivery)), gate in zip(parsed.items(), gates, strict=True):
         if not gate.passed:
             record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
             outcomes[item] = GateBlocked(gate.reason, gate)
+            tell(f"{item} refused: {gate.reason}")
             continue
+        started = time.perf_counter()
         outcomes[item] = Ingested(
             landing=landing, result=load_judged(home, delivery, gate), gate=gate
         )
-        if say is not None:
-            say(
-                f"loaded {item}: {gate.accepted.num_rows} rows accepted, "
-                f"{gate.rows_rejected} rejected"
-            )
+        tell(
+            f"{item} loaded {gate.accepted.num_rows} rows, {gate.rows_rejected} quarantined "
+            f"{time.perf_counter() - started:.1f} s"
+        )
     crash_point("load")
     return {item: outcomes[item] for item in work}
 

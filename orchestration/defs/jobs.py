@@ -5,13 +5,20 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.progress import step_done, step_failed
 
-# Land + load one delivery, dbt build, publish (a release with its dashboards).
-# Targeted by the inbox sensor and the yearly schedule, one partition (zone-wave) per run.
+# A line per step as it ends, in the run log (and on the CLI's stderr): see progress.py.
+PROGRESS_HOOKS = {step_done, step_failed}
+
+# Land + load the deliveries of one drop, dbt build, publish (a release with its
+# dashboards). Targeted by the inbox sensor, the yearly schedule and the CLI: one run per
+# drop, over one partition (zone-wave) or a range holding the drop (drops.py).
 ingest_zone_wave = dg.define_asset_job(
     "ingest_zone_wave",
     selection=dg.AssetSelection.all(),
-    description="One zone-wave end to end: load the delivery, dbt build, publish a release.",
+    description="The zone-waves of one drop end to end: load each delivery (a refused one "
+    "does not stop the others), one dbt build, publish a release.",
+    hooks=PROGRESS_HOOKS,
 )
 
 # Everything downstream of the raw schema. Launched over many partitions it is one
@@ -20,4 +27,5 @@ rebuild_all = dg.define_asset_job(
     "rebuild_all",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(RAW_DELIVERY),
     description="Rebuild the warehouse from the raw schema (one dbt build), publish a release.",
+    hooks=PROGRESS_HOOKS,
 )

@@ -6,8 +6,10 @@ Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,15 +17,17 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration.defs.assets.ingestion import DELIVERY_TAG
+from orchestration.defs.assets.ingestion import LOADED, REFUSED
 from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.drops import RANGE_END, RANGE_START, drop_run_target, partition_order
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
+from orchestration.defs.progress import echoed
 from orchestration.defs.resources import BUILD_DB_POOL, HOME_ENV, environment
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
 if TYPE_CHECKING:
     from orchestration.demo.generator import GeneratorConfig
-    from orchestration.ingest.landing import InboxDelivery, InboxRefusal
+    from orchestration.ingest.landing import InboxDelivery, InboxRefusal, Landing
 
 DAGSTER_YAML = """\
 # Written by smesurvey. Every pool admits one step at a time: the steps that open
@@ -46,8 +50,7 @@ telemetry:
 # stay in the run logs (UI).
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 CLI_LOG = "cli-runs.log"
-PARTITION_RANGE_START = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+PROGRESS_ENV = "SMESURVEY_PROGRESS"
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,25 @@ def home_instance(home: Home) -> Iterator[dg.DagsterInstance]:
 
 
 def say(message: str) -> None:
-    """A progress line for the operator (stdout goes to the CLI log while runs execute)."""
+    """A line for the operator on stderr (stdout goes to the CLI log while runs execute)."""
     print(f"smesurvey: {message}", file=sys.stderr, flush=True)
+
+
+def progress_on_terminal() -> bool:
+    """Progress lines on stderr: at a terminal, or as PROGRESS_ENV says ("1" / "0").
+
+    Scripts and CI read stderr for the one-line failure; an operator at a terminal
+    watches a long command move.
+    """
+    setting = os.environ.get(PROGRESS_ENV, "")
+    return setting == "1" if setting in ("0", "1") else sys.stderr.isatty()
+
+
+def show_progress(message: str) -> None:
+    """A progress line: to stderr (see progress_on_terminal) and to the CLI log."""
+    if progress_on_terminal():
+        say(message)
+    print(f"smesurvey: {message}", flush=True)  # stdout: the CLI log while a run executes
 
 
 def cli_run(instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> dict[str, str]:
@@ -159,25 +179,75 @@ def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:
     )
 
 
-def run_zone_wave(
-    defs: dg.Definitions,
-    instance: dg.DagsterInstance,
-    zone_wave: ZoneWave,
-    delivery_id: str | None = None,
-    ingestion_only: bool = False,
-) -> RunOutcome:
-    """One zone-wave end to end (or its ingestion step only), in this process."""
-    register_partitions(instance, [zone_wave])
+@dataclass(frozen=True)
+class DropOutcome:
+    """One run over the zone-waves of a drop: each loaded or refused, then the build."""
+
+    run_id: str
+    zone_waves: dict[ZoneWave, RunOutcome]  # loaded (rows) or refused (the reason)
+    build: RunOutcome | None  # dbt build and publish; None when no zone-wave was loaded
+
+
+def zone_wave_outcomes(
+    result: dg.ExecuteInProcessResult, drop: Mapping[ZoneWave, str | None]
+) -> dict[ZoneWave, RunOutcome]:
+    """Each zone-wave's fate, from raw_delivery's materialization or its failure."""
+    run_id = result.run_id
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key != RAW_DELIVERY:
+            continue
+        meta = materialization.metadata
+        loaded = meta[LOADED].value if LOADED in meta else {}
+        refused = meta[REFUSED].value if REFUSED in meta else {}
+        outcomes = {}
+        for zw in sorted(drop):
+            if str(zw) in loaded:
+                rows = {name: int(loaded[str(zw)][name]) for name in ROW_COUNTS}
+                outcomes[zw] = RunOutcome(run_id, True, None, rows)
+            else:
+                reason = refused.get(str(zw), "no delivery for this zone-wave")
+                outcomes[zw] = RunOutcome(run_id, False, reason)
+        return outcomes
+    # raw_delivery failed: every zone-wave refused (or the step itself failed)
+    refused, reason = {}, failure_reason(result)
+    for event in result.all_events:
+        if event.is_step_failure and event.step_key == RAW_DELIVERY.to_python_identifier():
+            data = event.step_failure_data.user_failure_data
+            if data is not None and REFUSED in data.metadata:
+                refused = data.metadata[REFUSED].value
+    return {zw: RunOutcome(run_id, False, refused.get(str(zw), reason)) for zw in sorted(drop)}
+
+
+def run_drop(
+    defs: dg.Definitions, instance: dg.DagsterInstance, drop: Mapping[ZoneWave, str | None]
+) -> DropOutcome:
+    """The zone-waves delivered together in ONE run: load each (a refused one does not
+    stop the others), then one dbt build and one publish (a release with its dashboards).
+
+    `drop` pins the delivery each zone-wave loads (None: its newest). The run covers one
+    partition, or a partition range holding the drop with the drop listed in a tag
+    (orchestration/defs/drops.py). Progress lines go to stderr as the run goes.
+    """
+    register_partitions(instance, drop)
+    partition_key, tags = drop_run_target(drop, *partition_order(instance))
+    run_id = str(uuid.uuid4())  # known before the run starts, for the first line
     job = defs.resolve_job_def("ingest_zone_wave")
-    result = job.execute_in_process(
-        instance=instance,
-        partition_key=zone_wave.key,
-        raise_on_error=False,
-        asset_selection=[RAW_DELIVERY] if ingestion_only else None,
-        tags=cli_run(instance, {DELIVERY_TAG: delivery_id} if delivery_id else None),
-        run_config=QUIET,
-    )
-    return _outcome(result)
+    run_tags = cli_run(instance, tags)
+    show_progress(f"run {run_id[:8]}: {len(drop)} zone-wave(s), then dbt build and publish")
+    with echoed(show_progress):
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            run_id=run_id,
+            raise_on_error=False,
+            tags=run_tags,
+            run_config=QUIET,
+        )
+    zone_waves = zone_wave_outcomes(result, drop)
+    loaded = any(o.success for o in zone_waves.values())
+    build = RunOutcome(run_id, result.success, failure_reason(result)) if loaded else None
+    return DropOutcome(run_id=run_id, zone_waves=zone_waves, build=build)
 
 
 def all_partition_keys(instance: dg.DagsterInstance) -> list[str]:
@@ -194,12 +264,13 @@ def run_rebuild_all(
     if not keys:
         return RunOutcome("", False, "no zone-wave partitions yet: ingest a delivery first")
     job = defs.resolve_job_def("rebuild_all")
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        tags=cli_run(instance, {PARTITION_RANGE_START: keys[0], PARTITION_RANGE_END: keys[-1]}),
-        run_config=QUIET,
-    )
+    tags = cli_run(instance, {RANGE_START: keys[0], RANGE_END: keys[-1]})
+    run_id = str(uuid.uuid4())
+    show_progress(f"run {run_id[:8]}: dbt build and publish of the loaded zone-waves")
+    with echoed(show_progress):
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, raise_on_error=False, tags=tags, run_config=QUIET
+        )
     return _outcome(result)
 
 
@@ -213,15 +284,21 @@ def registered_zone_waves(instance: dg.DagsterInstance) -> tuple[list[str], list
 
 @dataclass(frozen=True)
 class DemoOutcome:
-    ingestion: dict[ZoneWave, RunOutcome]
-    rebuild: RunOutcome
+    ingestion: dict[ZoneWave, RunOutcome]  # each zone-wave of the drop run
+    rebuild: RunOutcome  # the drop run's dbt build and publish
     refusals: tuple[InboxRefusal, ...] = ()  # inbox folders admission refused (never run)
+
+
+def nothing_loaded(drop: DropOutcome) -> RunOutcome:
+    """The build outcome of a drop whose every zone-wave was refused (nothing built)."""
+    first = next((o.failure for o in drop.zone_waves.values() if o.failure), None)
+    return RunOutcome(drop.run_id, False, f"no zone-wave loaded; {first or 'see the run log'}")
 
 
 def run_demo(
     home: Home, config: GeneratorConfig | None = None, dbt_project_dir: Path = DBT_PROJECT_DIR
 ) -> DemoOutcome:
-    """Generate the demo deliveries into the inbox, ingest every zone-wave, then one rebuild."""
+    """Generate the demo deliveries into the inbox and run them as one drop (one run)."""
     from orchestration.definitions import build_definitions
     from orchestration.demo.generator import GeneratorConfig, write_deliveries
     from orchestration.demo.zones import demo_zones
@@ -236,14 +313,15 @@ def run_demo(
     deliveries, refusals = inbox_drops(home)
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
-        zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in deliveries]
-        register_partitions(instance, zone_waves)
-        ingestion = {
-            zw: run_zone_wave(defs, instance, zw, d.fingerprint, ingestion_only=True)
-            for zw, d in zip(zone_waves, deliveries, strict=True)
-        }
-        rebuild = run_rebuild_all(defs, instance)
-        return DemoOutcome(ingestion=ingestion, rebuild=rebuild, refusals=tuple(refusals))
+        drop = {ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id): d.fingerprint for d in deliveries}
+        if not drop:
+            return DemoOutcome({}, run_rebuild_all(defs, instance), tuple(refusals))
+        outcome = run_drop(defs, instance, drop)
+        return DemoOutcome(
+            ingestion=outcome.zone_waves,
+            rebuild=outcome.build or nothing_loaded(outcome),
+            refusals=tuple(refusals),
+        )
 
 
 @dataclass(frozen=True)
@@ -273,16 +351,16 @@ def waiting_deliveries(home: Home) -> list[InboxDelivery]:
 
 
 def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutcome:
-    """Every zone-wave waiting in the inbox in its own ingestion run, then one rebuild.
+    """Every zone-wave waiting in the inbox, as one drop: ONE run loads them all (a
+    refused one does not stop the others), builds once and publishes once.
 
-    The batch form of the sensor: one process, one code-location load, one dbt
-    build (and publish) for all loaded zone-waves instead of one per
-    zone-wave. A refused zone-wave does not stop the others; nothing is rebuilt
-    when none was loaded, so the published files stay as they were.
+    The batch form of the sensor: one process, one code-location load, one run.
+    Nothing is built when none was loaded, so the published files stay as they were.
 
     What a crashed run left undone is finished too (orchestration/unfinished.py):
     a landed delivery never judged is ingested again, and deliveries loaded but not
-    in the current release make the rebuild and publish happen.
+    in the current release make the build and publish happen (a `rebuild_all` run
+    when the drop loads nothing itself).
     """
     from orchestration.definitions import build_definitions
     from orchestration.unfinished import unfinished_work
@@ -299,13 +377,14 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
         return InboxOutcome(ingestion={}, rebuild=None, refusals=tuple(refused))
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
-        register_partitions(instance, work)
-        ingestion = {
-            zw: run_zone_wave(defs, instance, zw, delivery_id, ingestion_only=True)
-            for zw, delivery_id in work.items()
-        }
-        loaded = any(o.success for o in ingestion.values()) or bool(unfinished.unpublished)
-        rebuild = run_rebuild_all(defs, instance) if loaded else None
+        ingestion: dict[ZoneWave, RunOutcome] = {}
+        rebuild = None
+        if work:
+            drop = run_drop(defs, instance, work)
+            ingestion = {zw: drop.zone_waves[zw] for zw in work}
+            rebuild = drop.build
+        if rebuild is None and unfinished.unpublished:
+            rebuild = run_rebuild_all(defs, instance)
         return InboxOutcome(ingestion=ingestion, rebuild=rebuild, refusals=tuple(refused))
 
 
@@ -315,15 +394,23 @@ def run_ingest(
     zone_id: str,
     wave_id: int,
     dbt_project_dir: Path = DBT_PROJECT_DIR,
+    landing: Landing | None = None,
 ) -> RunOutcome:
-    """Land the files as a delivery of `zone_id`/`wave_id` and run that zone-wave end to end."""
+    """The files as the delivery of `zone_id`/`wave_id`, run end to end (one run).
+
+    `landing`: the files already landed (the CLI lands and parses them first).
+    """
     from orchestration.definitions import build_definitions
     from orchestration.ingest.landing import land_delivery
 
     start_writing(home)
     # Admission runs inside land_delivery, before the instance or a partition exists.
-    landing = land_delivery(list(files), zone_id, wave_id, home)
+    landing = landing or land_delivery(list(files), zone_id, wave_id, home)
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
         zone_wave = ZoneWave(wave_id=wave_id, zone_id=zone_id)
-        return run_zone_wave(defs, instance, zone_wave, landing.delivery_id)
+        drop = run_drop(defs, instance, {zone_wave: landing.delivery_id})
+        loaded = drop.zone_waves[zone_wave]
+        if drop.build is None:
+            return loaded
+        return RunOutcome(drop.run_id, drop.build.success, drop.build.failure, loaded.rows)

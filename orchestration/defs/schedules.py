@@ -2,12 +2,13 @@
 
 import dagster as dg
 
+from orchestration.defs.drops import drop_run_target, partition_order
 from orchestration.defs.jobs import ingest_zone_wave
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave
 from orchestration.defs.resources import SurveyHome
 
 # 1 July, 06:00 Beijing time: the survey's reference date; deliveries of the wave
-# are in by then. The run reloads each zone's newest delivery and rebuilds.
+# are in by then. One run reloads each zone's newest delivery, builds and publishes once.
 YEARLY_CRON = "0 6 1 7 *"
 TIMEZONE = "Asia/Shanghai"
 
@@ -28,7 +29,7 @@ def zones_with_delivery(survey: SurveyHome, wave_id: int, zones: list[str]) -> l
     cron_schedule=YEARLY_CRON,
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every 1 July: a run per zone partition of the current year's wave.",
+    description="Every 1 July: one run over the zones of the current year's wave.",
 )
 def yearly_current_wave(
     context: dg.ScheduleEvaluationContext, survey: SurveyHome
@@ -39,10 +40,7 @@ def yearly_current_wave(
     zones = zones_with_delivery(survey, wave_id, context.instance.get_dynamic_partitions(ZONE))
     if not zones:
         return dg.SkipReason(f"wave {wave_id}: no zone has a delivery")
-    return [
-        dg.RunRequest(
-            run_key=f"yearly-{wave_id}-{zone}",
-            partition_key=ZoneWave(wave_id=wave_id, zone_id=zone).key,
-        )
-        for zone in zones
-    ]
+    # None: each zone-wave's newest delivery (an inbox drop not landed yet wins).
+    drop = {ZoneWave(wave_id=wave_id, zone_id=zone): None for zone in zones}
+    partition_key, tags = drop_run_target(drop, *partition_order(context.instance))
+    return [dg.RunRequest(run_key=f"yearly-{wave_id}", partition_key=partition_key, tags=tags)]

@@ -1,8 +1,15 @@
-"""The inbox sensor: a new or corrected delivery in inbox/<zone>/<wave>/ starts its run."""
+"""The inbox sensor: new or corrected deliveries in inbox/<zone>/<wave>/ start ONE run.
+
+Every delivery a tick finds goes in one run (one dbt build, one publish for the drop),
+over its zone-wave or a partition range holding the drop (orchestration/defs/drops.py).
+"""
+
+import hashlib
+from collections.abc import Mapping
 
 import dagster as dg
 
-from orchestration.defs.assets.ingestion import DELIVERY_TAG
+from orchestration.defs.drops import drop_run_target, partition_order, runs_of_deliveries
 from orchestration.defs.jobs import ingest_zone_wave
 from orchestration.defs.partitions import ZoneWave, add_partitions_requests
 from orchestration.defs.resources import SurveyHome
@@ -24,7 +31,8 @@ IN_FLIGHT = [
     # inbox and hashes its files (megabytes), which is cheap next to a run.
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a run for every inbox delivery whose content hash is not landed yet.",
+    description="Requests one run for the inbox deliveries whose content hash is not landed "
+    "yet (all that a tick finds: one dbt build and one publish for them).",
 )
 def inbox_sensor(
     context: dg.SensorEvaluationContext, survey: SurveyHome
@@ -44,8 +52,8 @@ def inbox_sensor(
         # Logged (here and in refusals/refusals.jsonl) once per drop, not every tick.
         if refusal.newly_logged:
             context.log.warning(f"refused {refusal}: {refusal.reason}")
-    # The run key is the content hash: a byte-identical re-drop is the same run
-    # (Dagster skips run keys it has seen), a corrected file a new one.
+    # The run key is the content hash (of the drop's hashes): a byte-identical re-drop is
+    # the same run (Dagster skips run keys it has seen), a corrected file a new one.
     new = [d for d in deliveries if d.fingerprint not in landed]
     if not new:
         resumed = resume_requests(context, home)
@@ -53,22 +61,36 @@ def inbox_sensor(
             return dg.SensorResult(run_requests=resumed)
         refused = f" ({len(refusals)} refused, see {home.refusals_log})" if refusals else ""
         return dg.SkipReason(f"no new delivery in {home.inbox}{refused}")
-    zone_waves = [ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id) for d in new]
+    if context.instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT)):
+        # They would only queue behind it for the build DB: once it ends, the next tick
+        # puts them, and whatever else arrived meanwhile, in one run.
+        return dg.SkipReason(f"{len(new)} new delivery(ies) wait for the run in flight")
     for delivery in new:
         context.log.info(
             f"new delivery {delivery.zone_id}/{delivery.wave_id}: {delivery.fingerprint}"
         )
+    drop = {ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id): d.fingerprint for d in new}
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=d.fingerprint,
-                partition_key=zw.key,
-                tags={DELIVERY_TAG: d.fingerprint},
-            )
-            for d, zw in zip(new, zone_waves, strict=True)
-        ],
-        dynamic_partitions_requests=add_partitions_requests(zone_waves),
+        run_requests=[drop_request(context.instance, drop, run_key=drop_key(drop))],
+        dynamic_partitions_requests=add_partitions_requests(drop),
     )
+
+
+def drop_key(drop: Mapping[ZoneWave, str | None], suffix: str = "") -> str:
+    """The run key of a drop: its content hash (one delivery) or a hash of its hashes, so a
+    drop seen again by a later tick before its run landed it is not run twice."""
+    items = sorted(f"{drop[zw]}{suffix}" for zw in drop)
+    if len(items) == 1:
+        return items[0]
+    return "drop-" + hashlib.sha256("\n".join(items).encode()).hexdigest()
+
+
+def drop_request(
+    instance: dg.DagsterInstance, drop: Mapping[ZoneWave, str | None], run_key: str
+) -> dg.RunRequest:
+    """ONE run for the drop: its partition, or a range holding it with the drop in a tag."""
+    partition_key, tags = drop_run_target(drop, *partition_order(instance, drop))
+    return dg.RunRequest(run_key=run_key, partition_key=partition_key, tags=tags)
 
 
 def resume_requests(context: dg.SensorEvaluationContext, home: Home) -> list[dg.RunRequest]:
@@ -92,22 +114,23 @@ def resume_requests(context: dg.SensorEvaluationContext, home: Home) -> list[dg.
     work = unfinished_work(home)
     undone = {la.delivery_id for la in work.unjudged} | set(work.unpublished)
     landings = {la.delivery_id: la for la in landed_deliveries(home)}
-    requests = []
-    for delivery_id in sorted(undone & set(landings)):
-        runs = instance.get_runs(dg.RunsFilter(tags={DELIVERY_TAG: delivery_id}))
-        if not runs or CRASHED_TAG not in runs[0].tags:  # newest first
+    runs = runs_of_deliveries(instance, undone & set(landings), ingest_zone_wave.name)
+    drop: dict[ZoneWave, str | None] = {}
+    attempts = 0
+    for delivery_id in sorted(runs):
+        delivery_runs = runs[delivery_id]
+        if not delivery_runs or CRASHED_TAG not in delivery_runs[0].tags:  # newest first
             continue
         landing = landings[delivery_id]
         zone_wave = ZoneWave(wave_id=landing.wave_id, zone_id=landing.zone_id)
-        if len(runs) >= MAX_ATTEMPTS:
-            context.log.warning(f"{zone_wave}: not resumed, {len(runs)} runs of it crashed")
+        if len(delivery_runs) >= MAX_ATTEMPTS:
+            context.log.warning(
+                f"{zone_wave}: not resumed, {len(delivery_runs)} runs of it crashed"
+            )
             continue
         context.log.info(f"{zone_wave}: resuming delivery {delivery_id} after a crashed run")
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{delivery_id}:attempt{len(runs) + 1}",
-                partition_key=zone_wave.key,
-                tags={DELIVERY_TAG: delivery_id},
-            )
-        )
-    return requests
+        drop[zone_wave] = delivery_id
+        attempts = max(attempts, len(delivery_runs) + 1)
+    if not drop:
+        return []
+    return [drop_request(instance, drop, run_key=drop_key(drop, suffix=f":attempt{attempts}"))]

@@ -11,7 +11,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -112,7 +111,10 @@ def read_xlsx(data: bytes, name: str) -> tuple[list[str], pa.Table]:
     header = [str(cell).strip() for cell in rows[0]]
     names = positional(len(header))
     # calamine gives typed cells (float, str, bool, datetime, '' for empty);
-    # pandas turns whole columns into text at once.
+    # pandas turns whole columns into text at once. Imported here, not at the top:
+    # it costs about a second, which a refused CSV (`smesurvey ingest`) should not pay.
+    import pandas as pd
+
     frame = pd.DataFrame(rows[1:], columns=names, dtype=object).astype(str)
     strings = pa.schema([(n, pa.string()) for n in names])
     table = trimmed(pa.Table.from_pandas(frame, schema=strings, preserve_index=False))

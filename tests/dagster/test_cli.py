@@ -71,3 +71,40 @@ def test_dashboards_never_writes_into_a_release(tmp_path: Path) -> None:
 def test_dashboards_without_analytics_db(tmp_path: Path) -> None:
     line = one_line_failure(["--home", str(tmp_path), "dashboards", "--out", str(tmp_path / "s")])
     assert "no analytics DB yet" in line
+
+
+PROBE = """
+import json, sys
+from orchestration.cli import cli
+try:
+    cli(sys.argv[1:], standalone_mode=False)
+except Exception as exc:
+    print("error:", exc, file=sys.stderr)
+heavy = ("dagster", "dbt", "great_expectations", "orchestration.quality")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+
+def test_ingest_refuses_an_unreadable_file_before_dagster_dbt_or_gx(tmp_path: Path) -> None:
+    """The parser refuses an empty file in the CLI's own process: no Dagster, dbt or Great
+    Expectations import, no run; the refusal is recorded (blocked) and the file archived."""
+    import json
+    import subprocess
+    import sys
+
+    from orchestration.pipeline import delivery_rows
+    from orchestration.settings import Home
+
+    empty = tmp_path / "platform_export.csv"
+    empty.write_bytes(b"")
+    home = Home(tmp_path / "home")
+    args = ["--home", str(home.root), "ingest", str(empty), "--zone", "SH-01", "--wave", "2022"]
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=300
+    )
+    assert json.loads(probe.stdout.strip().splitlines()[-1]) == [], probe.stderr
+    assert "platform_export.csv" in probe.stderr and "empty" in probe.stderr
+    [row] = delivery_rows(home.build_db)
+    assert (row.zone_id, row.wave_id, row.status) == ("SH-01", 2022, "blocked")
+    assert list(home.landing.glob("SH-01/2022/*/platform_export.csv"))
+    assert not (home.dagster_home / "dagster.yaml").exists()  # no run, no instance

@@ -1,10 +1,11 @@
 """`smesurvey ui` as a running service: real `dagster dev`, GraphQL, daemon, browser.
 
 One server for the module (start-up costs about a minute): the tests run in file
-order on one home, which holds 2 zones x 2 waves of small deliveries. Three are in
-the landing archive before the server starts; the fourth is dropped into the inbox
-while it runs, so the sensor has to start its run on its own. Then the whole asset
-graph is backfilled over every partition through GraphQL.
+order on one home, which holds 2 zones x 2 waves of small deliveries. The second
+zone's two are in the landing archive before the server starts; the first zone's
+two are dropped into the inbox together while it runs, so the sensor has to start
+one run for both on its own (a partition range with the drop in a tag). Then the
+whole asset graph is backfilled over every partition through GraphQL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import duckdb
 import pytest
 
 from dashboards.browser import MISSING, chromium_available, launch_options
+from orchestration.defs.drops import DROP_TAG, decode_drop
 from orchestration.defs.partitions import ZoneWave, register_partitions
 from orchestration.defs.runs import home_instance
 from orchestration.defs.sensors import inbox_sensor
@@ -156,8 +158,8 @@ def stage_deliveries(root: Path) -> tuple[Path, list[str]]:
 
 
 def prepare_home(home: Home, generated: Path, zones: list[str]) -> None:
-    """Archive every zone-wave but the first zone's first wave, as earlier ingestions would."""
-    landed = [ZoneWave(w, z) for z in zones for w in WAVES if (z, w) != (zones[0], WAVES[0])]
+    """Archive every zone-wave but the first zone's, as earlier ingestions would."""
+    landed = [ZoneWave(w, z) for z in zones for w in WAVES if z != zones[0]]
     for zw in landed:
         folder = generated / zw.zone_id / str(zw.wave_id)
         land_delivery(sorted(folder.iterdir()), zw.zone_id, zw.wave_id, home)
@@ -253,15 +255,15 @@ def test_sensor_and_schedule_are_served_and_running(service: Service) -> None:
     assert schedule["scheduleState"]["status"] == "RUNNING"
 
 
-def test_dropped_delivery_is_ingested_by_the_sensor(service: Service) -> None:
-    zone, wave = service.zones[0], WAVES[0]
+def test_dropped_deliveries_are_ingested_by_the_sensor_in_one_run(service: Service) -> None:
+    zone = service.zones[0]
     generated = Path((service.log.parent / "generated-path").read_text(encoding="utf-8"))
-    # Copy beside the inbox, then rename into place: the sensor never sees half a delivery.
-    staging = service.home.inbox / f".{zone}-{wave}"
-    shutil.copytree(generated / zone / str(wave), staging)
-    (service.home.inbox / zone).mkdir(parents=True, exist_ok=True)
+    # Copy beside the inbox, then rename into place: the sensor never sees half a drop.
+    staging = service.home.inbox / f".{zone}"
+    for wave in WAVES:
+        shutil.copytree(generated / zone / str(wave), staging / str(wave))
     dropped = time.time()
-    staging.rename(service.home.inbox / zone / str(wave))
+    staging.rename(service.home.inbox / zone)
 
     sensor_runs = {"key": "dagster/sensor_name", "value": "inbox_sensor"}
 
@@ -271,18 +273,23 @@ def test_dropped_delivery_is_ingested_by_the_sensor(service: Service) -> None:
             service.figures["picked_up_s"] = round(runs[0]["creationTime"] - dropped, 1)
         return next((r for r in runs if r["status"] in FINISHED), None)
 
-    run = wait_for(finished_run, RUN_TIMEOUT, "the sensor's run of the dropped delivery")
+    run = wait_for(finished_run, RUN_TIMEOUT, "the sensor's run of the dropped deliveries")
     service.figures["drop_to_published_s"] = round(run["endTime"] - dropped, 1)
     assert run["status"] == "SUCCESS", service.log_tail()
     assert run["jobName"] == "ingest_zone_wave"
-    assert ZoneWave.from_key(tags(run)["dagster/partition"]) == ZoneWave(wave, zone)
+    assert len(service.runs(tags=[sensor_runs])) == 1  # both zone-waves in one run
+    assert set(decode_drop(tags(run)[DROP_TAG])) == {ZoneWave(w, zone) for w in WAVES}
+    # the run log holds the progress lines: one per zone-wave and stage
+    log = run_log_text(service, run["runId"])
+    assert all(f"{zone}/{w} loaded" in log for w in WAVES), log[-2000:]
+    assert "published release" in log
 
     with duckdb.connect(str(service.home.analytics_db), read_only=True) as con:
-        [(estimates,)] = con.execute(
-            "select count(*) from marts.fct_indicator_estimates where zone_id = ? and wave_id = ?",
-            [zone, wave],
+        published = con.execute(
+            "select distinct wave_id from marts.fct_indicator_estimates where zone_id = ?",
+            [zone],
         ).fetchall()
-    assert estimates > 0
+    assert {w for (w,) in published} == set(WAVES)
     assert (service.home.dashboards / "index.html").is_file()
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -26,6 +27,7 @@ from dagster_dbt import (
 
 from orchestration.defs.checks import RAW_DELIVERY
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
+from orchestration.defs.progress import progress, seconds
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
 from orchestration.faults import crash_point
 from orchestration.pseudonym import PseudonymKeyError
@@ -158,13 +160,34 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             survey.check_pseudonym_key()
         except PseudonymKeyError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        started, built, total = time.perf_counter(), 0, len(context.selected_asset_keys)
         with survey.dbt_environment():
             for count, event in enumerate(dbt.cli(args, context=context).stream(), start=1):
                 yield event
                 if count == 3:  # dbt is writing the build DB
                     crash_point("dbt")
+                if isinstance(event, dg.Output | dg.AssetMaterialization):
+                    # A line per model or seed as dbt finishes it: the longest step shows
+                    # that it moves (in the run log, and on the CLI's stderr).
+                    built += 1
+                    progress(context.log, f"dbt {built}/{total} {model_line(event)}")
+        progress(context.log, f"dbt build {built} models and seeds {seconds(started)}")
 
     return warehouse_dbt
+
+
+def model_line(event: dg.Output | dg.AssetMaterialization) -> str:
+    """`<model> <seconds>` from a dagster-dbt event (its dbt node and execution time)."""
+    meta = event.metadata
+    unique_id = meta.get("unique_id")
+    if unique_id is not None:
+        name = str(unique_id.value).split(".")[-1]
+    elif isinstance(event, dg.AssetMaterialization):
+        name = event.asset_key.path[-1]
+    else:
+        name = event.output_name
+    duration = meta.get("Execution Duration")
+    return f"{name} {float(duration.value):.1f} s" if duration is not None else name
 
 
 def mart_keys(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetKey]:

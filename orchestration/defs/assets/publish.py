@@ -1,5 +1,6 @@
 """`analytics_db`: publish a release for analysts once every blocking check passed."""
 
+import time
 from collections.abc import Sequence
 
 import dagster as dg
@@ -9,6 +10,7 @@ from orchestration.defs.checks import (
     failed_blocking_checks,
     restricted_columns_in,
 )
+from orchestration.defs.progress import progress, seconds
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
 
 
@@ -46,10 +48,12 @@ def build_analytics_db_asset(
             )
             raise dg.Failure(description=f"not published: blocking checks failed: {shown}")
         paths = survey.paths
+        started = time.perf_counter()
         try:
             release = publish_release(paths.build_db, paths, spark_marts=survey.spark_marts())
         except PublishError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        progress(context.log, f"published release {release.id} {seconds(started)}")
         return dg.MaterializeResult(
             metadata={
                 "release_id": release.id,

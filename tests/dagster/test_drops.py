@@ -1,0 +1,120 @@
+"""One run per drop: the run's target, and a drop in which some zone-waves are refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from click.testing import CliRunner
+
+from orchestration.cli import cli
+from orchestration.defs.drops import (
+    DELIVERY_TAG,
+    DROP_TAG,
+    RANGE_END,
+    RANGE_START,
+    decode_drop,
+    drop_run_target,
+    encode_drop,
+    runs_of_deliveries,
+)
+from orchestration.defs.partitions import ZoneWave
+from orchestration.defs.runs import home_instance
+from orchestration.pipeline import delivery_rows
+from orchestration.publish import read_published_tables
+from orchestration.release import current_release_id, read_manifest
+from orchestration.settings import DBT_PROJECT_DIR, Home
+
+
+def test_one_zone_wave_is_its_own_partition() -> None:
+    zw = ZoneWave(2021, "SH-01")
+    assert drop_run_target({zw: "abc"}, ["2021"], ["SH-01"]) == (
+        str(zw.key),
+        {DELIVERY_TAG: "abc"},
+    )
+    assert drop_run_target({zw: None}, ["2021"], ["SH-01"]) == (str(zw.key), {})
+
+
+def test_a_drop_spans_its_waves_and_zones_in_insertion_order() -> None:
+    # dynamic partitions keep the order they were added in, not sorted order
+    waves, zones = ["2022", "2020", "2021"], ["B", "A", "C"]
+    drop = {ZoneWave(2020, "A"): "a", ZoneWave(2021, "C"): None}
+    key, tags = drop_run_target(drop, waves, zones)
+    assert key is None
+    assert (tags[RANGE_START], tags[RANGE_END]) == ("2020|A", "2021|C")
+    assert decode_drop(tags[DROP_TAG]) == drop == decode_drop(encode_drop(drop))
+
+
+def test_runs_of_deliveries_finds_single_and_drop_runs(instance: dg.DagsterInstance) -> None:
+    alone = instance.add_run(dg.DagsterRun(job_name="ingest_zone_wave", tags={DELIVERY_TAG: "x"}))
+    drop = encode_drop({ZoneWave(2021, "A"): "x", ZoneWave(2021, "B"): "y"})
+    together = instance.add_run(dg.DagsterRun(job_name="ingest_zone_wave", tags={DROP_TAG: drop}))
+    found = runs_of_deliveries(instance, ["x", "y", "z"], "ingest_zone_wave")
+    assert [r.run_id for r in found["x"]] == [together.run_id, alone.run_id]  # newest first
+    assert [r.run_id for r in found["y"]] == [together.run_id]
+    assert found["z"] == []
+
+
+# ------------------------------------------------------------------ a drop with refusals
+
+needs_dbt = pytest.mark.skipif(
+    not (DBT_PROJECT_DIR / "dbt_project.yml").is_file(), reason="dbt_project/ not present"
+)
+
+
+def break_file(folder: Path) -> None:
+    """A platform export the parser refuses (no questionnaire column)."""
+    (folder / "platform_export.csv").write_text("not,a,questionnaire\n1,2,3\n", encoding="utf-8")
+
+
+def ingest_inbox(home: Home) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(cli, ["--home", str(home.root), "ingest", "--inbox"])
+    return result.exit_code, result.output.strip().splitlines()
+
+
+def gate_check(instance: dg.DagsterInstance, run_id: str) -> dg.AssetCheckEvaluation:
+    logs = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    [evaluation] = [
+        e.dagster_event.asset_check_evaluation_data
+        for e in logs
+        if e.dagster_event.asset_check_evaluation_data.check_name == "quality_gate"
+    ]
+    return evaluation
+
+
+@pytest.mark.slow
+@needs_dbt
+def test_a_refused_zone_wave_does_not_stop_the_others(home: Home, drop, zones: list[str]) -> None:
+    good, bad = zones
+    drop(good, 2021)
+    break_file(drop(bad, 2021))
+    code, lines = ingest_inbox(home)
+    assert code == 1, lines
+    by_zone = {line.split(":")[0]: line for line in lines}
+    assert "ingested" in by_zone[f"{good}/2021"]
+    assert "refused" in by_zone[f"{bad}/2021"] and "platform_export.csv" in by_zone[f"{bad}/2021"]
+    assert lines[-1] == "smesurvey: 1 of 2 zone-waves refused"
+    with home_instance(home) as instance:
+        [run] = instance.get_runs()  # one run: load both, build, publish
+        check = gate_check(instance, run.run_id)
+    # failed, but WARN: an ERROR blocking check would have stopped dbt and publish
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert f"{bad}/2021" in (check.description or "")
+    statuses = {(r.zone_id, r.status) for r in delivery_rows(home.build_db)}
+    assert statuses == {(good, "loaded"), (bad, "blocked")}
+    assert len(read_manifest(home.current)["deliveries"]) == 1
+    published = current_release_id(home)
+    counts = read_published_tables(home.analytics_db)
+
+    # a drop whose every zone-wave is refused changes nothing published
+    shutil.rmtree(home.inbox / good)
+    break_file(drop(bad, 2022))
+    break_file(drop(good, 2022))
+    code, lines = ingest_inbox(home)
+    assert code == 1, lines
+    assert lines[-1] == "smesurvey: 2 of 2 zone-waves refused"
+    assert not [line for line in lines if "published" in line]
+    assert current_release_id(home) == published
+    assert read_published_tables(home.analytics_db) == counts
