@@ -1,28 +1,39 @@
-"""The Great Expectations quality gate, as plain functions (Dagster wraps them elsewhere).
+"""The quality gate, as plain functions (Dagster wraps them elsewhere).
 
-- `run_gate`: judge one zone-wave's parsed responses before loading.
+- `run_gate` / `run_gates`: judge one or several zone-waves' parsed responses before loading.
 - `normalize`: fix harmless formatting, logging every change.
 - `sanitize_text`: neutralize formula and HTML injection in free text.
 - `validate_staged` / `validate_marts`: suites on frames read out of DuckDB.
 Suites are generated from the codebook: `python -m orchestration.quality.suites`.
+
+Names are resolved on first use (PEP 562): importing Great Expectations costs
+10-16 s of CPU, so `import orchestration.quality.x` must not pull it in through
+this package; only the modules that validate (`context`, `record`, `suites`) import it.
 """
 
-from orchestration.quality.downstream_checks import validate_marts, validate_staged
-from orchestration.quality.gate import REJECTED_SCHEMA, GateResult, run_gate
-from orchestration.quality.normalize import normalize
-from orchestration.quality.results import SuiteResult
-from orchestration.quality.sanitize import sanitize_table, sanitize_text
-from orchestration.quality.thresholds import threshold_for
+from __future__ import annotations
 
-__all__ = [
-    "REJECTED_SCHEMA",
-    "GateResult",
-    "SuiteResult",
-    "normalize",
-    "run_gate",
-    "sanitize_table",
-    "sanitize_text",
-    "threshold_for",
-    "validate_marts",
-    "validate_staged",
-]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "REJECTED_SCHEMA": "gate",
+    "GateResult": "gate",
+    "run_gate": "gate",
+    "run_gates": "gate",
+    "SuiteResult": "results",
+    "normalize": "normalize",
+    "sanitize_table": "sanitize",
+    "sanitize_text": "sanitize",
+    "threshold_for": "thresholds",
+    "validate_marts": "downstream_checks",
+    "validate_staged": "downstream_checks",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
