@@ -25,8 +25,7 @@ from orchestration.quality.rules import Rule, raw_rules
 
 ASSET = "gate_outcomes"
 THRESHOLD_RULE = "gate.threshold"
-KEY_COLUMNS = ("zone_id", "wave_id", "delivery_id")
-SHARE_COLUMNS = ("rows_read", "rows_rejected", "rejected_share", "threshold")
+ZONE_WAVE = "zone_wave"  # "ZONE/WAVE": names a row in results and Data Docs
 
 
 def suite_name(version: str) -> str:
@@ -90,7 +89,11 @@ class Outcome:
 
 
 def outcome_table(cb: Codebook, version: str, lines: list[Outcome]) -> pa.Table:
+    names = [f"{o.zone_id}/{o.wave_id}" for o in lines]
+    # A zone-wave judged twice in one run (never in the pipeline) gets a suffix: names are keys.
+    names = [n if names.count(n) == 1 else f"{n}#{i + 1}" for i, n in enumerate(names)]
     columns: dict[str, pa.Array] = {
+        ZONE_WAVE: pa.array(names, pa.string()),
         "zone_id": pa.array([o.zone_id for o in lines], pa.string()),
         "wave_id": pa.array([o.wave_id for o in lines], pa.int32()),
         "delivery_id": pa.array([o.delivery_id for o in lines], pa.string()),

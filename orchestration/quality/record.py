@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from orchestration.quality.context import run_suite
+from orchestration.quality.outcomes import ZONE_WAVE
 from orchestration.quality.results import _error, rule_key
 
 
@@ -36,11 +37,14 @@ def validate_outcomes(
         run_name=run_name,
         data_docs_dir=data_docs_dir,
         chunk_rows=max(table.num_rows, 1),
+        # Data Docs name the failing zone-waves, not row numbers.
+        index_columns=(ZONE_WAVE,),
         # The index page reads every stored result: rebuilt once per pipeline run
         # (downstream checks, `build_docs_index`), not once per gate.
         build_index=False,
     )
     failed: list[list[str]] = [[] for _ in range(table.num_rows)]
+    where = {name: i for i, name in enumerate(table[ZONE_WAVE].to_pylist())}
     for result in run.result.results:
         if result.success:
             continue
@@ -51,7 +55,7 @@ def validate_outcomes(
             # GX could not evaluate the rule at all: every zone-wave of the run fails it.
             rows = range(table.num_rows)
         for row in rows:
-            failed[int(row)].append(key)
+            failed[where[row[ZONE_WAVE]] if isinstance(row, dict) else int(row)].append(key)
     return Record(
         suite_name=suite_name,
         evaluated=int(run.result.statistics["evaluated_expectations"]),
