@@ -6,9 +6,9 @@
 - `validate_staged` / `validate_marts`: suites on frames read out of DuckDB.
 Suites are generated from the codebook: `python -m orchestration.quality.suites`.
 
-Names are resolved on first use (PEP 562): importing Great Expectations costs
-10-16 s of CPU, so `import orchestration.quality.x` must not pull it in through
-this package; only the modules that validate (`context`, `record`, `suites`) import it.
+Importing Great Expectations costs 10-16 s of CPU, so this package does not:
+the downstream validators are resolved on first use (PEP 562), and the gate
+imports GX only when it validates (`record.py`).
 """
 
 from __future__ import annotations
@@ -16,24 +16,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_HOMES = {
-    "REJECTED_SCHEMA": "gate",
-    "GateResult": "gate",
-    "run_gate": "gate",
-    "run_gates": "gate",
-    "SuiteResult": "results",
-    "normalize": "normalize",
-    "sanitize_table": "sanitize",
-    "sanitize_text": "sanitize",
-    "threshold_for": "thresholds",
-    "validate_marts": "downstream_checks",
-    "validate_staged": "downstream_checks",
-}
+from orchestration.quality.gate import REJECTED_SCHEMA, GateResult, run_gate, run_gates
+from orchestration.quality.normalize import normalize
+from orchestration.quality.results import SuiteResult
+from orchestration.quality.sanitize import sanitize_table, sanitize_text
+from orchestration.quality.thresholds import threshold_for
 
-__all__ = sorted(_HOMES)
+_LAZY = {"validate_marts": "downstream_checks", "validate_staged": "downstream_checks"}
+
+__all__ = [
+    "REJECTED_SCHEMA",
+    "GateResult",
+    "SuiteResult",
+    "normalize",
+    "run_gate",
+    "run_gates",
+    "sanitize_table",
+    "sanitize_text",
+    "threshold_for",
+    "validate_marts",
+    "validate_staged",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)

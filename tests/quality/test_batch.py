@@ -16,7 +16,8 @@ import pyarrow as pa
 import pytest
 from conftest import CB, set_value, valid_frame
 
-from orchestration.quality.gate import Delivery, _failures, _judged_batch, run_gate, run_gates
+from orchestration.quality.batch import Delivery, failures_by_delivery, judged_batch
+from orchestration.quality.gate import run_gate, run_gates
 from orchestration.quality.results import failures, rule_key
 from orchestration.quality.rules import WAVE_PARAMETER
 from orchestration.quality.suites import raw_suite_name
@@ -41,8 +42,8 @@ def test_bulk_rules_flag_the_rows_gx_flags(version: str, wave: int) -> None:
 
     table = noisy_frame(version, wave, seed=wave)
     delivery = Delivery(table, "Z01", wave, version)
-    judged, offsets = _judged_batch([table], [delivery], CB, None)
-    [bulk_found] = _failures(judged, offsets, [delivery], [table], CB)
+    judged, offsets = judged_batch([table], [delivery], CB, None)
+    [bulk_found] = failures_by_delivery(judged, offsets, [delivery], [table], CB)
     frame = judged.drop_columns(["gate_part", "gate_zone", "gate_wave"])
     runs = run_suite(
         raw_suite_name(version), frame, run_name="conformance", parameters={WAVE_PARAMETER: wave}
