@@ -233,30 +233,6 @@ def ingest(
     click.echo(f"  analytics DB  {home.analytics_db}")
 
 
-def load_sanitizer_alone() -> None:
-    """Import `orchestration.quality.sanitize` without its package's `__init__`.
-
-    Recording a refusal sanitizes its message (orchestration/ingest/load.py), and the
-    `orchestration.quality` package imports Great Expectations on import: 5 s on an
-    idle 2-core machine, over 20 s on a busy one, for a file that is refused before
-    any expectation runs. A submodule already in sys.modules is imported without its
-    parent package; the package itself still imports normally when a run needs it.
-    """
-    import importlib.util
-
-    name = "orchestration.quality.sanitize"
-    if "orchestration.quality" in sys.modules or name in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        name, Path(__file__).with_name("quality") / "sanitize.py"
-    )
-    if spec is None or spec.loader is None:
-        return  # the normal import then happens, only slower
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-
-
 def refuse_unreadable(home: Home, files: tuple[Path, ...], zone_id: str, wave_id: int):
     """Land the files and parse them; a file the parser refuses ends the command here.
 
@@ -274,7 +250,6 @@ def refuse_unreadable(home: Home, files: tuple[Path, ...], zone_id: str, wave_id
     from orchestration.release import sweep_leftovers
 
     sweep_leftovers(home)  # what `run_ingest` would do first
-    load_sanitizer_alone()
     landing = land_delivery(list(files), zone_id, wave_id, home)
     try:
         parse_delivery(landing)
