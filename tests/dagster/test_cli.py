@@ -80,7 +80,7 @@ try:
     cli(sys.argv[1:], standalone_mode=False)
 except Exception as exc:
     print("error:", exc, file=sys.stderr)
-heavy = ("dagster", "dbt", "great_expectations", "orchestration.quality")
+heavy = ("dagster", "dbt", "great_expectations")
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 
