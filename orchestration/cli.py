@@ -381,22 +381,17 @@ def dashboards(ctx: click.Context, out: Path) -> None:
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths."""
+    """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths.
+
+    Read-only and without Dagster: dead runs are shown as CRASHED, and ended (their
+    slots freed) by the next writing command.
+    """
     from orchestration.defs.report import status_report
-    from orchestration.defs.runs import home_instance
 
     home = _home(ctx)
     if not home.root.is_dir():
         raise SurveyError(f"{home.root}: no such SMESURVEY_HOME (run `smesurvey demo` first)")
-    if (home.dagster_home / "dagster.yaml").is_file():
-
-        def report() -> str:
-            with home_instance(home) as instance:
-                return status_report(home, instance)
-
-        click.echo(guarded(report))
-    else:
-        click.echo(guarded(lambda: status_report(home, None)))
+    click.echo(guarded(lambda: status_report(home)))
 
 
 @cli.command()
