@@ -118,34 +118,26 @@ class DagsterStorage:
             raise StorageError(f"{path}: cannot read Dagster's storage ({exc})") from exc
 
     def _runs(self, where: str, params: Sequence[object], limit: int | None) -> list[RunInfo]:
+        # Tags from the run's body (the serialized DagsterRun): the run_tags table also
+        # holds Dagster's hidden index tags (`.dagster/pool/...`) that a run's tags lack.
         query = (
-            "select run_id, pipeline_name, status, create_timestamp, start_time from runs "
-            f"{where} order by id desc"
+            "select run_id, pipeline_name, status, create_timestamp, start_time, run_body "
+            f"from runs {where} order by id desc"
         )
         if limit is not None:
             query += f" limit {int(limit)}"
         with self._read(self.runs_db) as con:
             rows = con.execute(query, params).fetchall()
-            ids = [r[0] for r in rows]
-            tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
-            marks = ",".join("?" * len(ids))
-            if ids:
-                for run_id, key, value in con.execute(
-                    f"select run_id, key, value from run_tags where run_id in ({marks}) "
-                    "order by id",
-                    ids,
-                ):
-                    tags[run_id][key] = value
         return [
             RunInfo(
                 run_id=run_id,
                 job_name=job,
                 status=status,
-                tags=tags[run_id],
+                tags=dict(json.loads(body).get("tags") or {}),
                 created=_naive_utc(created),
                 start_time=start,
             )
-            for run_id, job, status, created, start in rows
+            for run_id, job, status, created, start, body in rows
         ]
 
     def recent_runs(self, limit: int) -> list[RunInfo]:
@@ -206,7 +198,10 @@ class DagsterStorage:
             event = entry.get("dagster_event") or {}
             data = event.get("event_specific_data") or {}
             user = data.get("user_failure_data") or {}
+            # A step's exception comes wrapped (DagsterExecutionStepExecutionError: Error
+            # occurred while executing op ...): its cause is the operator's problem.
             error = data.get("error") or {}
+            error = error.get("cause") or error
             text = user.get("description") or error.get("message") or event.get("message") or ""
             if text.strip():
                 return text.strip().splitlines()[0]
