@@ -443,6 +443,15 @@ def commands_section(results: dict[str, Any]) -> str:
     return text + ("\n\n" + "\n".join(lines) if lines else "")
 
 
+def bytecode_note(machine: dict[str, Any]) -> str:
+    if not machine.get("no_bytecode_cache"):
+        return ""
+    return (
+        "\n- PYTHONDONTWRITEBYTECODE was set: every command compiled its imports from source"
+        " (no .pyc cache), which inflates each command's start-up"
+    )
+
+
 def kept_analysis(previous: str | None) -> str:
     if previous and ANALYSIS_START in previous and ANALYSIS_END in previous:
         start = previous.index(ANALYSIS_START)
@@ -484,7 +493,7 @@ on a shared machine: the load average at the start of every run is listed below.
 - {m["cores"]} cores, {m["cpu"]}, {m["ram_gb"]} GB RAM, Linux {m["kernel"]};
   load average at start {" / ".join(str(x) for x in m["load_average"])},
   at end {" / ".join(str(x) for x in results.get("load_average_end", []))}
-- {", ".join(f"{k} {val}" for k, val in v.items())}
+- {", ".join(f"{k} {val}" for k, val in v.items())}{bytecode_note(m)}
 
 ## Reproduce
 

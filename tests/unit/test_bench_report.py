@@ -129,6 +129,10 @@ def test_targets_table_has_target_and_met_columns(results: dict[str, Any]) -> No
     assert "4.0x (20.0 s vs pandas 5.0 s)" in section
     assert "| <= 57.0 s | **missed** |" in section  # 1M x 50: 3 x 9 + 30
     assert "1.09x (12.0 s vs 11.0 s)" in section
+    assert "PYTHONDONTWRITEBYTECODE" not in text
+    results["machine"]["no_bytecode_cache"] = True
+    text = render(results)
+    assert "PYTHONDONTWRITEBYTECODE was set" in text
     # load average at start and end of the run, as before
     assert "load average at start 1.0 / 1.0 / 1.0" in text and "at end 2.0 / 2.0 / 2.0" in text
 
