@@ -412,7 +412,7 @@ def measure_targets(paths: Paths, config: BenchConfig, t: TargetRuns, progress: 
     # one), in the newest wave, of `added_rows` respondents.
     added_root = paths.out / "targets-added"
     wave = t.waves[-1]
-    generate_into(added_root, config.seed + 1, t.zones + 1, [wave], t.added_rows, logs)
+    generate_into(added_root, config.seed, t.zones + 1, [wave], t.added_rows, logs)
     held = {p.name for p in base.iterdir() if p.is_dir()}
     (added_zone,) = {p.name for p in added_root.iterdir() if p.is_dir()} - held
     added = sorted(p for p in (added_root / added_zone / str(wave)).iterdir() if p.is_file())
