@@ -404,7 +404,10 @@ def commands_section(results: dict[str, Any]) -> str:
         return "Not measured in this run."
 
     def fig(run: dict[str, Any]) -> str:
-        return f"{run['seconds']:.1f} s / {run['peak_mb']:,.0f} MB"
+        tree = run.get("tree_peak_mb")
+        return f"{run['seconds']:.1f} s / {run['peak_mb']:,.0f} MB" + (
+            f" (tree {tree:,.0f} MB)" if tree else ""
+        )
 
     added = t["added"]
     rows = [
