@@ -233,30 +233,6 @@ def ingest(
     click.echo(f"  analytics DB  {home.analytics_db}")
 
 
-def load_sanitizer_alone() -> None:
-    """Import `orchestration.quality.sanitize` without its package's `__init__`.
-
-    Recording a refusal sanitizes its message (orchestration/ingest/load.py), and the
-    `orchestration.quality` package imports Great Expectations on import: 5 s on an
-    idle 2-core machine, over 20 s on a busy one, for a file that is refused before
-    any expectation runs. A submodule already in sys.modules is imported without its
-    parent package; the package itself still imports normally when a run needs it.
-    """
-    import importlib.util
-
-    name = "orchestration.quality.sanitize"
-    if "orchestration.quality" in sys.modules or name in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        name, Path(__file__).with_name("quality") / "sanitize.py"
-    )
-    if spec is None or spec.loader is None:
-        return  # the normal import then happens, only slower
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-
-
 def refuse_unreadable(home: Home, files: tuple[Path, ...], zone_id: str, wave_id: int):
     """Land the files and parse them; a file the parser refuses ends the command here.
 
@@ -274,7 +250,6 @@ def refuse_unreadable(home: Home, files: tuple[Path, ...], zone_id: str, wave_id
     from orchestration.release import sweep_leftovers
 
     sweep_leftovers(home)  # what `run_ingest` would do first
-    load_sanitizer_alone()
     landing = land_delivery(list(files), zone_id, wave_id, home)
     try:
         parse_delivery(landing)
@@ -440,22 +415,17 @@ def dashboards(ctx: click.Context, out: Path) -> None:
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths."""
+    """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths.
+
+    Read-only and without Dagster: dead runs are shown as CRASHED, and ended (their
+    slots freed) by the next writing command.
+    """
     from orchestration.defs.report import status_report
-    from orchestration.defs.runs import home_instance
 
     home = _home(ctx)
     if not home.root.is_dir():
         raise SurveyError(f"{home.root}: no such SMESURVEY_HOME (run `smesurvey demo` first)")
-    if (home.dagster_home / "dagster.yaml").is_file():
-
-        def report() -> str:
-            with home_instance(home) as instance:
-                return status_report(home, instance)
-
-        click.echo(guarded(report))
-    else:
-        click.echo(guarded(lambda: status_report(home, None)))
+    click.echo(guarded(lambda: status_report(home)))
 
 
 @cli.command()
@@ -490,7 +460,29 @@ def status(ctx: click.Context) -> None:
 @click.option(
     "--spark", is_flag=True, help="Also time `dbt build --target spark` (local) on every layout."
 )
+@click.option(
+    "--targets",
+    "targets_only",
+    is_flag=True,
+    help="Only the targets: 10kx50, 1Mx1, 1Mx50 (or --sizes x --zones) through `ingest --inbox`, "
+    "adding one zone-wave, a refusal, status, demo.",
+)
+@click.option(
+    "--stages/--no-stages",
+    default=True,
+    show_default=True,
+    help="Also the per-stage breakdown of every layout (a second pass in a fresh home).",
+)
+@click.option("--no-demo", is_flag=True, help="Leave out the `smesurvey demo` timing.")
+@click.option(
+    "--add-to",
+    default="50x6x200",
+    show_default=True,
+    help="ZONESxWAVESxFIRMS of the warehouse one 400-row zone-wave is added to.",
+)
+@click.pass_context
 def bench(
+    ctx: click.Context,
     layouts: str,
     sizes: str,
     out: Path,
@@ -500,10 +492,16 @@ def bench(
     incremental: bool,
     merge: bool,
     spark: bool,
+    targets_only: bool,
+    stages: bool,
+    no_demo: bool,
+    add_to: str,
 ) -> None:
     """Time every pipeline stage on generated waves against a DuckDB floor and pandas."""
+    from click.core import ParameterSource
+
     from orchestration.bench.report import write_report
-    from orchestration.bench.runner import BenchConfig, run_benchmark
+    from orchestration.bench.runner import TARGET_LAYOUTS, BenchConfig, TargetRuns, run_benchmark
 
     def numbers(text: str, what: str) -> tuple[int, ...]:
         try:
@@ -512,7 +510,22 @@ def bench(
             raise SurveyError(f"--{what} {text!r}: expected numbers separated by commas") from exc
 
     skipped = frozenset(numbers(s.replace("x", ","), "skip")[:2] for s in skip)
-    options = {"incremental": None, "measure_site": False} if quick or not incremental else {}
+    options: dict = {"incremental": None, "measure_site": False} if quick or not incremental else {}
+    add_zones, add_waves, add_firms = (numbers(add_to.replace("x", ","), "add-to") + (0,) * 3)[:3]
+    waves = tuple(range(2020, 2020 + add_waves))
+    try:
+        warehouse = TargetRuns(
+            zones=add_zones, waves=waves, firms_per_zone=add_firms, demo=not no_demo
+        )
+    except ValueError as exc:
+        raise SurveyError(str(exc)) from exc
+    options["targets"] = None if quick else warehouse
+    options["stages"] = stages and not targets_only
+    if targets_only:
+        options |= {"incremental": None, "measure_site": False, "profile": False}
+        given = {ctx.get_parameter_source(p) for p in ("sizes", "layouts")}
+        if given == {ParameterSource.DEFAULT}:  # the targets' own layouts
+            options["pairs"] = TARGET_LAYOUTS
     try:
         config = BenchConfig(
             out=out,

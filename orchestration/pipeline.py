@@ -184,24 +184,30 @@ def ingest_zone_waves(
 def judge_deliveries(
     home: Home, parsed: Sequence[tuple[ParsedDelivery, str, int]]
 ) -> list[GateResult]:
-    """The quality gate on several parsed deliveries (zone_id, wave_id), in their order."""
-    return [
-        judge_delivery(home, delivery, zone_id, wave_id) for delivery, zone_id, wave_id in parsed
-    ]
+    """The quality gate on several parsed deliveries (zone_id, wave_id), in their order.
 
+    One pass over all their rows and one GX validation per run (`quality.gate.run_gates`);
+    the cross-zone USCC rule sees the build DB and the other deliveries of the batch.
+    Nothing to judge imports nothing (Great Expectations costs seconds to import).
+    """
+    if not parsed:
+        return []
+    from orchestration.quality.gate import Delivery, run_gates
 
-def judge_delivery(home: Home, parsed: ParsedDelivery, zone_id: str, wave_id: int) -> GateResult:
-    """The quality gate on a parsed delivery (cross-zone rules see the build DB if any)."""
-    from orchestration.quality.gate import run_gate
-
-    return run_gate(
-        parsed.responses,
-        wave_id=wave_id,
-        zone_id=zone_id,
-        version=parsed.instrument_version,
+    return run_gates(
+        [
+            Delivery(delivery.responses, zone_id, wave_id, delivery.instrument_version)
+            for delivery, zone_id, wave_id in parsed
+        ],
         build_db=home.build_db if home.build_db.is_file() else None,
         data_docs_dir=home.data_docs,
     )
+
+
+def judge_delivery(home: Home, parsed: ParsedDelivery, zone_id: str, wave_id: int) -> GateResult:
+    """The quality gate on one parsed delivery (a batch of one)."""
+    [gate] = judge_deliveries(home, [(parsed, zone_id, wave_id)])
+    return gate
 
 
 def load_judged(home: Home, parsed: ParsedDelivery, gate: GateResult) -> LoadResult:

@@ -1,8 +1,9 @@
 """Child-side ingestion of zone-waves: landing+parsing, quality gate, load, timed apart.
 
-The calls are those of `orchestration.pipeline.ingest_zone_wave`, in its order and
-interleaved per zone-wave as a real run does (the gate of zone k reads the raw rows
-of zones loaded before it), so only the timing between them is added.
+The calls are those of `orchestration.pipeline.ingest_zone_waves` (a drop of several
+zone-waves), in its order: land and parse each zone-wave, judge them together
+(`judge_deliveries`: one bulk pass, one GX validation per run), load each; only the
+timing between them is added.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def _import_pipeline() -> None:
     import orchestration.ingest.load
     import orchestration.ingest.parse
     import orchestration.pipeline
-    import orchestration.quality.gate  # noqa: F401
+    import orchestration.quality.gate
+    import orchestration.quality.record  # noqa: F401  (Great Expectations, as the gate needs it)
 
 
 @contextmanager
@@ -67,7 +69,7 @@ def ingest(spec: dict[str, Any]) -> dict[str, Any]:
     _import_pipeline()
     from orchestration.ingest.admission import register_zones
     from orchestration.ingest.parse import parse_delivery
-    from orchestration.pipeline import judge_delivery, load_judged, select_landing
+    from orchestration.pipeline import judge_deliveries, load_judged, select_landing
 
     home = Home(Path(spec["home"])).ensure()
     # The generator's zones beyond the reference ones (Z08-01...) must be known to be admitted.
@@ -75,19 +77,21 @@ def ingest(spec: dict[str, Any]) -> dict[str, Any]:
     meters = {stage: Meter() for stage in STAGES}
     profiles: dict[str, pstats.Stats] | None = {} if spec.get("profile") else None
     rows_read = rows_rejected = 0
+    parsed = []
     for zone_id, wave_id in spec["zone_waves"]:
         with meters["land_parse"].measure(), _profiled(profiles, "land_parse"):
             landing = select_landing(home, zone_id, wave_id)
-            parsed = parse_delivery(landing)
-        with meters["gate"].measure(), _profiled(profiles, "gate"):
-            gate = judge_delivery(home, parsed, zone_id, wave_id)
+            parsed.append((parse_delivery(landing), zone_id, wave_id))
+    with meters["gate"].measure(), _profiled(profiles, "gate"):
+        gates = judge_deliveries(home, parsed)
+    for (delivery, zone_id, wave_id), gate in zip(parsed, gates, strict=True):
         if not gate.passed:
             raise IngestBenchError(f"{zone_id}/{wave_id}: the quality gate refused: {gate.reason}")
         with meters["load"].measure(), _profiled(profiles, "load"):
-            result = load_judged(home, parsed, gate)
+            result = load_judged(home, delivery, gate)
         rows_read += result.rows_read
         rows_rejected += result.rows_rejected
-        del parsed, gate
+    del parsed, gates
     out: dict[str, Any] = {
         "stages": {stage: m.as_dict() for stage, m in meters.items()},
         "zone_waves": len(spec["zone_waves"]),

@@ -51,6 +51,9 @@ def machine() -> dict[str, Any]:
         "ram_gb": _mem_total_gb(),
         "kernel": platform.release(),
         "load_average": load_average(),
+        # Set, no command keeps a .pyc cache: each compiles its imports again (seconds for
+        # dagster), which an installation that may write its cache does once.
+        "no_bytecode_cache": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
     }
 
 

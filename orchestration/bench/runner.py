@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from orchestration.bench import commands
 from orchestration.bench.baselines import ESTIMATES_FILE
 from orchestration.bench.children import BenchError, ProcessRun, run_dbt, run_step
 from orchestration.bench.machine import load_average, machine, versions
@@ -43,6 +44,36 @@ class Incremental:
 
 
 @dataclass(frozen=True)
+class TargetRuns:
+    """The operator-command targets of issue 13 besides the layouts' end to end.
+
+    A `zones` x `waves` warehouse (`firms_per_zone` each) and a one-zone, one-wave one
+    are built once (`ingest --inbox`, untimed set-up), then the same new zone-wave of
+    `added_rows` respondents is added to each with `ingest FILES --zone --wave`; the
+    large warehouse then times a zero-byte file's refusal and `status`. `demo` runs in
+    an empty home.
+    """
+
+    zones: int = 50
+    waves: tuple[int, ...] = (2020, 2021, 2022, 2023, 2024, 2025)
+    firms_per_zone: int = 200
+    added_rows: int = 400
+    demo: bool = True
+    status_repeat: int = 3
+
+    def __post_init__(self) -> None:
+        if self.zones < 1 or not self.waves or self.firms_per_zone < 1 or self.added_rows < 1:
+            raise ValueError(
+                f"the warehouse to add to needs zones, waves and firms >= 1 "
+                f"(got {self.zones} x {len(self.waves)} x {self.firms_per_zone})"
+            )
+
+
+# The layouts the targets name: 10k over 50 zones, 1M over 1 and over 50 zones.
+TARGET_LAYOUTS = ((10_000, 50), (1_000_000, 1), (1_000_000, 50))
+
+
+@dataclass(frozen=True)
 class BenchConfig:
     out: Path
     sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
@@ -60,12 +91,23 @@ class BenchConfig:
     merge: bool = False
     skip: frozenset[tuple[int, int]] = frozenset()
     command: str = ""
+    # (size, zones) pairs to measure instead of sizes x layouts (`--targets`: TARGET_LAYOUTS)
+    pairs: tuple[tuple[int, int], ...] | None = None
+    # Each layout's end to end is `smesurvey ingest --inbox` (always); `stages` adds the
+    # per-stage breakdown (the pipeline's calls one by one) in a second, fresh home.
+    stages: bool = True
+    cli: bool = True  # off: the stage breakdown only (the plumbing's smoke test)
+    targets: TargetRuns | None = field(default_factory=TargetRuns)
 
     def __post_init__(self) -> None:
-        for size in self.sizes:
-            for zones in self.layouts:
-                if size % zones or size < zones:
-                    raise ValueError(f"size {size} does not split into {zones} equal zones")
+        for size, zones in self.planned():
+            if size % zones or size < zones:
+                raise ValueError(f"size {size} does not split into {zones} equal zones")
+
+    def planned(self) -> list[tuple[int, int]]:
+        """The layouts to measure, in order (skipped ones left out)."""
+        pairs = self.pairs or tuple((s, z) for s in self.sizes for z in self.layouts)
+        return [pair for pair in pairs if pair not in self.skip]
 
 
 @dataclass(frozen=True)
@@ -217,11 +259,18 @@ def baselines(paths: Paths, config: BenchConfig, logs: Path, label: str) -> dict
     return out
 
 
-def measure_layout(paths: Paths, config: BenchConfig, size: int, zones: int, run: int) -> dict:
-    label = f"{size}x{zones}-run{run}"
-    logs = paths.logs(label)
-    record: dict[str, Any] = {"load_average": load_average(), "started": _now()}
-    record["generate"] = generate(paths, config, zones, [config.wave], size // zones)
+def register_inbox_zones(home: Home, zone_waves: list[tuple[str, int]]) -> None:
+    """The generator's zones beyond the reference ones (Z08-01...) are registered first,
+    as an operator would with `smesurvey zones add` before their first delivery."""
+    from orchestration.ingest.admission import register_zones
+
+    register_zones(home, sorted({zone_id for zone_id, _ in zone_waves}))
+
+
+def staged_pass(paths: Paths, config: BenchConfig, logs: Path) -> dict[str, Any]:
+    """The per-stage breakdown: the pipeline's calls one by one in child processes, in a
+    fresh home. Its sum is not the target figure (the CLI's is)."""
+    record: dict[str, Any] = {}
     home = fresh_home(paths)
     zone_waves = stage_inbox(paths.deliveries, home, config.wave)
     ingested = ingest(home, zone_waves, logs)
@@ -241,7 +290,33 @@ def measure_layout(paths: Paths, config: BenchConfig, size: int, zones: int, run
             stages["dbt_spark"], record["dbt_spark"] = build_on_spark(paths, logs)
     record["stages"] = stages
     record["end_to_end"] = {"seconds": round(sum(walls), 2), "peak_mb": round(max(peaks), 1)}
-    record |= baselines(paths, config, logs, label)
+    return record
+
+
+def measure_layout(paths: Paths, config: BenchConfig, size: int, zones: int, run: int) -> dict:
+    label = f"{size}x{zones}-run{run}"
+    logs = paths.logs(label)
+    record: dict[str, Any] = {"load_average": load_average(), "started": _now()}
+    record["generate"] = generate(paths, config, zones, [config.wave], size // zones)
+    if config.cli:
+        # End to end as the operator runs it: the drop in the inbox, `ingest --inbox`
+        # until the release is published.
+        home = fresh_home(paths)
+        zone_waves = stage_inbox(paths.deliveries, home, config.wave)
+        register_inbox_zones(home, zone_waves)
+        record["cli"] = commands.ingest_inbox(home, logs / "ingest-inbox.log")
+        record |= baselines(paths, config, logs, label)  # agreement: with the CLI's release
+    if config.stages:
+        try:
+            record |= staged_pass(paths, config, logs)
+        except BenchError as exc:
+            if not config.cli:
+                raise
+            # The pipeline's internals are reworked while the CLI stays: a breakdown that
+            # no longer matches them must not cost the target figures.
+            record["stages_error"] = str(exc)
+    if not config.cli:
+        record |= baselines(paths, config, logs, label)
     return record
 
 
@@ -300,6 +375,78 @@ def measure_incremental(paths: Paths, config: BenchConfig, inc: Incremental) -> 
     return record
 
 
+def generate_into(out: Path, seed: int, zones: int, waves: list[int], firms: int, logs: Path):
+    """Generated deliveries in `out` (a child process, like `generate`)."""
+    shutil.rmtree(out, ignore_errors=True)
+    spec = {"stage": "generate", "zones": zones, "waves": waves, "firms_per_zone": firms}
+    spec |= {"seed": seed, "out": str(out)}
+    return run_step(spec, logs, f"generate-{zones}x{len(waves)}x{firms}")
+
+
+def warehouse_home(root: Path, deliveries: Path, folders: list[Path], extra_zone: str) -> Home:
+    """A fresh home whose inbox holds `folders` (<zone>/<wave> under `deliveries`)."""
+    shutil.rmtree(root, ignore_errors=True)
+    home = Home(root).ensure()
+    for folder in folders:
+        target = home.inbox / folder.relative_to(deliveries)
+        target.mkdir(parents=True, exist_ok=True)
+        for file in sorted(p for p in folder.iterdir() if p.is_file()):
+            try:
+                os.link(file, target / file.name)
+            except OSError:
+                shutil.copy2(file, target / file.name)
+    zone_waves = [(f.parent.name, int(f.name)) for f in folders]
+    register_inbox_zones(home, [*zone_waves, (extra_zone, 0)])
+    return home
+
+
+def measure_targets(paths: Paths, config: BenchConfig, t: TargetRuns, progress: Progress) -> dict:
+    """Adding one zone-wave to a large and to a one-zone-wave warehouse, a refused
+    zero-byte file and `status` on the large one, and `demo` in an empty home."""
+    logs = paths.logs("targets")
+    record: dict[str, Any] = {"load_average": load_average(), "started": _now()}
+    record |= {"zones": t.zones, "waves": list(t.waves), "firms_per_zone": t.firms_per_zone}
+    base = paths.out / "targets-deliveries"
+    generate_into(base, config.seed, t.zones, list(t.waves), t.firms_per_zone, logs)
+    # The added zone-wave: a zone the warehouses do not hold yet (the generator's next
+    # one), in the newest wave, of `added_rows` respondents.
+    added_root = paths.out / "targets-added"
+    wave = t.waves[-1]
+    generate_into(added_root, config.seed, t.zones + 1, [wave], t.added_rows, logs)
+    held = {p.name for p in base.iterdir() if p.is_dir()}
+    (added_zone,) = {p.name for p in added_root.iterdir() if p.is_dir()} - held
+    added = sorted(p for p in (added_root / added_zone / str(wave)).iterdir() if p.is_file())
+    record["added"] = {"zone": added_zone, "wave": wave, "rows": t.added_rows}
+    layouts = {
+        "large": sorted(p for p in base.glob("*/*") if p.is_dir()),
+        "small": [sorted(p for p in base.glob("*/*") if p.is_dir())[0]],
+    }
+    homes = {}
+    for name, folders in layouts.items():
+        progress(f"targets: building the {name} warehouse ({len(folders)} zone-waves)")
+        home = warehouse_home(paths.out / f"targets-home-{name}", base, folders, added_zone)
+        build = commands.ingest_inbox(home, logs / f"{name}-build.log")
+        progress(f"targets: adding {added_zone}/{wave} to the {name} warehouse")
+        add = commands.ingest_files(home, added, added_zone, wave, logs / f"{name}-add.log")
+        record[name] = {"zone_waves": len(folders), "build": build, "add": add}
+        homes[name] = home
+    record["add_ratio"] = round(
+        record["large"]["add"]["seconds"] / record["small"]["add"]["seconds"], 3
+    )
+    large = homes["large"]
+    first_zone = layouts["large"][0].parent.name
+    progress("targets: a zero-byte file refused; status")
+    record["refusal"] = commands.refuse_empty_file(
+        large, paths.scratch("targets"), first_zone, wave, logs / "refusal.log"
+    )
+    record["status"] = commands.status_times(large, logs, t.status_repeat)
+    if t.demo:
+        progress("targets: smesurvey demo in an empty home")
+        record["demo"] = commands.demo(Home(paths.out / "demo-home"), logs / "demo.log")
+    record["load_average_end"] = load_average()
+    return record
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -311,8 +458,10 @@ def new_results(config: BenchConfig) -> dict[str, Any]:
         "machine": machine(),
         "versions": versions(),
         "config": {
-            "sizes": list(config.sizes),
-            "layouts": list(config.layouts),
+            "sizes": sorted({s for s, _ in config.planned()}),
+            "layouts": sorted({z for _, z in config.planned()}),
+            "pairs": [list(pair) for pair in config.planned()],
+            "stages": config.stages,
             "wave": config.wave,
             "seed": config.seed,
             "repeat_up_to": config.repeat_up_to,
@@ -361,29 +510,30 @@ def run_benchmark(
         progress(f"incremental: {len(inc.waves)} waves x {inc.zones} zones x {inc.firms_per_zone}")
         results["incremental"] = measure_incremental(paths, config, inc)
         _write(paths, results, on_update)
-    for size in config.sizes:
-        for zones in config.layouts:
-            if (size, zones) in config.skip:
-                continue
-            cheap = size <= config.repeat_up_to and zones == min(config.layouts)
-            repeats = 2 if cheap else 1
-            runs = []
-            for run in range(1, repeats + 1):
-                progress(f"{size:,} respondents in {zones} zone(s), run {run}/{repeats}")
-                started = time.perf_counter()
-                runs.append(measure_layout(paths, config, size, zones, run))
-                progress(f"  done in {time.perf_counter() - started:.0f} s")
-            layout = {"size": size, "zones": zones, "runs": runs}
-            if config.profile and zones == min(config.layouts) and size == max(config.sizes):
-                progress(f"{size:,} x {zones}: profiled ingestion pass")
-                layout["profile"] = profile_ingestion(paths, paths.logs("profile"), config.wave)
-            results["layouts"] = [
-                kept
-                for kept in results["layouts"]
-                if (kept["size"], kept["zones"]) != (size, zones)
-            ] + [layout]
-            results["layouts"].sort(key=lambda item: (item["size"], item["zones"]))
-            _write(paths, results, on_update)
+    if config.targets is not None:
+        results["targets"] = measure_targets(paths, config, config.targets, progress)
+        _write(paths, results, on_update)
+    planned = config.planned()
+    fewest = min(z for _, z in planned) if planned else 0
+    largest = max(s for s, _ in planned) if planned else 0
+    for size, zones in planned:
+        cheap = size <= config.repeat_up_to and zones == fewest
+        repeats = 2 if cheap else 1
+        runs = []
+        for run in range(1, repeats + 1):
+            progress(f"{size:,} respondents in {zones} zone(s), run {run}/{repeats}")
+            started = time.perf_counter()
+            runs.append(measure_layout(paths, config, size, zones, run))
+            progress(f"  done in {time.perf_counter() - started:.0f} s")
+        layout = {"size": size, "zones": zones, "runs": runs}
+        if config.profile and config.stages and zones == fewest and size == largest:
+            progress(f"{size:,} x {zones}: profiled ingestion pass")
+            layout["profile"] = profile_ingestion(paths, paths.logs("profile"), config.wave)
+        results["layouts"] = [
+            kept for kept in results["layouts"] if (kept["size"], kept["zones"]) != (size, zones)
+        ] + [layout]
+        results["layouts"].sort(key=lambda item: (item["size"], item["zones"]))
+        _write(paths, results, on_update)
     results["finished"] = _now()
     results["load_average_end"] = load_average()
     _write(paths, results, on_update)

@@ -1,4 +1,8 @@
-"""Plain-text reports for the CLI: the demo's summary and `smesurvey status`."""
+"""Plain-text reports for the CLI: the demo's summary and `smesurvey status`.
+
+Neither imports dagster (about 4 s here): `status` reads the home's Dagster storage
+with sqlite3 (orchestration/defs/dagster_storage.py) and writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,19 @@ import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import dagster as dg
 import duckdb
 
+from orchestration.defs.dagster_storage import (
+    CRASHED_TAG,
+    PARTITION_RANGE_START_TAG,
+    PARTITION_TAG,
+    DagsterStorage,
+)
 from orchestration.pipeline import DeliveryRow, delivery_rows
 from orchestration.settings import Home
-from orchestration.unfinished import published_deliveries
 
 RECENT_RUNS = 10
-CHECK_EVENTS = 2000
+NOT_ENDED_YET = "ended by the next writing command"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -115,89 +123,69 @@ def demo_summary(home: Home, row_counts: dict[str, int]) -> str:
     return "\n".join([*lines, "Paths:", *path_lines(home)])
 
 
-def latest_check_results(instance: dg.DagsterInstance) -> list[tuple[str, str, bool]]:
-    """(asset, check, passed) of the newest evaluation of every check this instance has seen."""
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION),
-        limit=CHECK_EVENTS,
-        ascending=False,
-    )
-    latest: dict[tuple[str, str], bool] = {}
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
-        latest.setdefault(key, evaluation.passed)
-    return sorted((asset, check, passed) for (asset, check), passed in latest.items())
+def run_lines(storage: DagsterStorage) -> list[list[object]]:
+    """The newest runs: id, job, status, start time (UTC), partition, failure reason.
 
-
-def run_state(run: dg.DagsterRun) -> str:
-    """The run's status, CRASHED for a run ended because its process died."""
-    from orchestration.recovery import CRASHED_TAG
-
-    return "CRASHED" if CRASHED_TAG in run.tags else run.status.value
-
-
-def run_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
-    """The one-line reason of a failed run: its first step failure, else the run failure."""
-    if run.status != dg.DagsterRunStatus.FAILURE:
-        return ""
-    kinds = {dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
-    for record in instance.get_records_for_run(run.run_id, of_type=kinds).records:
-        event = record.event_log_entry.dagster_event
-        data = event.event_specific_data if event is not None else None
-        user = getattr(data, "user_failure_data", None)
-        error = getattr(data, "error", None)
-        text = (
-            (user.description if user is not None and user.description else None)
-            or (error.message if error is not None else None)
-            or (event.message if event is not None else None)
-            or ""
-        )
-        if text.strip():
-            return text.strip().splitlines()[0]
-    return ""
-
-
-def run_lines(instance: dg.DagsterInstance) -> list[list[object]]:
-    """The newest runs: id, job, status, start time (UTC), partition, failure reason."""
+    A run whose process died is CRASHED: ended already (tagged by recovery), or dead
+    but still recorded as running, which the next writing command ends (status writes
+    nothing).
+    """
     rows: list[list[object]] = []
-    for record in instance.get_run_records(limit=RECENT_RUNS):
-        run = record.dagster_run
-        started = _utc(record.start_time) if record.start_time else ""
-        partition = run.tags.get("dagster/partition") or (
-            "all" if run.tags.get("dagster/asset_partition_range_start") else ""
+    for run in storage.recent_runs(RECENT_RUNS):
+        state, why = run.status, storage.failure_reason(run)
+        dead = storage.is_dead(run)
+        if CRASHED_TAG in run.tags:
+            state = "CRASHED"
+        elif dead is not None:
+            state = "CRASHED"
+            why = f"process {dead.pid} died without finishing the run; {NOT_ENDED_YET}"
+        partition = run.tags.get(PARTITION_TAG) or (
+            "all" if run.tags.get(PARTITION_RANGE_START_TAG) else ""
         )
-        rows.append(
-            [
-                run.run_id[:8],
-                run.job_name,
-                run_state(run),
-                started,
-                partition,
-                run_failure(instance, run),
-            ]
-        )
+        started = _utc(run.start_time) if run.start_time else ""
+        rows.append([run.run_id[:8], run.job_name, state, started, partition, why])
     return rows
 
 
-def pool_lines(instance: dg.DagsterInstance) -> list[str]:
-    """Who holds each pool's slots right now (after dead runs were ended)."""
-    from orchestration.recovery import slot_holders
-
-    holders = slot_holders(instance)
-    if not holders:
+def pool_lines(storage: DagsterStorage) -> list[str]:
+    """Who holds each pool's slots; a dead or finished holder is freed by the next writer."""
+    slots = storage.slots()
+    if not slots:
         return ["Pools: every slot free"]
-    return ["Pools:"] + [
-        f"  {h.pool}: held by run {h.run_id[:8]} ({h.job_name}, step {h.step_key}, {h.status})"
-        for h in holders
-    ]
+    runs = storage.runs_by_id([s.run_id for s in slots])
+    lines = ["Pools:"]
+    for slot in slots:
+        run = runs.get(slot.run_id)
+        job, state = (run.job_name, run.status) if run is not None else ("?", "missing")
+        if run is not None and storage.is_dead(run) is not None:
+            state = f"{run.status}, process dead; {NOT_ENDED_YET}"
+        elif run is None or run.finished:
+            state = f"{state}; freed by the next writing command"
+        lines.append(
+            f"  {slot.pool}: held by run {slot.run_id[:8]} ({job}, step {slot.step_key}, {state})"
+        )
+    return lines
 
 
 def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def status_report(home: Home, instance: dg.DagsterInstance | None) -> str:
+def published_deliveries(home: Home) -> set[str] | None:
+    """Delivery ids in the current release's manifest; None before the first release.
+
+    As orchestration.unfinished.published_deliveries, without importing the ingestion
+    modules (numpy, pyarrow) that module needs for its other work.
+    """
+    from orchestration.release import read_manifest
+
+    if not home.current.is_dir():
+        return None
+    return set(read_manifest(home.current.resolve()).get("deliveries") or [])
+
+
+def status_report(home: Home) -> str:
+    """What `smesurvey status` prints; reads the build DB and Dagster's storage, writes nothing."""
     rows, note = read_deliveries(home)
     waves = sorted({r.wave_id for r in rows})
     zones = sorted({r.zone_id for r in rows})
@@ -215,20 +203,21 @@ def status_report(home: Home, instance: dg.DagsterInstance | None) -> str:
         ),
         "",
     ]
-    if instance is None:
+    storage = DagsterStorage(home.dagster_home)
+    if not storage.exists():
         lines += ["Runs: no Dagster instance yet (run `smesurvey demo` or `smesurvey ui`)", ""]
     else:
-        runs = run_lines(instance)
+        runs = run_lines(storage)
         lines += ["Last runs:"]
         lines += [
             table(["run", "job", "status", "started", "partition", "reason"], runs)
             if runs
             else "  none"
         ]
-        lines += ["", *pool_lines(instance)]
-        checks = latest_check_results(instance)
-        failed = [c for c in checks if not c[2]]
+        lines += ["", *pool_lines(storage)]
+        checks = storage.check_results()
+        failed = [c for c in checks if not c.passed]
         lines += ["", f"Checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
-        lines += [f"  FAILED {asset}: {check}" for asset, check, _ in failed]
+        lines += [f"  FAILED {c.asset}: {c.check}" for c in failed]
         lines.append("")
     return "\n".join([*lines, "Paths:", *path_lines(home)])

@@ -101,6 +101,7 @@ def run_suite(
     data_docs_dir: Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
     build_index: bool = True,
+    index_columns: tuple[str, ...] = (),
 ) -> list[ChunkRun]:
     """Validate `data` against the suite, chunk by chunk, with COMPLETE results.
 
@@ -109,15 +110,19 @@ def run_suite(
     checkpoint would rebuild the docs of every stored result per chunk);
     `build_index=False` also leaves the index page to a later call, since
     building it reads every stored result. Without a folder nothing is kept.
+    `index_columns`: name unexpected rows by these columns' values (Data Docs show
+    them) instead of row positions.
     """
     if data_docs_dir is None:
         # GX always stores results; without a docs folder they go to a throw-away one.
         with tempfile.TemporaryDirectory(prefix="smesurvey-gx-") as tmp:
             context = open_context(Path(tmp) / "docs", Path(tmp) / "results")
-            return _validate(context, suite_name, data, run_name, parameters, chunk_rows)
+            return _validate(
+                context, suite_name, data, run_name, parameters, chunk_rows, index_columns
+            )
     data_docs_dir.mkdir(parents=True, exist_ok=True)
     context = cached_context(data_docs_dir.resolve(), (data_docs_dir / RESULTS_SUBDIR).resolve())
-    runs = _validate(context, suite_name, data, run_name, parameters, chunk_rows)
+    runs = _validate(context, suite_name, data, run_name, parameters, chunk_rows, index_columns)
     identifiers = [_identifier(suite_name, run) for run in runs]
     context.build_data_docs(
         site_names=[DOCS_SITE], resource_identifiers=identifiers, build_index=build_index
@@ -135,15 +140,19 @@ def _validate(
     run_name: str,
     parameters: dict[str, Any] | None,
     chunk_rows: int,
+    index_columns: tuple[str, ...] = (),
 ) -> list[ChunkRun]:
     definition = _definition(context, suite_name)
+    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+    if index_columns:
+        result_format["unexpected_index_column_names"] = list(index_columns)
     runs = []
     for n, chunk in enumerate(chunks(data, chunk_rows)):
         run_id = RunIdentifier(run_name=f"{run_name}-part{n + 1}", run_time=datetime.now(UTC))
         result = definition.run(
             batch_parameters={"dataframe": chunk},
             expectation_parameters=parameters,
-            result_format={"result_format": "COMPLETE"},
+            result_format=result_format,
             run_id=run_id,
         )
         runs.append(ChunkRun(result, _first_row(chunk), len(chunk), None))

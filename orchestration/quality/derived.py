@@ -79,19 +79,21 @@ def section_division(section: pa.ChunkedArray, division_num: pa.Array) -> pa.Arr
     return pc.binary_join_element_wise(pc.cast(section, pa.string()), div_text, "/")
 
 
-def _positioned(codes: pa.ChunkedArray | pa.Array) -> pa.Table:
+def _positioned(codes: pa.ChunkedArray | pa.Array, parts: pa.Array) -> pa.Table:
     # SQL results come back in `pos` order, aligned with the judged table's rows
-    return pa.table({"c": codes, "pos": np.arange(len(codes), dtype=np.int64)})
+    return pa.table({"c": codes, "part": parts, "pos": np.arange(len(codes), dtype=np.int64)})
 
 
-def duplicate_counts(codes: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """How many rows share each row's USCC, as text where more than one, else NULL."""
+def duplicate_counts(codes: pa.ChunkedArray | pa.Array, parts: pa.Array | None = None) -> pa.Array:
+    """How many rows of the same delivery (`parts`) share each row's USCC, as text where
+    more than one, else NULL."""
+    parts = pa.repeat(pa.scalar(0, pa.int32()), len(codes)) if parts is None else parts
     con = duckdb.connect()
     try:
-        con.register("codes", _positioned(codes))
+        con.register("codes", _positioned(codes, parts))
         counts = con.sql(
-            "select case when c is not null and count(*) over (partition by c) > 1 "
-            "then cast(count(*) over (partition by c) as varchar) end as n "
+            "select case when c is not null and count(*) over (partition by part, c) > 1 "
+            "then cast(count(*) over (partition by part, c) as varchar) end as n "
             "from codes order by pos"
         ).to_arrow_table()
     finally:
@@ -99,34 +101,51 @@ def duplicate_counts(codes: pa.ChunkedArray | pa.Array) -> pa.Array:
     return counts.column("n").combine_chunks()
 
 
-def other_zones(
-    codes: pa.ChunkedArray | pa.Array, *, build_db: Path, wave_id: int, zone_id: str
-) -> pa.Array:
-    """Zones (comma-joined) of the same wave in `raw.responses` that already hold each USCC.
+def other_zones(batch: pa.Table, *, build_db: Path | None) -> pa.Array:
+    """Zones (comma-joined) of the same wave that also hold each row's USCC.
 
+    `batch` has one row per judged row: `c` (the USCC), `zone_id`, `wave_id`, `pos`.
     Enterprises belong to one zone: a USCC answered in another zone of the wave
-    means a misfiled questionnaire. The build DB is opened read-only.
+    means a misfiled questionnaire. Other zones are those of `raw.responses` in
+    the build DB (opened read-only) and those of the other deliveries of the
+    batch, which see each other whatever their order (a USCC in two zones of one
+    batch is rejected in both: nothing tells which is right). The build DB's
+    rows of a zone-wave the batch re-delivers are left out: they are being replaced.
     """
-    con = duckdb.connect(str(build_db), read_only=True)
+    sources = ["select zone_id, wave_id, c from batch where c is not null"]
+    con = duckdb.connect()
     try:
-        has_table = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'responses'"
-        ).fetchall()[0][0]
-        if not has_table:
-            return pa.nulls(len(codes), pa.string())
-        con.register("codes", _positioned(codes))
+        con.register("batch", batch)
+        if build_db is not None and build_db.exists():
+            path = str(build_db).replace("'", "''")
+            con.execute(f"attach '{path}' as build (read_only)")
+            has_table = con.execute(
+                "select count(*) from duckdb_tables() where database_name = 'build' "
+                "and schema_name = 'raw' and table_name = 'responses'"
+            ).fetchall()[0][0]
+            if has_table:
+                sources.append(
+                    f"""select r.zone_id, r.wave_id, r."{USCC_ITEM}" as c
+                    from build.raw.responses r
+                    where r.wave_id in (select distinct wave_id from batch)
+                      and r."{USCC_ITEM}" is not null
+                      and not exists (
+                          select 1 from batch b
+                          where b.zone_id = r.zone_id and b.wave_id = r.wave_id
+                      )"""
+                )
+        seen = " union ".join(sources)
         zones = con.sql(
             f"""
-            with others as (
-                select "{USCC_ITEM}" as c, string_agg(distinct zone_id, ',' order by zone_id) z
-                from raw.responses
-                where wave_id = ? and zone_id <> ? and "{USCC_ITEM}" is not null
-                group by 1
+            with seen as ({seen}),
+            others as (
+                select b.pos, string_agg(distinct s.zone_id, ',' order by s.zone_id) as z
+                from batch b join seen s
+                  on s.wave_id = b.wave_id and s.c = b.c and s.zone_id <> b.zone_id
+                group by b.pos
             )
-            select others.z from codes left join others using (c) order by codes.pos
-            """,
-            params=[wave_id, zone_id],
+            select others.z from batch left join others using (pos) order by batch.pos
+            """
         ).to_arrow_table()
     finally:
         con.close()
@@ -136,16 +155,19 @@ def other_zones(
 def add_derived(
     table: pa.Table,
     cb: Codebook,
-    version: str,
+    versions: list[str],
     *,
     build_db: Path | None,
-    wave_id: int,
-    zone_id: str,
+    zones: pa.Array,
+    waves: pa.Array,
+    parts: pa.Array,
 ) -> pa.Table:
     """The judged table: canonical columns present (missing ones NULL) plus derived ones.
 
-    A missing required column stays missing, so the suite's schema rule fails
-    and blocks the delivery; derived columns then see it as NULL.
+    `table` may hold several deliveries (`parts`: which one each row is, with its
+    `zones` and `waves`); per-delivery rules (duplicates, zone of the delivery)
+    are computed per part, in one pass. A required column missing from every
+    delivery stays missing; derived columns then see it as NULL.
     """
     n = table.num_rows
     required = {it.id for it in cb.items if it.required}
@@ -158,26 +180,30 @@ def add_derived(
             return pc.cast(table[name], pa.string())
         return pa.chunked_array([pa.nulls(n, pa.string())])
 
-    for item in cb.items_for(version):
-        if item.is_numeric:
-            copy = numeric_copy(column(item.id), whole=item.type == "int")
-            table = table.append_column(numeric_column(item.id), copy)
+    numeric = {it.id: it for v in versions for it in cb.items_for(v) if it.is_numeric}
+    for item in numeric.values():
+        copy = numeric_copy(column(item.id), whole=item.type == "int")
+        table = table.append_column(numeric_column(item.id), copy)
     pair = section_division(column(SECTION_ITEM), table[numeric_column(DIVISION_ITEM)])
     codes = column(USCC_ITEM)
     bad_check = pc.and_(pc.is_valid(codes), pa.array(~uscc_check_ok(codes)))
     check = pc.if_else(bad_check, "wrong check character", pa.scalar(None, pa.string()))
-    zones = (
-        other_zones(codes, build_db=build_db, wave_id=wave_id, zone_id=zone_id)
-        if build_db is not None and build_db.exists()
-        else pa.nulls(n, pa.string())
+    zones_text = pc.cast(zones, pa.string())
+    batch = pa.table(
+        {
+            "c": codes,
+            "zone_id": zones_text,
+            "wave_id": pc.cast(waves, pa.int32()),
+            "pos": np.arange(n, dtype=np.int64),
+        }
     )
     zone_text = column(ZONE_ITEM)
-    other_zone = pc.fill_null(pc.not_equal(zone_text, zone_id), False)
+    other_zone = pc.fill_null(pc.not_equal(zone_text, zones_text), False)
     zone = pc.if_else(other_zone, zone_text, pa.scalar(None, pa.string()))
     return (
         table.append_column(SECTION_DIVISION, pair)
         .append_column(ZONE_MISMATCH, zone)
         .append_column(USCC_CHECK, check)
-        .append_column(USCC_DUPLICATE, duplicate_counts(codes))
-        .append_column(USCC_OTHER_ZONE, zones)
+        .append_column(USCC_DUPLICATE, duplicate_counts(codes, parts))
+        .append_column(USCC_OTHER_ZONE, other_zones(batch, build_db=build_db))
     )

@@ -1,19 +1,26 @@
-"""The quality gate: judge one zone-wave's parsed responses before they are loaded.
+"""The quality gate: judge parsed zone-wave deliveries before they are loaded.
 
-    normalize -> add derived columns -> GX raw suite of the version (chunked)
-    -> rows flagged by row-level rules move to `rejected_rows` (one line per
-    rule, the row counted once) -> pass unless a table-level rule failed or the
-    rejected share exceeds the threshold.
+    normalize each delivery -> one judged table of the whole batch (canonical
+    columns as text, derived columns, zone/wave/part per row) -> the codebook's
+    row-level rules in bulk (DuckDB, `bulk.py`) -> per zone-wave: rows flagged
+    by row-level rules move to `rejected_rows` (one line per rule, the row
+    counted once), table-level rules judged on its columns -> pass unless a
+    table-level rule failed or the rejected share exceeds the threshold ->
+    Great Expectations validates the rule-outcome table (`outcomes.py`, one row
+    per zone-wave) once per run and version: the stored result, Data Docs and
+    the asset checks' suite metadata.
 
-Pure apart from reading the build DB (read-only, for the cross-zone USCC rule)
-and writing Data Docs when a folder is given. No Dagster here; the asset check
-wraps `GateResult.metadata()`.
+`run_gates` judges a batch, `run_gate` one zone-wave (a batch of one). Pure
+apart from reading the build DB (read-only, for the cross-zone USCC rule) and
+writing Data Docs and results when a folder is given. No Dagster here; the
+asset check wraps `GateResult.metadata()`.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +29,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.codebook import Codebook, load_codebook
-from orchestration.quality.context import CHUNK_ROWS, run_suite
-from orchestration.quality.derived import add_derived
+from orchestration.quality import outcomes
+from orchestration.quality.batch import Delivery, failures_by_delivery, judged_batch
 from orchestration.quality.normalize import normalize
-from orchestration.quality.results import Failure, SuiteResult, failures, summarize
-from orchestration.quality.rules import WAVE_PARAMETER
-from orchestration.quality.suites import raw_suite_name
+from orchestration.quality.results import (
+    RESTRICTED_MASK,
+    TOP_VALUES,
+    Failure,
+    SuiteResult,
+    rule_key,
+)
+from orchestration.quality.rules import (
+    WAVE_PARAMETER,
+    Rule,
+    raw_rules,
+)
 from orchestration.quality.thresholds import threshold_for
 
 REJECTED_SCHEMA = pa.schema(
@@ -86,54 +102,92 @@ def run_gate(
     threshold: float | None = None,
     build_db: Path | None = None,
     data_docs_dir: Path | None = None,
-    chunk_rows: int = CHUNK_ROWS,
     cb: Codebook | None = None,
 ) -> GateResult:
     """Judge `responses` (canonical columns as text plus provenance) of one zone-wave.
 
     `threshold` defaults to `expectations/thresholds.yaml` for this zone-wave.
     """
+    delivery = Delivery(responses, zone_id, wave_id, version, threshold)
+    [result] = run_gates([delivery], build_db=build_db, data_docs_dir=data_docs_dir, cb=cb)
+    return result
+
+
+def run_gates(
+    deliveries: Sequence[Delivery],
+    *,
+    build_db: Path | None = None,
+    data_docs_dir: Path | None = None,
+    cb: Codebook | None = None,
+) -> list[GateResult]:
+    """Judge several zone-waves together: one bulk pass, one GX validation per version.
+
+    Each zone-wave gets its own result, as if judged alone, except that the
+    cross-zone USCC rule also sees the other deliveries of the batch.
+    """
+    if not deliveries:
+        return []
     cb = cb or load_codebook()
-    _check_identity(responses, cb, wave_id=wave_id, zone_id=zone_id, version=version)
-    share_limit = threshold_for(zone_id, wave_id) if threshold is None else threshold
-    normalized, normalizations = normalize(responses, cb)
-    judged = add_derived(
-        normalized, cb, version, build_db=build_db, wave_id=wave_id, zone_id=zone_id
-    )
-    suite = raw_suite_name(version)
-    runs = run_suite(
-        suite,
-        judged,
-        run_name=f"{zone_id}-{wave_id}",
-        parameters={WAVE_PARAMETER: wave_id},
-        data_docs_dir=data_docs_dir,
-        chunk_rows=chunk_rows,
-        # The index page reads every stored result: rebuilt once per pipeline run
-        # (downstream checks, `build_docs_index`), not once per zone-wave.
-        build_index=False,
-    )
-    restricted = frozenset(c for it in cb.items if it.restricted for c in it.columns(version))
-    summary = summarize(suite, runs, restricted)
-    found = failures(runs)
+    for d in deliveries:
+        _check_identity(d.responses, cb, wave_id=d.wave_id, zone_id=d.zone_id, version=d.version)
+    limits = [
+        threshold_for(d.zone_id, d.wave_id) if d.threshold is None else d.threshold
+        for d in deliveries
+    ]
+    normalized = [normalize(d.responses, cb) for d in deliveries]
+    tables = [table for table, _ in normalized]
+    judged, offsets = judged_batch(tables, deliveries, cb, build_db)
+    found = failures_by_delivery(judged, offsets, deliveries, tables, cb)
+    parts = [
+        _judge_one(
+            d,
+            judged.slice(offsets[i], offsets[i + 1] - offsets[i]),
+            normalized[i],
+            found[i],
+            limits[i],
+            cb,
+        )
+        for i, d in enumerate(deliveries)
+    ]
+    return _recorded(parts, deliveries, cb, data_docs_dir)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One zone-wave's result before GX has recorded it."""
+
+    result: GateResult
+    outcome: outcomes.Outcome
+    top_values: dict[str, list[tuple[str, int]]]
+    counts: dict[str, int]
+
+
+def _judge_one(
+    d: Delivery,
+    judged: pa.Table,
+    normalized: tuple[pa.Table, pa.Table],
+    found: list[Failure],
+    share_limit: float,
+    cb: Codebook,
+) -> _Judged:
+    table, normalizations = normalized
     row_failures = [f for f in found if f.level == "row" and f.error is None]
     blocking = [f for f in found if f.level != "row" or f.error is not None]
-
-    context = {WAVE_PARAMETER: str(wave_id), "version": version, "zone_id": zone_id}
-    rejected = _rejected_rows(judged, row_failures, context, wave_id=wave_id, zone_id=zone_id)
+    context = {WAVE_PARAMETER: str(d.wave_id), "version": d.version, "zone_id": d.zone_id}
+    rejected = _rejected_rows(judged, row_failures, context, wave_id=d.wave_id, zone_id=d.zone_id)
     bad_rows = np.unique(np.concatenate([f.rows for f in row_failures] or [np.empty(0, np.int64)]))
-    accepted = normalized
+    accepted = table
     if bad_rows.size:  # filtering copies every column: only when there is something to drop
-        keep = np.ones(normalized.num_rows, dtype=bool)
+        keep = np.ones(table.num_rows, dtype=bool)
         keep[bad_rows] = False
-        accepted = normalized.filter(pa.array(keep))
-
-    rows_read = responses.num_rows
+        accepted = table.filter(pa.array(keep))
+    rows_read = d.responses.num_rows
     rows_rejected = int(bad_rows.size)
     # The accounting invariant: every row read is either accepted or rejected, once.
     assert rows_read == accepted.num_rows + rows_rejected, "gate lost or duplicated rows"
     passed = not blocking and within_threshold(rows_read, rows_rejected, share_limit)
-    return GateResult(
-        normalized=normalized,
+    result = GateResult(
+        normalized=table,
         accepted=accepted,
         rejected_rows=rejected,
         normalizations=normalizations,
@@ -142,10 +196,89 @@ def run_gate(
         threshold=share_limit,
         passed=passed,
         reason=_reason(
-            zone_id, wave_id, rows_read, rows_rejected, share_limit, blocking, found, rejected
+            d.zone_id, d.wave_id, rows_read, rows_rejected, share_limit, blocking, found, rejected
         ),
-        suite_results=(summary,),
+        suite_results=(),
     )
+    ids = pc.unique(_text(judged, "delivery_id")).drop_null().to_pylist()
+    outcome = outcomes.Outcome(
+        zone_id=d.zone_id,
+        wave_id=d.wave_id,
+        delivery_id=",".join(sorted(ids)),
+        rows_read=rows_read,
+        rows_rejected=rows_rejected,
+        threshold=share_limit,
+        found={rule_key(f.rule_id, f.column): _shown(f, rows_read) for f in found},
+    )
+    restricted = frozenset(c for it in cb.items if it.restricted for c in it.columns(d.version))
+    rules = {rule_key(r.rule_id, r.column): r for r in raw_rules(cb, d.version)}
+    tops = {
+        key: _top_values(judged, rules[key], f.rows, restricted)
+        for f in row_failures
+        for key in [rule_key(f.rule_id, f.column)]
+    }
+    counts = {rule_key(f.rule_id, f.column): f.unexpected_count for f in found}
+    return _Judged(result, outcome, tops, counts)
+
+
+def _shown(failure: Failure, rows_read: int) -> str:
+    """The outcome table's cell of a failed rule (counts only, never a value)."""
+    if failure.error is not None:
+        return f"error: {failure.error}"
+    if failure.level != "row":
+        return "failed"
+    return f"{failure.unexpected_count} of {rows_read} rows"
+
+
+def _top_values(
+    judged: pa.Table, rule: Rule, rows: np.ndarray, restricted: frozenset[str]
+) -> list[tuple[str, int]]:
+    """The most frequent offending values of a rule (masked for restricted columns)."""
+    column = rule.kwargs["column"]
+    if column in restricted:
+        return [(RESTRICTED_MASK, int(rows.size))]
+    values = _text(judged.take(pa.array(rows)), column)
+    counted = pc.value_counts(pc.fill_null(values, "None")).to_pylist()
+    counted.sort(key=lambda e: (-e["counts"], e["values"]))
+    return [(e["values"], int(e["counts"])) for e in counted[:TOP_VALUES]]
+
+
+def _recorded(
+    judged: list[_Judged],
+    deliveries: Sequence[Delivery],
+    cb: Codebook,
+    data_docs_dir: Path | None,
+) -> list[GateResult]:
+    """GX validates the outcome table of each version once; each zone-wave reads its row."""
+    from orchestration.quality.record import validate_outcomes  # imports GX: only here
+
+    results: list[GateResult] = [j.result for j in judged]
+    for version in sorted({d.version for d in deliveries}):
+        members = [i for i, d in enumerate(deliveries) if d.version == version]
+        table = outcomes.outcome_table(cb, version, [judged[i].outcome for i in members])
+        waves = sorted({deliveries[i].wave_id for i in members})
+        run_name = (
+            f"{deliveries[members[0]].zone_id}-{waves[0]}"
+            if len(members) == 1
+            else f"{len(members)}-zone-waves-{'-'.join(map(str, waves))}"
+        )
+        record = validate_outcomes(
+            outcomes.suite_name(version), table, run_name=run_name, data_docs_dir=data_docs_dir
+        )
+        for row, i in enumerate(members):
+            failed = record.failed_by_row[row]
+            summary = SuiteResult(
+                suite_name=record.suite_name,
+                success=not failed,
+                evaluated=record.evaluated,
+                failed=len(failed),
+                unexpected_counts={k: judged[i].counts.get(k, 0) for k in failed},
+                top_values={k: v for k, v in judged[i].top_values.items() if k in failed},
+                failed_rules=failed,
+                data_docs_pages=(record.page,) if record.page is not None else (),
+            )
+            results[i] = replace(judged[i].result, suite_results=(summary,))
+    return results
 
 
 def within_threshold(rows_read: int, rows_rejected: int, threshold: float) -> bool:

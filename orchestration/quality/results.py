@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from great_expectations.core.expectation_validation_result import (
-    ExpectationValidationResult,
-)
 
-from orchestration.quality.context import ChunkRun
+if TYPE_CHECKING:  # GX is imported only where something is validated
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationValidationResult,
+    )
+
+    from orchestration.quality.context import ChunkRun
 
 RESTRICTED_MASK = "<restricted>"
 TOP_VALUES = 5

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from great_expectations.expectations.row_conditions import Column, Condition
-
 from orchestration.codebook import Codebook, Item
 from orchestration.codebook import Condition as SkipCondition
 
@@ -45,6 +43,26 @@ USCC_ITEM = "A1_uscc"
 ZONE_ITEM = "A3_zone"
 SECTION_ITEM = "A5_industry_section"
 DIVISION_ITEM = "A6_industry_division"
+
+
+@dataclass(frozen=True)
+class RowCondition:
+    """The rows a rule applies to: `column operator value`, with pandas' null semantics.
+
+    GX's `Column(...) == 'C'` etc. without importing GX (its import costs 10-16 s of
+    CPU): `suites.py` turns it into GX's condition, `bulk.py` into SQL. As in
+    pandas, `!=` and `NOT_IN` hold for NULL, `==` and `IN` do not.
+    """
+
+    column: str
+    operator: str  # "==", "!=", "IN", "NOT_IN" (GX's Operator values)
+    value: str | tuple[str, ...]
+
+
+def _comparison(column: str, codes: tuple[str, ...], *, equal: bool) -> RowCondition:
+    if len(codes) == 1:
+        return RowCondition(column, "==" if equal else "!=", codes[0])
+    return RowCondition(column, "IN" if equal else "NOT_IN", tuple(codes))
 
 
 @dataclass(frozen=True)
@@ -81,24 +99,18 @@ def section_division_pairs(cb: Codebook) -> list[str]:
     return pairs
 
 
-def skip_condition(cond: SkipCondition) -> Condition:
+def skip_condition(cond: SkipCondition) -> RowCondition:
     """The row condition under which an item with `asked_if = cond` must be empty.
 
     pandas evaluates `x != 'C'` and `x not in [...]` as True for nulls, so an
     unanswered filter question also means the follow-up must be empty.
     """
-    col = Column(cond.item)
-    if cond.negate:
-        return col == cond.codes[0] if len(cond.codes) == 1 else col.is_in(list(cond.codes))
-    return col != cond.codes[0] if len(cond.codes) == 1 else col.is_not_in(list(cond.codes))
+    return _comparison(cond.item, tuple(cond.codes), equal=cond.negate)
 
 
-def holds_condition(cond: SkipCondition) -> Condition:
+def holds_condition(cond: SkipCondition) -> RowCondition:
     """The row condition under which `cond` holds (nulls excluded)."""
-    col = Column(cond.item)
-    if cond.negate:
-        return col != cond.codes[0] if len(cond.codes) == 1 else col.is_not_in(list(cond.codes))
-    return col == cond.codes[0] if len(cond.codes) == 1 else col.is_in(list(cond.codes))
+    return _comparison(cond.item, tuple(cond.codes), equal=not cond.negate)
 
 
 def describe(cond: SkipCondition) -> str:
@@ -218,7 +230,7 @@ def _item_rules(cb: Codebook, version: str, item: Item) -> list[Rule]:
         rules += [
             Rule(
                 "expect_column_values_to_be_null",
-                {"column": col, "row_condition": Column("mode").is_not_in(list(item.modes))},
+                {"column": col, "row_condition": RowCondition("mode", "NOT_IN", tuple(item.modes))},
                 f"mode.{item.id}",
                 col,
                 f"{item.id} is only on {'/'.join(item.modes)} questionnaires",

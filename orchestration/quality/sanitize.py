@@ -8,17 +8,19 @@ escaping of & < > " '). Vectorized over an Arrow array or a pandas Series.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMULA_START = r"^[=+\-@\t\r]"
 # Ampersand first, so the entities of later replacements are not escaped twice.
 HTML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
 
-T = TypeVar("T", pa.Array, pa.ChunkedArray, pd.Series)
+T = TypeVar("T", pa.Array, pa.ChunkedArray, "pd.Series")
 
 
 def _sanitize_arrow(values: pa.Array | pa.ChunkedArray, formula: bool, html: bool):
@@ -37,13 +39,19 @@ def _sanitize_arrow(values: pa.Array | pa.ChunkedArray, formula: bool, html: boo
 
 def sanitize_text(values: T, *, formula: bool = True, html: bool = True) -> T:
     """Return `values` with formula starts neutralized and HTML escaped; NULL stays NULL."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return _sanitize_arrow(values, formula, html)
+    # a pandas Series; pandas is imported only here, since recording a refused file
+    # sanitizes its message and needs no pandas
+    import pandas as pd
+
     if isinstance(values, pd.Series):
         arrow = pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
         clean = _sanitize_arrow(arrow, formula, html)
         return pd.Series(
             clean.to_numpy(zero_copy_only=False), index=values.index, name=values.name, dtype=object
         )
-    return _sanitize_arrow(values, formula, html)
+    raise TypeError(f"sanitize_text: an Arrow array or a pandas Series, not {type(values)}")
 
 
 def sanitize_table(table: pa.Table, columns: list[str]) -> pa.Table:

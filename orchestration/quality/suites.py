@@ -23,10 +23,11 @@ from typing import Any
 import great_expectations as gx
 import yaml
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+from great_expectations.expectations.row_conditions import Column, Condition
 
 from orchestration.codebook import Codebook, load_codebook
-from orchestration.quality import downstream
-from orchestration.quality.rules import Rule, raw_rules
+from orchestration.quality import downstream, outcomes
+from orchestration.quality.rules import RowCondition, Rule, raw_rules
 from orchestration.settings import EXPECTATIONS_DIR
 
 NAMESPACE = uuid.UUID("6f1c3a52-0d4e-5b8e-9a57-2f3c1e7d9b10")
@@ -54,8 +55,13 @@ def suite_specs(cb: Codebook) -> tuple[SuiteSpec, ...]:
     raw = tuple(
         SuiteSpec(raw_suite_name(v), "raw_responses", tuple(raw_rules(cb, v))) for v in cb.versions
     )
+    gate = tuple(
+        SuiteSpec(outcomes.suite_name(v), outcomes.ASSET, tuple(outcomes.outcome_rules(cb, v)))
+        for v in cb.versions
+    )
     return (
         *raw,
+        *gate,
         SuiteSpec("staged_responses", "staged_responses", tuple(downstream.staged_rules(cb))),
         SuiteSpec(
             "marts_indicator_estimates",
@@ -72,9 +78,29 @@ def _id(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
 
 
+def gx_condition(cond: RowCondition) -> Condition:
+    """GX's row condition for ours (rules.py stays free of GX imports)."""
+    col = Column(cond.column)
+    if cond.operator == "==":
+        return col == cond.value
+    if cond.operator == "!=":
+        return col != cond.value
+    if cond.operator == "IN":
+        return col.is_in(list(cond.value))
+    if cond.operator == "NOT_IN":
+        return col.is_not_in(list(cond.value))
+    raise ValueError(f"unknown row condition operator {cond.operator!r}")
+
+
+def gx_kwargs(rule: Rule) -> dict[str, Any]:
+    return {
+        k: gx_condition(v) if isinstance(v, RowCondition) else v for k, v in rule.kwargs.items()
+    }
+
+
 def _expectation_json(suite: str, n: int, rule: Rule) -> dict[str, Any]:
     # Building the GX object validates type and kwargs; the JSON is what the store reads.
-    config = ExpectationConfiguration(type=rule.expectation, kwargs=rule.kwargs, meta=rule.meta)
+    config = ExpectationConfiguration(type=rule.expectation, kwargs=gx_kwargs(rule), meta=rule.meta)
     expectation = config.to_domain_obj()
     data = gx.ExpectationSuite(name=suite, expectations=[expectation]).to_json_dict()
     entry = data["expectations"][0]

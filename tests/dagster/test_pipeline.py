@@ -101,10 +101,10 @@ def test_runs_and_checks_recorded(demo_home: Home) -> None:
         runs = instance.get_runs()
         assert len(runs) == 1  # the drop of four zone-waves: one run, one dbt build, one publish
         assert {r.job_name for r in runs} == {"ingest_zone_wave"}
-        from orchestration.defs.report import latest_check_results
+    from orchestration.defs.dagster_storage import DagsterStorage
 
-        checks = latest_check_results(instance)
-    assert checks and all(passed for _, _, passed in checks)
+    checks = DagsterStorage(demo_home.dagster_home).check_results()
+    assert checks and all(c.passed for c in checks)
 
 
 def test_demo_again_changes_no_row_count(demo_home: Home) -> None:

@@ -74,7 +74,7 @@ def test_home_instance_recovers_by_itself(home: Home) -> None:
         (run,) = runs_of(instance)
         assert run.status == dg.DagsterRunStatus.FAILURE
         assert slot_holders(instance) == []
-        report = status_report(home, instance)
+        report = status_report(home)
     line = next(x for x in report.splitlines() if x.startswith(run.run_id[:8]))
     assert "CRASHED" in line and "died without finishing" in line
     assert "Pools: every slot free" in report
@@ -87,7 +87,7 @@ def test_live_holder_makes_the_wait_give_up_with_one_line(home: Home) -> None:
         with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
             (run,) = runs_of(instance)
             assert recover(instance).ended == ()  # alive: left alone
-            report = status_report(home, instance)
+            report = status_report(home)
             holder = f"build_db: held by run {run.run_id[:8]} (pool_job, step touch_build_db"
             assert holder in report
             with pytest.raises(PoolTimeout) as caught:
