@@ -1,0 +1,81 @@
+{#-
+    Indicator rules as SQL over the wide columns of stg_survey__responses, from the
+    generated catalog (macros/generated/indicator_catalog.sql, itself generated from
+    the seeds indicators / indicator_terms: the one definition). A response "has"
+    (item, code) when the single/band column holds the code, the multi option's
+    boolean column is true, a v2022 answer's crosswalk maps onto it, or a derived
+    attribute (employees_lt50, revenue_lt20m, industry_group, size_class) says so.
+    Every expression is true or false, never null.
+-#}
+
+{% macro indicator_condition(cond, relation='') -%}
+    {%- set col = (relation ~ '.' if relation else '') ~ cond.column -%}
+    {%- if cond.flag is defined and cond.flag -%}
+        {%- set test = 'coalesce(' ~ col ~ ', false)' -%}
+    {%- elif cond['is'] is defined -%}
+        {%- set test = 'coalesce(' ~ ('' if cond['is'] else 'not ') ~ col ~ ', false)' -%}
+    {%- else -%}
+        {%- set codes = [] -%}
+        {%- for code in cond.codes -%}{%- do codes.append("'" ~ code ~ "'") -%}{%- endfor -%}
+        {%- set test = 'coalesce(' ~ col ~ ' in (' ~ codes | join(', ') ~ '), false)' -%}
+    {%- endif -%}
+    {%- if cond.version -%}
+        {%- set version_col = (relation ~ '.' if relation else '') ~ 'instrument_version' -%}
+        ({{ version_col }} = '{{ cond.version }}' and {{ test }})
+    {%- else -%}
+        {{ test }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro indicator_any(conditions, relation='') -%}
+    {%- if conditions | length == 0 -%}
+        false
+    {%- else -%}
+        ({% for cond in conditions -%}
+            {{ indicator_condition(cond, relation) }}{{ ' or ' if not loop.last }}
+        {%- endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The response's wave is within the indicator's first_wave..last_wave. -#}
+{% macro indicator_in_waves(indicator, relation='') -%}
+    {%- set wave = (relation ~ '.' if relation else '') ~ 'wave_id' -%}
+    ({{ wave }} >= {{ indicator.first_wave }}
+    {%- if indicator.last_wave is not none %} and {{ wave }} <= {{ indicator.last_wave }}{% endif %})
+{%- endmacro %}
+
+{#- in_base: within the indicator's waves and in its base population. -#}
+{% macro indicator_in_base(indicator, relation='') -%}
+    {%- if indicator.base is none -%}
+        {{ indicator_in_waves(indicator, relation) }}
+    {%- else -%}
+        ({{ indicator_in_waves(indicator, relation) }} and {{ indicator_any(indicator.base, relation) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- is_yes: in base and the numerator holds (match any), or holds for none of its terms. -#}
+{% macro indicator_is_yes(indicator, relation='') -%}
+    {%- set numerator = indicator_any(indicator.numerator, relation) -%}
+    ({{ indicator_in_base(indicator, relation) }} and {{ 'not ' if indicator.numerator_match == 'none' }}{{ numerator }})
+{%- endmacro %}
+
+{#- 1 / 0 flags of the same (for sums). -#}
+{% macro indicator_base_flag(indicator, relation='') -%}
+    case when {{ indicator_in_base(indicator, relation) }} then 1 else 0 end
+{%- endmacro %}
+
+{% macro indicator_yes_flag(indicator, relation='') -%}
+    case when {{ indicator_is_yes(indicator, relation) }} then 1 else 0 end
+{%- endmacro %}
+
+{#- Mean of the non-null score_<dimension> columns (null when all are null), the
+    same as avg() over the dimensions that apply. -#}
+{% macro dma_mean(dimensions) -%}
+    {%- set sums = [] -%}
+    {%- set counts = [] -%}
+    {%- for dim in dimensions -%}
+        {%- do sums.append('coalesce(score_' ~ dim ~ ', 0.0)') -%}
+        {%- do counts.append('case when score_' ~ dim ~ ' is not null then 1 else 0 end') -%}
+    {%- endfor -%}
+    {{ safe_ratio(sums | join(' + '), counts | join(' + ')) }}
+{%- endmacro %}
