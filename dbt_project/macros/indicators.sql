@@ -18,6 +18,9 @@
         {%- set codes = [] -%}
         {%- for code in cond.codes -%}{%- do codes.append("'" ~ code ~ "'") -%}{%- endfor -%}
         {%- set test = 'coalesce(' ~ col ~ ' in (' ~ codes | join(', ') ~ '), false)' -%}
+        {%- if test | length > 70 -%}
+            {%- set test = 'coalesce(\n' ~ ' ' * 16 ~ col ~ ' in (' ~ codes | join(', ') ~ '),\n' ~ ' ' * 16 ~ 'false\n' ~ ' ' * 12 ~ ')' -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if cond.version -%}
         {%- set version_col = (relation ~ '.' if relation else '') ~ 'instrument_version' -%}
@@ -27,45 +30,42 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro indicator_any(conditions, relation='') -%}
+{% macro indicator_any(conditions, relation='', indent=12) -%}
     {%- if conditions | length == 0 -%}
         false
     {%- else -%}
-        ({% for cond in conditions -%}
-            {{ indicator_condition(cond, relation) }}{{ ' or ' if not loop.last }}
-        {%- endfor %})
+        {%- set parts = [] -%}
+        {%- for cond in conditions -%}
+            {%- do parts.append(indicator_condition(cond, relation)) -%}
+        {%- endfor -%}
+        {{- '(' ~ parts | join('\n' ~ ' ' * indent ~ 'or ') ~ ')' -}}
     {%- endif -%}
 {%- endmacro %}
 
 {#- The response's wave is within the indicator's first_wave..last_wave. -#}
 {% macro indicator_in_waves(indicator, relation='') -%}
     {%- set wave = (relation ~ '.' if relation else '') ~ 'wave_id' -%}
-    ({{ wave }} >= {{ indicator.first_wave }}
-    {%- if indicator.last_wave is not none %} and {{ wave }} <= {{ indicator.last_wave }}{% endif %})
+    {{ wave }} >= {{ indicator.first_wave }}
+    {%- if indicator.last_wave is not none %} and {{ wave }} <= {{ indicator.last_wave }}{% endif %}
 {%- endmacro %}
 
-{#- in_base: within the indicator's waves and in its base population. -#}
+{#- in_base: within the indicator's waves and in its base population (a boolean
+    SQL expression laid out over several lines, to be placed at an indent of 8). -#}
 {% macro indicator_in_base(indicator, relation='') -%}
     {%- if indicator.base is none -%}
-        {{ indicator_in_waves(indicator, relation) }}
+        ({{ indicator_in_waves(indicator, relation) }})
     {%- else -%}
-        ({{ indicator_in_waves(indicator, relation) }} and {{ indicator_any(indicator.base, relation) }})
+        (
+            {{ indicator_in_waves(indicator, relation) }}
+            and {{ indicator_any(indicator.base, relation) }}
+        )
     {%- endif -%}
 {%- endmacro %}
 
-{#- is_yes: in base and the numerator holds (match any), or holds for none of its terms. -#}
-{% macro indicator_is_yes(indicator, relation='') -%}
-    {%- set numerator = indicator_any(indicator.numerator, relation) -%}
-    ({{ indicator_in_base(indicator, relation) }} and {{ 'not ' if indicator.numerator_match == 'none' }}{{ numerator }})
-{%- endmacro %}
-
-{#- 1 / 0 flags of the same (for sums). -#}
-{% macro indicator_base_flag(indicator, relation='') -%}
-    case when {{ indicator_in_base(indicator, relation) }} then 1 else 0 end
-{%- endmacro %}
-
-{% macro indicator_yes_flag(indicator, relation='') -%}
-    case when {{ indicator_is_yes(indicator, relation) }} then 1 else 0 end
+{#- The numerator alone: any of its terms holds (match any), or none does. is_yes
+    is in_base and numerator. -#}
+{% macro indicator_numerator(indicator, relation='') -%}
+    {{ 'not ' if indicator.numerator_match == 'none' }}{{ indicator_any(indicator.numerator, relation, indent=8) }}
 {%- endmacro %}
 
 {#- Mean of the non-null score_<dimension> columns (null when all are null), the
@@ -77,5 +77,5 @@
         {%- do sums.append('coalesce(score_' ~ dim ~ ', 0.0)') -%}
         {%- do counts.append('case when score_' ~ dim ~ ' is not null then 1 else 0 end') -%}
     {%- endfor -%}
-    {{ safe_ratio(sums | join(' + '), counts | join(' + ')) }}
+    {{ safe_ratio(sums | join('\n' ~ ' ' * 12 ~ '+ '), counts | join('\n' ~ ' ' * 12 ~ '+ ')) }}
 {%- endmacro %}

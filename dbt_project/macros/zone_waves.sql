@@ -14,64 +14,28 @@
     delivery accepted no row leaves no row and is recomputed (at no cost) each run.
 -#}
 
-{#- One row per loaded zone-wave with its stamp (a SQL query over the raw sources). -#}
-{% macro zone_wave_stamps_sql() -%}
-    with loaded as (
-        select
-            delivery_id,
-            zone_id,
-            cast(wave_id as integer) as wave_id
-        from {{ source('survey', 'deliveries') }}
-        where status = 'loaded'
-    ),
+{#- What else a model's rows depend on, as a digest appended to every stamp: the
+    model's own code, the generated catalog and codebook macros, the vars the
+    models use, and the pseudonym key (one-way: a digest of a 256-bit key). A
+    change to any of these makes every stamp stale, so the next run rebuilds the
+    whole table without --full-refresh. Changes to shared macros (macros/*.sql)
+    are not covered: build with --full-refresh after those. -#}
+{% macro model_fingerprint() -%}
+    {%- set parts = [
+        model.raw_code,
+        indicator_catalog() | string,
+        scoring_catalog() | string,
+        codebook_columns() | string,
+        codebook_harmonized_columns() | string,
+        var('min_cell_respondents') | string,
+        'smesurvey-stamp|' ~ pseudonym_key(),
+    ] -%}
+    {{ return(local_md5(parts | join('\n'))) }}
+{%- endmacro %}
 
-    loads as (
-        select
-            delivery_id,
-            max(loaded_at) as loaded_at
-        from {{ source('survey', 'responses') }}
-        group by delivery_id
-    ),
-
-    registers as (
-        select distinct
-            loaded.zone_id,
-            loaded.wave_id,
-            loaded.delivery_id
-        from {{ source('survey', 'zone_register') }} as zone_register
-        inner join loaded
-            on zone_register.delivery_id = loaded.delivery_id
-    ),
-
-    register_choice as (
-        select
-            loaded.zone_id,
-            loaded.wave_id,
-            max(registers.wave_id) as register_wave_id
-        from loaded
-        inner join registers
-            on loaded.zone_id = registers.zone_id
-                and loaded.wave_id >= registers.wave_id
-        group by loaded.zone_id, loaded.wave_id
-    )
-
-    select
-        loaded.zone_id,
-        loaded.wave_id,
-        loaded.delivery_id,
-        loaded.zone_id || '|' || cast(loaded.wave_id as {{ dbt.type_string() }})
-        || '|' || loaded.delivery_id
-        || '|' || coalesce(cast(loads.loaded_at as {{ dbt.type_string() }}), '')
-        || '|' || coalesce(registers.delivery_id, '') as zone_wave_stamp
-    from loaded
-    left join loads
-        on loaded.delivery_id = loads.delivery_id
-    left join register_choice
-        on loaded.zone_id = register_choice.zone_id
-            and loaded.wave_id = register_choice.wave_id
-    left join registers
-        on register_choice.zone_id = registers.zone_id
-            and register_choice.register_wave_id = registers.wave_id
+{#- The stamp this model stores for a zone-wave of int_zone_wave_stamps. -#}
+{% macro model_stamp(stamp_column) -%}
+    {{ stamp_column }} || '|{{ model_fingerprint() }}'
 {%- endmacro %}
 
 {#- Zone-waves named by --vars '{"zone_waves": [[2021, "Z01"], ...]}': rebuilt even
@@ -101,7 +65,8 @@
         delete from {{ this }}
         where
             zone_wave_stamp not in (
-                select stamps.zone_wave_stamp from ({{ zone_wave_stamps_sql() }}) as stamps
+                select {{ model_stamp('stamps.zone_wave_stamp') }}
+                from {{ ref('int_zone_wave_stamps') }} as stamps
             )
             or {{ forced_zone_wave_condition() }}
     {%- endif -%}
@@ -116,12 +81,12 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
-        with stamps as ({{ zone_wave_stamps_sql() }}),
+        with stamps as (select * from {{ ref('int_zone_wave_stamps') }}),
         held as (select distinct zone_wave_stamp from {{ this }})
         select stamps.zone_id, stamps.wave_id, stamps.delivery_id
         from stamps
         where
-            stamps.zone_wave_stamp not in (select held.zone_wave_stamp from held)
+            {{ model_stamp('stamps.zone_wave_stamp') }} not in (select held.zone_wave_stamp from held)
             or {{ forced_zone_wave_condition() }}
         order by stamps.wave_id, stamps.zone_id
     {%- endset -%}

@@ -8,17 +8,28 @@
 -#}
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
-{%- set catalog = indicator_catalog() -%}
 {%- set scoring = scoring_catalog() -%}
 {%- set by_id = {} -%}
-{%- for indicator in catalog -%}{%- do by_id.update({indicator.id: indicator}) -%}{%- endfor -%}
+{%- for indicator in indicator_catalog() -%}
+    {%- do by_id.update({indicator.id: indicator}) -%}
+{%- endfor -%}
 {%- set dimensions = dma_dimensions() -%}
+{%- set used = [] -%}
+{%- for dims in scoring.values() -%}
+    {%- for ids in dims.values() -%}
+        {%- for id in ids if id not in used -%}{%- do used.append(id) -%}{%- endfor -%}
+    {%- endfor -%}
+{%- endfor -%}
 
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
 
 stamps as (
 
-    {{ zone_wave_stamps_sql() }}
+    select * from {{ ref('int_zone_wave_stamps') }}
 
 ),
 
@@ -35,22 +46,43 @@ levels as (
 
 ),
 
+-- every scoring indicator once: in its base, and achieved (in base and yes)
+flags as (
+
+    select
+        response_id,
+        -- noqa: disable=LT02,LT05
+        {% for id in used %}
+        {{ indicator_in_base(by_id[id]) }} as base__{{ id }},
+        {{ indicator_numerator(by_id[id]) }} as yes__{{ id }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        wave_id
+    from responses
+
+),
+
 elements as (
 
     select
-        responses.response_id,
+        response_id,
+        -- noqa: disable=LT02
         {% for measure, dims in [('dii', ['dii']), ('dma', dimensions)] %}
         {% for dim in dims %}
         {% set suffix = '' if measure == 'dii' else '_' ~ dim %}
-        {% set ids = scoring[measure][dim] %}
-        {% for id in ids %}{{ indicator_base_flag(by_id[id], 'responses') }}{{ ' + ' if not loop.last }}{% endfor %}
-            as {{ 'dii_items' if measure == 'dii' else 'applicable' ~ suffix }},
-        {% for id in ids %}{{ indicator_yes_flag(by_id[id], 'responses') }}{{ ' + ' if not loop.last }}{% endfor %}
-            as {{ 'dii_score' if measure == 'dii' else 'achieved' ~ suffix }},
+        {% for id in scoring[measure][dim] %}
+        {{ '+ ' if not loop.first }}case when base__{{ id }} then 1 else 0 end
+        {% endfor %}
+        as {{ 'dii_items' if measure == 'dii' else 'applicable' ~ suffix }},
+        {% for id in scoring[measure][dim] %}
+        {{ '+ ' if not loop.first }}case when base__{{ id }} and yes__{{ id }} then 1 else 0 end
+        {% endfor %}
+        as {{ 'dii_score' if measure == 'dii' else 'achieved' ~ suffix }},
         {% endfor %}
         {% endfor %}
-        responses.wave_id
-    from responses
+        -- noqa: enable=LT02
+        wave_id
+    from flags
 
 ),
 
@@ -91,7 +123,7 @@ final as (
         responses.wave_id,
         responses.zone_id,
         responses.delivery_id,
-        stamps.zone_wave_stamp,
+        {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by,
         responses.loaded_at,
         responses.source_file,
@@ -127,3 +159,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

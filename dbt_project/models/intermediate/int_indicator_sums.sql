@@ -11,12 +11,20 @@
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set catalog = indicator_catalog() -%}
+{%- set measures = [
+    'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
+    'sum_weight_squared', 'sum_weight_squared_yes'
+] -%}
 
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
 
 stamps as (
 
-    {{ zone_wave_stamps_sql() }}
+    select * from {{ ref('int_zone_wave_stamps') }}
 
 ),
 
@@ -37,14 +45,53 @@ weights as (
 
 ),
 
-weighted as (
+domain_types as (
+
+    select 'all' as domain_type
+    union all
+    select 'industry_group' as domain_type
+    union all
+    select 'size_class' as domain_type
+
+),
+
+-- per response: each indicator's in_base and yes (a stream, never stored);
+-- generated from the catalog, laid out by macros/indicators.sql
+flags as (
 
     select
-        responses.*,
-        weights.weight
+        responses.delivery_id,
+        responses.wave_id,
+        responses.zone_id,
+        responses.industry_group,
+        responses.size_class,
+        weights.weight,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {{ indicator_in_base(indicator, 'responses') }} as base__{{ loop.index }},
+        {{ indicator_numerator(indicator, 'responses') }} as yes__{{ loop.index }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        responses.response_id
     from responses
     left join weights
         on responses.response_id = weights.response_id
+
+),
+
+-- each response counts in three domains: all, its industry group, its size class
+in_domains as (
+
+    select
+        flags.*,
+        domain_types.domain_type,
+        case domain_types.domain_type
+            when 'all' then 'all'
+            when 'industry_group' then flags.industry_group
+            else flags.size_class
+        end as domain
+    from flags
+    cross join domain_types
 
 ),
 
@@ -54,35 +101,28 @@ wide as (
         delivery_id,
         wave_id,
         zone_id,
-        case
-            when grouping(industry_group) = 0 then 'industry_group'
-            when grouping(size_class) = 0 then 'size_class'
-            else 'all'
-        end as domain_type,
-        case
-            when grouping(industry_group) = 0 then industry_group
-            when grouping(size_class) = 0 then size_class
-            else 'all'
-        end as domain,
+        domain_type,
+        domain,
+        -- noqa: disable=LT02,LT05
         {% for indicator in catalog %}
-        {% set base = indicator_in_base(indicator) %}
-        {% set yes = indicator_yes_flag(indicator) %}
-        sum({{ indicator_base_flag(indicator) }}) as n_base__{{ loop.index }},
-        sum({{ yes }}) as n_yes__{{ loop.index }},
-        sum(case when {{ base }} and weight is not null then 1 else 0 end)
-            as weighted_n_base__{{ loop.index }},
-        sum(case when {{ base }} then weight end) as sum_weight__{{ loop.index }},
-        sum(case when {{ base }} then weight * ({{ yes }}) end) as sum_weight_yes__{{ loop.index }},
-        sum(case when {{ base }} then weight * weight end) as sum_weight_squared__{{ loop.index }},
-        sum(case when {{ base }} then weight * weight * ({{ yes }}) end)
-            as sum_weight_squared_yes__{{ loop.index }}{{ ',' if not loop.last }}
+        {% set i = loop.index %}
+        {% set yes = 'case when yes__' ~ i ~ ' then 1 else 0 end' %}
+        sum(case when base__{{ i }} then 1 else 0 end) as n_base__{{ i }},
+        sum(case when base__{{ i }} and yes__{{ i }} then 1 else 0 end) as n_yes__{{ i }},
+        sum(case when base__{{ i }} and weight is not null then 1 else 0 end)
+            as weighted_n_base__{{ i }},
+        sum(case when base__{{ i }} then weight end) as sum_weight__{{ i }},
+        sum(case when base__{{ i }} then weight * {{ yes }} end) as sum_weight_yes__{{ i }},
+        sum(case when base__{{ i }} then weight * weight end) as sum_weight_squared__{{ i }},
+        sum(case when base__{{ i }} then weight * weight * {{ yes }} end)
+            as sum_weight_squared_yes__{{ i }},
         {% endfor %}
-    from weighted
-    group by grouping sets (
-        (delivery_id, wave_id, zone_id),
-        (delivery_id, wave_id, zone_id, industry_group),
-        (delivery_id, wave_id, zone_id, size_class)
-    )
+        -- noqa: enable=LT02,LT05
+        count(*) as n_responses
+    from in_domains
+    -- a domain value of null (no industry group / size class) is no domain
+    where domain is not null
+    group by delivery_id, wave_id, zone_id, domain_type, domain
 
 ),
 
@@ -101,18 +141,18 @@ long as (
         wide.domain,
         wide.domain_type,
         catalog.indicator_id,
-        {% for measure in ['n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
-                           'sum_weight_squared', 'sum_weight_squared_yes'] %}
+        -- noqa: disable=LT02,LT05
+        {% for measure in measures %}
         case catalog.indicator_id
             {% for indicator in catalog %}
             when '{{ indicator.id }}' then wide.{{ measure }}__{{ loop.index }}
             {% endfor %}
-        end as {{ measure }}{{ ',' if not loop.last }}
+        end as {{ measure }},
         {% endfor %}
+        -- noqa: enable=LT02,LT05
+        wide.n_responses
     from wide
     cross join catalog
-    -- a domain value of null (no industry group / size class) is no domain
-    where wide.domain is not null
 
 ),
 
@@ -131,8 +171,9 @@ final as (
         long.sum_weight_yes,
         long.sum_weight_squared,
         long.sum_weight_squared_yes,
+        cast(long.n_responses as bigint) as n_responses,
         long.delivery_id,
-        stamps.zone_wave_stamp,
+        {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by
     from long
     inner join stamps
@@ -143,3 +184,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -9,11 +9,15 @@
 {%- set min_n = var('min_cell_respondents') -%}
 {%- set to_build = zone_waves_to_build() -%}
 
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
 
 stamps as (
 
-    {{ zone_wave_stamps_sql() }}
+    select * from {{ ref('int_zone_wave_stamps') }}
 
 ),
 
@@ -238,7 +242,7 @@ final as (
         responses.zone_id,
         responses.wave_id,
         responses.delivery_id,
-        stamps.zone_wave_stamp,
+        {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by,
         cell_totals.weighting_cell,
         cell_totals.cell_population,
@@ -256,3 +260,4 @@ final as (
 )
 
 select * from final
+{%- endif %}
