@@ -79,3 +79,23 @@
     {%- endfor -%}
     {{ safe_ratio(sums | join('\n' ~ ' ' * 12 ~ '+ '), counts | join('\n' ~ ' ' * 12 ~ '+ ')) }}
 {%- endmacro %}
+
+{#- The catalog entries (macro indicator_catalog) by id. -#}
+{% macro catalog_by_id(catalog) -%}
+    {%- set out = {} -%}
+    {%- for indicator in catalog -%}
+        {%- do out.update({indicator.id: indicator}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- Every indicator the scoring rules (macro scoring_catalog) use, once, in order. -#}
+{% macro scoring_indicator_ids(scoring) -%}
+    {%- set used = [] -%}
+    {%- for dims in scoring.values() -%}
+        {%- for ids in dims.values() -%}
+            {%- for id in ids if id not in used -%}{%- do used.append(id) -%}{%- endfor -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(used) }}
+{%- endmacro %}

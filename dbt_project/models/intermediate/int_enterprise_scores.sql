@@ -9,17 +9,9 @@
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set scoring = scoring_catalog() -%}
-{%- set by_id = {} -%}
-{%- for indicator in indicator_catalog() -%}
-    {%- do by_id.update({indicator.id: indicator}) -%}
-{%- endfor -%}
+{%- set by_id = catalog_by_id(indicator_catalog()) -%}
 {%- set dimensions = dma_dimensions() -%}
-{%- set used = [] -%}
-{%- for dims in scoring.values() -%}
-    {%- for ids in dims.values() -%}
-        {%- for id in ids if id not in used -%}{%- do used.append(id) -%}{%- endfor -%}
-    {%- endfor -%}
-{%- endfor -%}
+{%- set used = scoring_indicator_ids(scoring) -%}
 
 {% if to_build == [] -%}
 -- nothing to rebuild: no rows, the table's own columns
@@ -92,10 +84,12 @@ dimension_scores as (
         response_id,
         cast(dii_score as integer) as dii_score,
         cast(dii_items as integer) as dii_items,
+        -- noqa: disable=LT02
         {% for dim in dimensions %}
-        {{ safe_ratio('100.0 * achieved_' ~ dim, 'applicable_' ~ dim) }} as score_{{ dim }}
-        {{- ',' if not loop.last }}
+        {{ safe_ratio('100.0 * achieved_' ~ dim, 'applicable_' ~ dim) }} as score_{{ dim }},
         {% endfor %}
+        -- noqa: enable=LT02
+        wave_id
     from elements
 
 ),
