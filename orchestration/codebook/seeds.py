@@ -27,11 +27,20 @@ from orchestration.settings import DBT_PROJECT_DIR
 DEFINITIONS_DIR = DBT_PROJECT_DIR / "definitions"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 MACRO_PATH = DBT_PROJECT_DIR / "macros" / "generated" / "codebook_columns.sql"
+CATALOG_MACRO_PATH = DBT_PROJECT_DIR / "macros" / "generated" / "indicator_catalog.sql"
 
 # Size-class measures of the MIIT standard -> the codebook items that carry them.
 MEASURE_ITEMS = {"employees": "A8_employees", "revenue": "A9_revenue", "assets": "A10_assets"}
 COMPARABILITY_RANK = {"exact": 0, "approximate": 1, "none": 2}
 SQL_TYPES = {"int": "bigint", "num": "double", "multi": "boolean"}
+# Derived pseudo-items -> the stg_survey__responses column that carries them and
+# whether it is a boolean (yes = true, no = false) or holds the option code itself.
+DERIVED_COLUMNS = {
+    "X_employees_lt50": ("employees_lt50", True),
+    "X_revenue_lt20m": ("revenue_lt20m", True),
+    "X_industry_group": ("industry_group", False),
+    "X_size_class": ("size_class", False),
+}
 
 
 class DefinitionError(ValueError):
@@ -369,6 +378,28 @@ def scoring_tables(scoring: dict[str, Any], indicator_ids: set[str]) -> dict[str
 # --------------------------------------------------------------------------- codebook lookups
 
 
+def _crosswalk_rows(cb: Codebook) -> list[list[Any]]:
+    """(version, source item, source code, target item, target code, comparability, notes)."""
+    rows: list[list[Any]] = []
+    for src in cb.items:
+        cw = src.crosswalk
+        if cw is None:
+            continue
+        target = cb.item(cw.target)
+        target_codes = {o.code for o in target.options_for(cb.versions[0])}
+        for v in src.versions:
+            if v == cb.versions[0]:
+                continue
+            for o in src.options_for(v):
+                mapped = cw.mapping.get(o.code, o.code if o.code in target_codes else None)
+                if mapped is None:
+                    continue
+                rows.append(
+                    [v, src.id, o.code, target.id, mapped, cw.comparability, cw.note_en, cw.note_zh]
+                )
+    return rows
+
+
 def codebook_tables(cb: Codebook) -> dict[str, str]:
     waves = _version_waves(cb)
     items = []
@@ -384,23 +415,7 @@ def codebook_tables(cb: Codebook) -> dict[str, str]:
         for v in it.versions
         for n, o in enumerate(it.options_for(v), start=1)
     ]
-    crosswalk = []
-    for src in cb.items:
-        cw = src.crosswalk
-        if cw is None:
-            continue
-        target = cb.item(cw.target)
-        target_codes = {o.code for o in target.options_for(cb.versions[0])}
-        for v in src.versions:
-            if v == cb.versions[0]:
-                continue
-            for o in src.options_for(v):
-                mapped = cw.mapping.get(o.code, o.code if o.code in target_codes else None)
-                if mapped is None:
-                    continue
-                crosswalk.append(
-                    [v, src.id, o.code, target.id, mapped, cw.comparability, cw.note_en, cw.note_zh]
-                )
+    crosswalk = _crosswalk_rows(cb)
     ranks = {c: r for r, c in enumerate(cb.size_class_order, start=1)}
     thresholds = [
         [g.group, lo, hi, cls, ranks[cls], measure, MEASURE_ITEMS[measure], bound]
@@ -572,6 +587,107 @@ def macro_text(cb: Codebook) -> str:
     )
 
 
+# --------------------------------------------------------------------------- catalog macro
+
+
+def _term_conditions(
+    cb: Codebook, crosswalk: Sequence[Sequence[Any]], item_id: str, code: str
+) -> list[dict[str, Any]]:
+    """When a response "has" (item, code), as conditions on stg_survey__responses columns.
+
+    Each condition: `column`, one of `codes` (the column holds one of them), `flag`
+    (a multi option's boolean column is true) or `is` (a derived boolean equals it),
+    and `version` (only responses of that instrument version; none = any).
+    """
+    if item_id in DERIVED_COLUMNS:
+        column, boolean = DERIVED_COLUMNS[item_id]
+        if boolean:
+            return [{"column": column, "is": code == "yes", "version": None}]
+        return [{"column": column, "codes": [code], "version": None}]
+    item = cb.item(item_id)
+    if item.is_multi:
+        return [{"column": item.option_column(code), "flag": True, "version": None}]
+    out: list[dict[str, Any]] = [{"column": item.id, "codes": [code], "version": None}]
+    for version, source, source_code, target, target_code, *_ in crosswalk:
+        if target == item.id and target_code == code and (source, source_code) != (target, code):
+            if cb.item(source).is_multi:
+                raise DefinitionError(f"codebook: crosswalk from multi item {source} unsupported")
+            out.append({"column": source, "codes": [source_code], "version": version})
+    return out
+
+
+def _merged(conditions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Code conditions on the same column and version merged into one `in (...)`."""
+    out: list[dict[str, Any]] = []
+    for cond in conditions:
+        same = next(
+            (
+                c
+                for c in out
+                if "codes" in cond
+                and "codes" in c
+                and (c["column"], c["version"]) == (cond["column"], cond["version"])
+            ),
+            None,
+        )
+        if same is None:
+            out.append({**cond, **({"codes": list(cond["codes"])} if "codes" in cond else {})})
+        else:
+            same["codes"] += [c for c in cond["codes"] if c not in same["codes"]]
+    return out
+
+
+def catalog_macro_text(cb: Codebook, files: dict[str, str]) -> str:
+    """The indicator catalog and scoring rules as dbt macros, from the generated seeds.
+
+    Models emit one boolean SQL expression per indicator from it (macros/indicators.sql),
+    so no response x item or response x indicator table is ever needed.
+    """
+    indicators = list(csv.DictReader(io.StringIO(files["seeds/indicators.csv"])))
+    terms = list(csv.DictReader(io.StringIO(files["seeds/indicator_terms.csv"])))
+    elements = list(csv.DictReader(io.StringIO(files["seeds/scoring_elements.csv"])))
+    crosswalk = _crosswalk_rows(cb)
+    unknown = sorted(
+        {t["item_id"] for t in terms if t["item_id"].startswith("X_")} - set(DERIVED_COLUMNS)
+    )
+    if unknown:
+        raise DefinitionError(f"indicators.yaml: no column for derived items {unknown}")
+    entries = []
+    for ind in indicators:
+        rules: dict[str, list[dict[str, Any]]] = {"base": [], "numerator": []}
+        for t in terms:
+            if t["indicator_id"] == ind["indicator_id"]:
+                rules[t["role"]] += _term_conditions(cb, crosswalk, t["item_id"], t["value_code"])
+        entries.append(
+            {
+                "id": ind["indicator_id"],
+                "first_wave": int(ind["first_wave"]),
+                "last_wave": int(ind["last_wave"]) if ind["last_wave"] else None,
+                "base": None if ind["base_match"] == "all" else _merged(rules["base"]),
+                "numerator": _merged(rules["numerator"]),
+                "numerator_match": ind["numerator_match"],
+            }
+        )
+    scoring: dict[str, dict[str, list[str]]] = {}
+    for e in elements:
+        scoring.setdefault(e["measure"], {}).setdefault(e["dimension"], []).append(
+            e["indicator_id"]
+        )
+    return (
+        "{#- GENERATED by `python -m orchestration.codebook.seeds` from the seeds indicators,\n"
+        "    indicator_terms, scoring_elements and the codebook crosswalk. Do not edit. -#}\n\n"
+        "{%- macro indicator_catalog() -%}\n"
+        "{#- Per indicator: waves, base (none = everyone) and numerator as conditions on\n"
+        "    stg_survey__responses columns (any condition holding = the response has it). -#}\n"
+        f"{{{{ return({_jinja_list(entries)}) }}}}\n"
+        "{%- endmacro -%}\n\n"
+        "{%- macro scoring_catalog() -%}\n"
+        "{#- measure -> dimension -> indicator ids (seed scoring_elements). -#}\n"
+        f"{{{{ return({_jinja_literal(scoring)}) }}}}\n"
+        "{%- endmacro -%}\n"
+    )
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -586,6 +702,7 @@ def generate(cb: Codebook | None = None, definitions_dir: Path = DEFINITIONS_DIR
     ids = {spec["id"] for spec in defs["indicators"]}
     files.update({f"seeds/{k}": v for k, v in scoring_tables(scoring, ids).items()})
     files[str(MACRO_PATH.relative_to(DBT_PROJECT_DIR))] = macro_text(cb)
+    files[str(CATALOG_MACRO_PATH.relative_to(DBT_PROJECT_DIR))] = catalog_macro_text(cb, files)
     return files
 
 

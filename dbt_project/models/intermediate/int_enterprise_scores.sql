@@ -1,21 +1,34 @@
 {#-
-    Digital intensity (DII-style count) and six-dimension maturity scores per
-    response, from the scoring seed: an element counts when the response is in
-    its indicator's base; achieved when the indicator says yes.
+    One row per loaded response: who and what it is, its digital intensity
+    (DII-style count) and six-dimension maturity scores. Scores come from the
+    indicator rules of the scoring seed evaluated on the response's own columns
+    (macros/indicators.sql): an element counts when the response is in its
+    indicator's base, and is achieved when the indicator says yes. Incremental by
+    zone-wave (macros/zone_waves.sql).
 -#}
+{{ zone_wave_incremental_config() }}
+{%- set to_build = zone_waves_to_build() -%}
+{%- set scoring = scoring_catalog() -%}
+{%- set by_id = catalog_by_id(indicator_catalog()) -%}
 {%- set dimensions = dma_dimensions() -%}
+{%- set used = scoring_indicator_ids(scoring) -%}
 
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
 
-outcomes as (
+stamps as (
 
-    select * from {{ ref('int_indicator_outcomes') }}
+    select * from {{ ref('int_zone_wave_stamps') }}
 
 ),
 
-elements as (
+responses as (
 
-    select * from {{ ref('scoring_elements') }}
+    select * from {{ ref('stg_survey__responses') }}
+    where {{ delivery_filter('delivery_id', to_build) }}
 
 ),
 
@@ -25,29 +38,43 @@ levels as (
 
 ),
 
-element_outcomes as (
-
-    select
-        outcomes.response_id,
-        elements.measure,
-        elements.dimension,
-        case when outcomes.in_base then 1 else 0 end as is_applicable,
-        case when outcomes.in_base and outcomes.is_yes then 1 else 0 end as is_achieved
-    from outcomes
-    inner join elements
-        on outcomes.indicator_id = elements.indicator_id
-
-),
-
-dii as (
+-- every scoring indicator once: in its base, and achieved (in base and yes)
+flags as (
 
     select
         response_id,
-        cast(sum(is_achieved) as integer) as dii_score,
-        cast(sum(is_applicable) as integer) as dii_items
-    from element_outcomes
-    where measure = 'dii'
-    group by response_id
+        -- noqa: disable=LT02,LT05
+        {% for id in used %}
+        {{ indicator_in_base(by_id[id]) }} as base__{{ id }},
+        {{ indicator_numerator(by_id[id]) }} as yes__{{ id }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        wave_id
+    from responses
+
+),
+
+elements as (
+
+    select
+        response_id,
+        -- noqa: disable=LT02
+        {% for measure, dims in [('dii', ['dii']), ('dma', dimensions)] %}
+        {% for dim in dims %}
+        {% set suffix = '' if measure == 'dii' else '_' ~ dim %}
+        {% for id in scoring[measure][dim] %}
+        {{ '+ ' if not loop.first }}case when base__{{ id }} then 1 else 0 end
+        {% endfor %}
+        as {{ 'dii_items' if measure == 'dii' else 'applicable' ~ suffix }},
+        {% for id in scoring[measure][dim] %}
+        {{ '+ ' if not loop.first }}case when base__{{ id }} and yes__{{ id }} then 1 else 0 end
+        {% endfor %}
+        as {{ 'dii_score' if measure == 'dii' else 'achieved' ~ suffix }},
+        {% endfor %}
+        {% endfor %}
+        -- noqa: enable=LT02
+        wave_id
+    from flags
 
 ),
 
@@ -55,11 +82,15 @@ dimension_scores as (
 
     select
         response_id,
-        dimension,
-        {{ safe_ratio('100.0 * sum(is_achieved)', 'sum(is_applicable)') }} as score
-    from element_outcomes
-    where measure = 'dma'
-    group by response_id, dimension
+        cast(dii_score as integer) as dii_score,
+        cast(dii_items as integer) as dii_items,
+        -- noqa: disable=LT02
+        {% for dim in dimensions %}
+        {{ safe_ratio('100.0 * achieved_' ~ dim, 'applicable_' ~ dim) }} as score_{{ dim }},
+        {% endfor %}
+        -- noqa: enable=LT02
+        wave_id
+    from elements
 
 ),
 
@@ -67,34 +98,54 @@ dma as (
 
     select
         response_id,
+        dii_score,
+        dii_items,
         {% for dim in dimensions %}
-        {% set dimension_score = "max(case when dimension = '" ~ dim ~ "' then score end)" %}
-        {{ round_double(dimension_score, 2) }} as dma_{{ dim }},
+        {{ round_double('score_' ~ dim, 2) }} as dma_{{ dim }},
         {% endfor %}
-        {{ round_double('avg(score)', 2) }} as dma_score
+        -- mean of the dimensions that apply (null when none does)
+        {{ round_double(dma_mean(dimensions), 2) }} as dma_score
     from dimension_scores
-    group by response_id
 
 ),
 
 final as (
 
     select
-        dii.response_id,
-        dii.dii_score,
-        dii.dii_items,
+        responses.response_id,
+        responses.enterprise_key,
+        responses.wave_id,
+        responses.zone_id,
+        responses.delivery_id,
+        {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
+        '{{ invocation_id }}' as built_by,
+        responses.loaded_at,
+        responses.source_file,
+        responses.source_row,
+        responses.instrument_version,
+        responses.mode,
+        responses.a5_industry_section as industry_section,
+        responses.a6_industry_division as industry_division,
+        responses.industry_group,
+        responses.size_class,
+        responses.size_from_employee_band,
+        responses.is_manufacturer,
+        dma.dii_score,
+        dma.dii_items,
         dii_levels.level as dii_level,
         {% for dim in dimensions %}
         dma.dma_{{ dim }},
         {% endfor %}
         dma.dma_score,
         dma_levels.level as dma_level
-    from dii
+    from responses
+    inner join stamps
+        on responses.delivery_id = stamps.delivery_id
     inner join dma
-        on dii.response_id = dma.response_id
+        on responses.response_id = dma.response_id
     left join levels as dii_levels
         on dii_levels.measure = 'dii'
-            and dii.dii_score between dii_levels.min_score and dii_levels.max_score
+            and dma.dii_score between dii_levels.min_score and dii_levels.max_score
     left join levels as dma_levels
         on dma_levels.measure = 'dma'
             and round(dma.dma_score) between dma_levels.min_score and dma_levels.max_score
@@ -102,3 +153,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -1,22 +1,31 @@
 {#- One row per enterprise and wave (the latest loaded questionnaire when an
-    enterprise answered twice in a wave), with attributes, weight and scores. -#}
+    enterprise answered twice in a wave, in any zone), with attributes, weight and
+    scores. Reads the per-response tables only (no staged microdata). -#}
 with
 
-responses as (
+scores as (
 
-    select * from {{ ref('stg_survey__responses') }}
+    select * from {{ ref('int_enterprise_scores') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('int_response_weights') }}
 
 ),
 
 ranked as (
 
     select
-        responses.*,
+        scores.*,
         row_number() over (
-            partition by enterprise_key, wave_id
-            order by loaded_at desc, delivery_id desc, source_file desc, source_row desc
+            partition by scores.enterprise_key, scores.wave_id
+            order by
+                scores.loaded_at desc, scores.delivery_id desc,
+                scores.source_file desc, scores.source_row desc
         ) as response_rank
-    from responses
+    from scores
 
 ),
 
@@ -29,27 +38,25 @@ final as (
         ranked.response_id,
         ranked.instrument_version,
         ranked.mode,
-        ranked.a5_industry_section as industry_section,
-        ranked.a6_industry_division as industry_division,
+        ranked.industry_section,
+        ranked.industry_division,
         ranked.industry_group,
         ranked.size_class,
         ranked.size_from_employee_band,
         ranked.is_manufacturer,
         weights.weight,
         weights.weighting_cell,
-        scores.dii_score,
-        scores.dii_items,
-        scores.dii_level,
+        ranked.dii_score,
+        ranked.dii_items,
+        ranked.dii_level,
         {% for dim in dma_dimensions() %}
-        scores.dma_{{ dim }},
+        ranked.dma_{{ dim }},
         {% endfor %}
-        scores.dma_score,
-        scores.dma_level
+        ranked.dma_score,
+        ranked.dma_level
     from ranked
-    left join {{ ref('int_response_weights') }} as weights
+    left join weights
         on ranked.response_id = weights.response_id
-    left join {{ ref('int_enterprise_scores') }} as scores
-        on ranked.response_id = scores.response_id
     where ranked.response_rank = 1
 
 )

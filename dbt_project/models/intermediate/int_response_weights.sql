@@ -5,19 +5,33 @@
     `min_cell_respondents` respondents, including register cells nobody answered
     from) are collapsed (rule documented in _intermediate__models.yml).
 -#}
+{{ zone_wave_incremental_config() }}
 {%- set min_n = var('min_cell_respondents') -%}
+{%- set to_build = zone_waves_to_build() -%}
 
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
+
+stamps as (
+
+    select * from {{ ref('int_zone_wave_stamps') }}
+
+),
 
 responses as (
 
     select
         response_id,
+        delivery_id,
         zone_id,
         wave_id,
         coalesce(a5_industry_section, '_unknown') as industry_section,
         coalesce(size_class, '_unknown') as size_class
     from {{ ref('stg_survey__responses') }}
+    where {{ delivery_filter('delivery_id', to_build) }}
 
 ),
 
@@ -227,6 +241,9 @@ final as (
         responses.response_id,
         responses.zone_id,
         responses.wave_id,
+        responses.delivery_id,
+        {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
+        '{{ invocation_id }}' as built_by,
         cell_totals.weighting_cell,
         cell_totals.cell_population,
         cell_totals.cell_respondents,
@@ -237,7 +254,10 @@ final as (
             and responses.wave_id = cell_totals.wave_id
             and responses.industry_section = cell_totals.industry_section
             and responses.size_class = cell_totals.size_class
+    inner join stamps
+        on responses.delivery_id = stamps.delivery_id
 
 )
 
 select * from final
+{%- endif %}

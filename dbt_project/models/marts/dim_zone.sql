@@ -22,7 +22,7 @@ zones_in_data as (
         min(wave_id) as first_wave,
         max(wave_id) as last_wave,
         count(distinct wave_id) as n_waves
-    from {{ ref('stg_survey__responses') }}
+    from {{ ref('int_enterprise_scores') }}
     group by zone_id
 
 ),

@@ -1,39 +1,11 @@
 {#-
-    Indicator estimates per wave x zone (and ALL = pooled) x domain x indicator:
+    Indicator estimates per wave x zone (and ALL = pooled) x domain x indicator,
+    from the additive per-zone-wave sums of int_indicator_sums:
     unweighted share with a 95% Wilson interval, post-stratified share with a
     Wilson interval on the Kish effective sample size, and the disclosure flag.
     Method notes in _marts__models.yml.
 -#}
 with
-
-outcomes as (
-
-    select * from {{ ref('int_indicator_outcomes') }}
-    where in_base
-
-),
-
-domains as (
-
-    select * from {{ ref('int_response_domains') }}
-
-),
-
-in_domain as (
-
-    select
-        outcomes.wave_id,
-        outcomes.zone_id,
-        domains.domain,
-        domains.domain_type,
-        outcomes.indicator_id,
-        outcomes.weight,
-        case when outcomes.is_yes then 1 else 0 end as yes_flag
-    from outcomes
-    inner join domains
-        on outcomes.response_id = domains.response_id
-
-),
 
 by_zone as (
 
@@ -43,17 +15,17 @@ by_zone as (
         domain,
         domain_type,
         indicator_id,
-        cast(count(*) as bigint) as n_base,
-        cast(sum(yes_flag) as bigint) as n_yes,
-        cast(count(weight) as bigint) as weighted_n_base,
-        sum(weight) as sum_weight,
-        sum(weight * yes_flag) as sum_weight_yes,
-        sum(weight * weight) as sum_weight_squared
-    from in_domain
-    group by wave_id, zone_id, domain, domain_type, indicator_id
+        n_base,
+        n_yes,
+        weighted_n_base,
+        sum_weight,
+        sum_weight_yes,
+        sum_weight_squared
+    from {{ ref('int_indicator_sums') }}
 
 ),
 
+-- pooled rows: sums of the zones' additive aggregates, never a rescan of responses
 pooled as (
 
     select

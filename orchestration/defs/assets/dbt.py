@@ -129,11 +129,20 @@ def prepare_manifest(project: DbtProject, survey: SurveyHome) -> Path:
 
 
 def dbt_vars(partition_keys: Sequence[str]) -> dict[str, Any]:
-    """`--vars` for a run: the zone-wave of a one-partition run; none (everything) otherwise."""
-    if len(partition_keys) != 1:
+    """`--vars` for a run: its zone-waves, which the incremental models then rebuild.
+
+    The models find what changed from the data themselves (stamps of the loaded
+    deliveries, dbt_project/macros/zone_waves.sql); naming the run's zone-waves
+    makes materializing a partition recompute it even if unchanged. A
+    one-partition run also keeps its `wave_id` / `zone_id` labels.
+    """
+    zone_waves = sorted(ZoneWave.from_key(key) for key in partition_keys)
+    if not zone_waves:
         return {}
-    zone_wave = ZoneWave.from_key(partition_keys[0])
-    return {"wave_id": zone_wave.wave_id, "zone_id": zone_wave.zone_id}
+    variables: dict[str, Any] = {"zone_waves": [[zw.wave_id, zw.zone_id] for zw in zone_waves]}
+    if len(zone_waves) == 1:
+        variables |= {"wave_id": zone_waves[0].wave_id, "zone_id": zone_waves[0].zone_id}
+    return variables
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
