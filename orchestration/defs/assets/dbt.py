@@ -128,19 +128,27 @@ def prepare_manifest(project: DbtProject, survey: SurveyHome) -> Path:
     return project.manifest_path
 
 
-def dbt_vars(partition_keys: Sequence[str]) -> dict[str, Any]:
-    """`--vars` for a run: its zone-waves, which the incremental models then rebuild.
+def dbt_vars(partition_keys: Sequence[str], tags: Mapping[str, str]) -> dict[str, Any]:
+    """`--vars` for a run: the zone-waves it loaded, which the incremental models rebuild.
 
     The models find what changed from the data themselves (stamps of the loaded
-    deliveries, dbt_project/macros/zone_waves.sql); naming the run's zone-waves
-    makes materializing a partition recompute it even if unchanged. A
-    one-partition run also keeps its `wave_id` / `zone_id` labels.
+    deliveries, dbt_project/macros/zone_waves.sql), so naming zone-waves only makes
+    them recompute even if unchanged. A drop's run names the zone-waves of its drop,
+    not the whole partition range it runs over (a range is a rectangle of waves x
+    zones: forcing all of it would rebuild history); a run over many partitions
+    without a drop (`rebuild_all`, a backfill) names none and rebuilds what changed.
+    A one-partition run also keeps its `wave_id` / `zone_id` labels.
     """
-    zone_waves = sorted(ZoneWave.from_key(key) for key in partition_keys)
-    if not zone_waves:
+    from orchestration.defs.drops import DROP_TAG, decode_drop
+
+    if DROP_TAG in tags:
+        zone_waves = sorted(decode_drop(tags[DROP_TAG]))
+    elif len(partition_keys) == 1:
+        zone_waves = [ZoneWave.from_key(partition_keys[0])]
+    else:
         return {}
     variables: dict[str, Any] = {"zone_waves": [[zw.wave_id, zw.zone_id] for zw in zone_waves]}
-    if len(zone_waves) == 1:
+    if len(partition_keys) == 1:
         variables |= {"wave_id": zone_waves[0].wave_id, "zone_id": zone_waves[0].zone_id}
     return variables
 
@@ -160,7 +168,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     )
     def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, survey: SurveyHome):
         args = ["build"]
-        variables = dbt_vars(context.partition_keys)
+        variables = dbt_vars(context.partition_keys, context.run.tags)
         if variables:
             args += ["--vars", json.dumps(variables)]
         # every enterprise_key would change under another key: refuse before dbt starts
