@@ -19,7 +19,7 @@ are blocking). This module adds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,41 +102,6 @@ def delivery_refused_result(reason: str) -> dg.AssetCheckResult:
         severity=dg.AssetCheckSeverity.ERROR,
         description=reason,
         metadata={"reason": reason, "level": "file"},
-    )
-
-
-def quality_gate_summary(gates: Mapping[str, GateResult]) -> dg.AssetCheckResult:
-    """One verdict for the zone-waves of a backfill run (a check has one result per step):
-    passed when every gate passed; the failed zone-waves are listed first."""
-    failed = sorted(zw for zw, gate in gates.items() if not gate.passed)
-    by_zone_wave = {
-        zw: {
-            "passed": gate.passed,
-            "reason": gate.reason,
-            "rows_read": gate.rows_read,
-            "rows_rejected": gate.rows_rejected,
-        }
-        for zw, gate in sorted(gates.items())
-    }
-    description = (
-        f"{len(failed)} of {len(gates)} zone-waves refused: "
-        + "; ".join(f"{zw}: {gates[zw].reason}" for zw in failed[:3])
-        if failed
-        else f"all {len(gates)} zone-waves passed"
-    )
-    return dg.AssetCheckResult(
-        check_name=quality_gate.name,
-        asset_key=RAW_DELIVERY,
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=description,
-        metadata={
-            "zone_waves": len(gates),
-            "failed": dg.MetadataValue.json(failed),
-            "rows_read": sum(g.rows_read for g in gates.values()),
-            "rows_rejected": sum(g.rows_rejected for g in gates.values()),
-            "by_zone_wave": dg.MetadataValue.json(by_zone_wave),
-        },
     )
 
 
