@@ -138,17 +138,21 @@ def fresh_home(paths: Paths) -> Home:
     return paths.home.ensure()
 
 
+def link_files(folder: Path, target: Path) -> None:
+    """The files of `folder` into `target`, hard-linked (copied across filesystems)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for file in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            os.link(file, target / file.name)
+        except OSError:
+            shutil.copy2(file, target / file.name)
+
+
 def stage_inbox(deliveries: Path, home: Home, wave: int) -> list[tuple[str, int]]:
     """Drop the wave's deliveries into the inbox (hard links: the bytes arrive instantly)."""
     zone_waves = []
     for folder in sorted(deliveries.glob(f"*/{wave}")):
-        target = home.inbox / folder.parent.name / folder.name
-        target.mkdir(parents=True, exist_ok=True)
-        for file in sorted(p for p in folder.iterdir() if p.is_file()):
-            try:
-                os.link(file, target / file.name)
-            except OSError:
-                shutil.copy2(file, target / file.name)
+        link_files(folder, home.inbox / folder.parent.name / folder.name)
         zone_waves.append((folder.parent.name, wave))
     return zone_waves
 
@@ -388,13 +392,7 @@ def warehouse_home(root: Path, deliveries: Path, folders: list[Path], extra_zone
     shutil.rmtree(root, ignore_errors=True)
     home = Home(root).ensure()
     for folder in folders:
-        target = home.inbox / folder.relative_to(deliveries)
-        target.mkdir(parents=True, exist_ok=True)
-        for file in sorted(p for p in folder.iterdir() if p.is_file()):
-            try:
-                os.link(file, target / file.name)
-            except OSError:
-                shutil.copy2(file, target / file.name)
+        link_files(folder, home.inbox / folder.relative_to(deliveries))
     zone_waves = [(f.parent.name, int(f.name)) for f in folders]
     register_inbox_zones(home, [*zone_waves, (extra_zone, 0)])
     return home
