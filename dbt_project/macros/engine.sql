@@ -30,3 +30,17 @@
 {% macro round_double(expression, digits) -%}
     round(cast({{ expression }} as double) * 1e{{ digits }}) / 1e{{ digits }}
 {%- endmacro %}
+
+{#- The values of a string column of a group, sorted and joined by commas: a
+    deterministic aggregate on both engines (dbt.listagg cannot order on Spark). -#}
+{% macro sorted_string_agg(column) -%}
+    {{ return(adapter.dispatch('sorted_string_agg', 'smesurvey')(column)) }}
+{%- endmacro %}
+
+{% macro default__sorted_string_agg(column) -%}
+    string_agg({{ column }}, ',' order by {{ column }})
+{%- endmacro %}
+
+{% macro spark__sorted_string_agg(column) -%}
+    array_join(array_sort(collect_list({{ column }})), ',')
+{%- endmacro %}

@@ -136,3 +136,109 @@
         built_by = '{{ invocation_id }}'
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Incremental builds by wave, for the enterprise-level models whose rows depend on
+    every zone-wave of a wave (int_enterprise_waves keeps one questionnaire per
+    enterprise and wave across zones) or of two waves (int_enterprise_panel_linked:
+    wave t and the next wave). int_wave_stamps gives each wave a `wave_stamp` (a
+    digest of its zone-wave stamps) and a `link_stamp` (its own and the next wave's);
+    a model stores one of them on every row, deletes the rows whose stamp is stale
+    (pre-hook) and computes the waves it then lacks. A new zone-wave so rebuilds its
+    wave and the links into and out of that wave, never history.
+-#}
+
+{#- The waves of the zone-waves forced by --vars zone_waves. -#}
+{% macro forced_waves() -%}
+    {%- set waves = [] -%}
+    {%- for wave, zone in forced_zone_waves() if wave not in waves -%}
+        {%- do waves.append(wave) -%}
+    {%- endfor -%}
+    {{ return(waves) }}
+{%- endmacro %}
+
+{#- A filter on a wave column: the given wave ids (none = no filter). -#}
+{% macro wave_filter(column, waves) -%}
+    {%- if waves is none -%}
+        true
+    {%- elif waves | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in ({{ waves | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `wave_columns`: pairs [column of the model, column of int_wave_stamps] naming
+    the waves a row depends on; a row depends on a forced wave through any of them. -#}
+
+{#- pre-hook: drop the rows whose `stamp_column` (of int_wave_stamps) is not current,
+    and the rows of forced waves. -#}
+{% macro delete_stale_waves(stamp_column, wave_columns) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where
+            {{ stamp_column }} not in (
+                select {{ model_stamp('stamps.' ~ stamp_column) }}
+                from {{ ref('int_wave_stamps') }} as stamps
+            )
+            {%- for own, _ in wave_columns %}
+            or {{ wave_filter(own, forced_waves()) }}
+            {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The waves this run computes: [{wave_id, next_wave_id}] of int_wave_stamps whose
+    `stamp_column` the table lacks, plus the forced ones; none for all waves (first
+    build, --full-refresh, Spark, parsing). -#}
+{% macro waves_to_build(stamp_column, wave_columns) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select stamps.wave_id, stamps.next_wave_id
+        from {{ ref('int_wave_stamps') }} as stamps
+        where
+            {{ model_stamp('stamps.' ~ stamp_column) }}
+            not in (select held.{{ stamp_column }} from {{ this }} as held)
+            {%- for _, theirs in wave_columns %}
+            or {{ wave_filter('stamps.' ~ theirs, forced_waves()) }}
+            {%- endfor %}
+        order by stamps.wave_id
+    {%- endset -%}
+    {%- set out = [] -%}
+    {%- for row in run_query(query) -%}
+        {%- do out.append({'wave_id': row[0], 'next_wave_id': row[1]}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- Model config of the wave incremental models. -#}
+{% macro wave_incremental_config(stamp_column, wave_columns) -%}
+    {%- if target.type == 'duckdb' -%}
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='append',
+            on_schema_change='fail',
+            pre_hook="{{ delete_stale_waves('" ~ stamp_column ~ "', " ~ (wave_columns | tojson) ~ ") }}"
+        ) }}
+    {%- else -%}
+        {{ config(materialized='table') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The waves whose rows of int_enterprise_waves this invocation wrote, as a filter on
+    a view's wave_id (fct_enterprise_wave); with test_all_rows, every row. Found
+    through the graph, not ref(), as it runs inside other nodes' tests. -#}
+{% macro waves_of_this_run() -%}
+    {%- if var('test_all_rows', false) -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set node = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', 'int_enterprise_waves') | first -%}
+    {%- set relation = api.Relation.create(
+        database=node.database, schema=node.schema, identifier=node.alias
+    ) -%}
+    {{ return("wave_id in (select wave_id from " ~ relation ~ " where "
+        ~ rows_of_this_run() ~ ")") }}
+{%- endmacro %}

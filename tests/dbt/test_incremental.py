@@ -26,9 +26,15 @@ NEW_WAVE = 2022
 CORRECTED = ("SH-01", 2021)
 EMPTIED = ("Z08-01", 2020)
 REFUSED_ON_RERUN = ("Z08-01", 2022)
-STAMP_COLUMNS = ("zone_wave_stamp", "built_by")
-# the zone-wave incremental tables (compared too, without their bookkeeping columns)
-INCREMENTAL = ("int_response_weights", "int_enterprise_scores", "int_indicator_sums")
+STAMP_COLUMNS = ("zone_wave_stamp", "wave_stamp", "link_stamp", "built_by")
+# the zone-wave and wave incremental tables (compared too, without their bookkeeping columns)
+INCREMENTAL = (
+    "int_response_weights",
+    "int_enterprise_scores",
+    "int_indicator_sums",
+    "int_enterprise_waves",
+    "int_enterprise_panel_linked",
+)
 
 
 @dataclass
@@ -154,12 +160,38 @@ def _change(warehouse: Warehouse, step) -> None:
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """The tables and views of a schema (fct_enterprise_wave is a view on DuckDB)."""
     return [
         r[0]
         for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [schema],
         ).fetchall()
     ]
+
+
+def _rebuilt_waves(warehouse: Warehouse, marker: tuple[int, str]) -> dict[str, set[int]]:
+    """The waves of the wave incremental tables written by the run that wrote the
+    int_enterprise_waves rows of `marker` (wave, zone)."""
+    con = warehouse.connect(read_only=True)
+    try:
+        run = """(select any_value(built_by) from intermediate.int_enterprise_waves
+                  where wave_id = ? and zone_id = ?)"""
+        return {
+            table: {
+                r[0]
+                for r in con.execute(
+                    f"select distinct {column} from intermediate.{table} where built_by = {run}",
+                    list(marker),
+                ).fetchall()
+            }
+            for table, column in (
+                ("int_enterprise_waves", "wave_id"),
+                ("int_enterprise_panel_linked", "wave_from"),
+            )
+        }
+    finally:
+        con.close()
 
 
 def _frame(con: duckdb.DuckDBPyConnection, relation: str) -> pd.DataFrame:
@@ -195,9 +227,11 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     warehouse.dbt("build")  # the first build: everything
     _change(warehouse, _deliver_held_wave)  # new zone-waves
     warehouse.dbt("run")
+    new_wave_run = _rebuilt_waves(warehouse, (NEW_WAVE, "SH-01"))
     before_correction = _snapshot(warehouse)
     _change(warehouse, lambda con: _replace_zone_wave(con, *CORRECTED, "corrected", True))
     warehouse.dbt("run")
+    correction_run = _rebuilt_waves(warehouse, (CORRECTED[1], CORRECTED[0]))
     after_correction = _snapshot(warehouse)
     _change(warehouse, lambda con: _replace_zone_wave(con, *EMPTIED, "all-rejected", False))
     _change(warehouse, lambda con: _refuse_new_delivery(con, "SH-01", 2020))
@@ -216,6 +250,8 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "incremental": incremental,
         "full": _snapshot(fresh),
         "build_log": build_log,
+        "new_wave_run": new_wave_run,
+        "correction_run": correction_run,
     }
     shutil.rmtree(root, ignore_errors=True)
 
@@ -284,3 +320,20 @@ def test_the_incremental_run_rebuilt_only_changed_zone_waves(sequence: dict):
         con.close()
     assert set(last) == {CORRECTED}
     assert written >= 3  # first build, the new wave, the correction: rows of three runs
+
+
+def test_panel_links_are_rebuilt_for_the_changed_wave_and_its_neighbours(sequence: dict):
+    waves = sorted(sequence["full"]["marts.fct_enterprise_wave"].wave_id.unique())
+    assert waves[-1] == NEW_WAVE and len(waves) >= 3
+    # a new wave: its enterprise rows, and the links into it (from the wave before)
+    assert sequence["new_wave_run"] == {
+        "int_enterprise_waves": {NEW_WAVE},
+        "int_enterprise_panel_linked": {waves[-2]},
+    }
+    # a corrected zone-wave: its wave's rows, the links into and out of that wave
+    wave = CORRECTED[1]
+    before, after = waves[waves.index(wave) - 1], waves[waves.index(wave) + 1]
+    assert sequence["correction_run"]["int_enterprise_waves"] == {wave}
+    assert sequence["correction_run"]["int_enterprise_panel_linked"] <= {before, wave}
+    assert wave in sequence["correction_run"]["int_enterprise_panel_linked"]
+    assert after in set(sequence["full"]["intermediate.int_enterprise_panel_linked"].wave_to)

@@ -1,17 +1,35 @@
 {#- One row per enterprise and wave (the latest loaded questionnaire when an
     enterprise answered twice in a wave, in any zone), with attributes, weight and
-    scores. Reads the per-response tables only (no staged microdata). -#}
+    scores. Reads the per-response tables only (no staged microdata). Incremental
+    by wave (macros/zone_waves.sql): which questionnaire is kept may depend on any
+    zone-wave of the wave. -#}
+{{ wave_incremental_config('wave_stamp', [['wave_id', 'wave_id']]) }}
+{%- set to_build = waves_to_build('wave_stamp', [['wave_id', 'wave_id']]) -%}
+{%- set waves = none if to_build is none else to_build | map(attribute='wave_id') | list -%}
+
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
+
+stamps as (
+
+    select * from {{ ref('int_wave_stamps') }}
+
+),
 
 scores as (
 
     select * from {{ ref('int_enterprise_scores') }}
+    where {{ wave_filter('wave_id', waves) }}
 
 ),
 
 weights as (
 
     select * from {{ ref('int_response_weights') }}
+    where {{ wave_filter('wave_id', waves) }}
 
 ),
 
@@ -53,8 +71,12 @@ final as (
         ranked.dma_{{ dim }},
         {% endfor %}
         ranked.dma_score,
-        ranked.dma_level
+        ranked.dma_level,
+        {{ model_stamp('stamps.wave_stamp') }} as wave_stamp,
+        '{{ invocation_id }}' as built_by
     from ranked
+    inner join stamps
+        on ranked.wave_id = stamps.wave_id
     left join weights
         on ranked.response_id = weights.response_id
     where ranked.response_rank = 1
@@ -62,3 +84,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -1,5 +1,7 @@
 {#- One row per responding enterprise and wave: pseudonymous key, where and
     what it is, its weight, and its digital intensity and maturity scores. -#}
+{{ config(materialized="table" if target.type == "spark" else "view") }}
+
 with
 
 enterprise_waves as (
