@@ -15,14 +15,15 @@
 -#}
 
 {#- What else a model's rows depend on, as a digest appended to every stamp: the
-    model's own code, the generated catalog and codebook macros, the vars the
-    models use, and the pseudonym key (one-way: a digest of a 256-bit key). A
+    model's own code, every macro of this project (shared ones such as
+    macros/indicators.sql and the generated catalog and codebook macros), the vars
+    the models use, and the pseudonym key (one-way: a digest of a 256-bit key). A
     change to any of these makes every stamp stale, so the next run rebuilds the
-    whole table without --full-refresh. Changes to shared macros (macros/*.sql)
-    are not covered: build with --full-refresh after those. -#}
+    whole table without --full-refresh. -#}
 {% macro model_fingerprint() -%}
     {%- set parts = [
         model.raw_code,
+        project_macros_source(),
         indicator_catalog() | string,
         scoring_catalog() | string,
         codebook_columns() | string,
@@ -31,6 +32,18 @@
         'smesurvey-stamp|' ~ pseudonym_key(),
     ] -%}
     {{ return(local_md5(parts | join('\n'))) }}
+{%- endmacro %}
+
+{#- The source of every macro of this project, in name order. -#}
+{% macro project_macros_source() -%}
+    {%- set sources = [] -%}
+    {%- for name in context.keys() | sort -%}
+        {%- set candidate = context[name] -%}
+        {%- if candidate.macro is defined and candidate.macro.package_name == project_name -%}
+            {%- do sources.append(candidate.macro.macro_sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(sources | join('\n')) }}
 {%- endmacro %}
 
 {#- The stamp this model stores for a zone-wave of int_zone_wave_stamps. -#}

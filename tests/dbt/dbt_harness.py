@@ -35,14 +35,16 @@ def dbt_env(db: Path) -> dict[str, str]:
     }
 
 
-def run_dbt(args: list[str], env: dict[str, str], target: Path) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], env: dict[str, str], target: Path, project: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
     command = [
         str(DBT),
         *args,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--target-path",
         str(target),
         "--log-path",

@@ -22,6 +22,8 @@ import pytest
 from dbt_harness import dbt_env, run_dbt
 from fixture_raw import build
 
+from orchestration.settings import DBT_PROJECT_DIR
+
 NEW_WAVE = 2022
 CORRECTED = ("SH-01", 2021)
 EMPTIED = ("Z08-01", 2020)
@@ -41,9 +43,10 @@ INCREMENTAL = (
 class Warehouse:
     db: Path
     target: Path
+    project: Path = DBT_PROJECT_DIR
 
     def dbt(self, *args: str) -> str:
-        done = run_dbt(list(args), dbt_env(self.db), self.target)
+        done = run_dbt(list(args), dbt_env(self.db), self.target, self.project)
         assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
         return done.stdout
 
@@ -337,3 +340,33 @@ def test_panel_links_are_rebuilt_for_the_changed_wave_and_its_neighbours(sequenc
     assert sequence["correction_run"]["int_enterprise_panel_linked"] <= {before, wave}
     assert wave in sequence["correction_run"]["int_enterprise_panel_linked"]
     assert after in set(sequence["full"]["intermediate.int_enterprise_panel_linked"].wave_to)
+
+
+def test_a_changed_shared_macro_rebuilds_the_incremental_tables(sequence: dict, tmp_path: Path):
+    """Stamps cover every project macro: no --full-refresh needed after changing one."""
+    db = tmp_path / "build.duckdb"
+    shutil.copyfile(sequence["warehouse"].db, db)
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    models = ["int_indicator_sums", "int_enterprise_waves", "int_enterprise_panel_linked"]
+    warehouse = Warehouse(db, tmp_path / "target", project)
+
+    def runs() -> list[set[str]]:
+        con = warehouse.connect(read_only=True)
+        try:
+            query = "select distinct built_by from intermediate.{}"
+            return [{r[0] for r in con.execute(query.format(t)).fetchall()} for t in models]
+        finally:
+            con.close()
+
+    before = runs()
+    warehouse.dbt("run", "--select", *models)  # nothing changed: nothing rebuilt
+    assert runs() == before
+    shared = project / "macros" / "estimates.sql"
+    text = shared.read_text(encoding="utf-8")
+    end = text.index("{%- endmacro %}")  # a change inside the file's first macro
+    shared.write_text(text[:end] + "{#- changed -#}" + text[end:], "utf-8")
+    warehouse.dbt("run", "--select", *models)
+    after = runs()
+    assert all(len(runs_now) == 1 and not runs_now & runs_then
+               for runs_now, runs_then in zip(after, before, strict=True))  # fmt: skip
