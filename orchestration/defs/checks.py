@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from orchestration.defs.drops import waves_of_run
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
 from orchestration.publish import MARTS, RestrictedNames
 
@@ -166,9 +167,13 @@ ENTERPRISES_SUITE_CHECK = "enterprise_wave_suite"
 
 
 def suite_check_result(
-    suite: SuiteResult, asset_key: dg.AssetKey, check_name: str
+    suite: SuiteResult,
+    asset_key: dg.AssetKey,
+    check_name: str,
+    waves: Sequence[int] | None = None,
 ) -> dg.AssetCheckResult:
-    """A downstream suite's verdict; the description names the failed rules."""
+    """A downstream suite's verdict; the description names the failed rules and the
+    metadata the waves whose rows were validated (`waves_checked`, "all" when None)."""
     shown = ", ".join(suite.failed_rules[:3]) + (
         f" and {len(suite.failed_rules) - 3} more" if len(suite.failed_rules) > 3 else ""
     )
@@ -179,6 +184,9 @@ def suite_check_result(
     )
     metadata = suite_metadata(suite)
     metadata["failed_rules"] = dg.MetadataValue.json(list(suite.failed_rules))
+    metadata["waves_checked"] = dg.MetadataValue.text(
+        "all" if waves is None else ", ".join(str(w) for w in waves)
+    )
     return dg.AssetCheckResult(
         check_name=check_name,
         asset_key=asset_key,
@@ -227,19 +235,23 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
         description="Great Expectations suite staged_responses: codes of the codebook, skip "
         "rules, ranges, provenance, one answer per enterprise and wave.",
     )
-    def staged_responses_suite(survey: SurveyHome) -> dg.AssetCheckResult:
+    def staged_responses_suite(
+        context: dg.AssetCheckExecutionContext, survey: SurveyHome
+    ) -> dg.AssetCheckResult:
         from orchestration.quality.downstream_checks import validate_staged
 
         paths = survey.paths
+        waves = waves_of_run(context.run.tags)
         try:
             suite = validate_staged(
                 paths.build_db,
                 data_docs_dir=paths.data_docs,
                 spark_warehouse=spark_warehouse(survey),
+                waves=waves,
             )
         except (ValueError, duckdb.Error) as exc:
             return unreadable_result(staged, STAGED_SUITE_CHECK, exc)
-        return suite_check_result(suite, staged, STAGED_SUITE_CHECK)
+        return suite_check_result(suite, staged, STAGED_SUITE_CHECK, waves)
 
     @dg.multi_asset_check(
         specs=[
@@ -260,23 +272,27 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
         ],
         pool=BUILD_DB_POOL,
     )
-    def mart_suites(survey: SurveyHome) -> Iterator[dg.AssetCheckResult]:
+    def mart_suites(
+        context: dg.AssetCheckExecutionContext, survey: SurveyHome
+    ) -> Iterator[dg.AssetCheckResult]:
         from orchestration.quality.downstream_checks import validate_marts
 
         paths = survey.paths
+        waves = waves_of_run(context.run.tags)
         try:
             # One read of the build DB for both marts.
             indicator_suite, enterprise_suite = validate_marts(
                 paths.build_db,
                 data_docs_dir=paths.data_docs,
                 spark_warehouse=spark_warehouse(survey),
+                waves=waves,
             )
         except (ValueError, duckdb.Error) as exc:
             yield unreadable_result(indicators, INDICATORS_SUITE_CHECK, exc)
             yield unreadable_result(enterprises, ENTERPRISES_SUITE_CHECK, exc)
             return
-        yield suite_check_result(indicator_suite, indicators, INDICATORS_SUITE_CHECK)
-        yield suite_check_result(enterprise_suite, enterprises, ENTERPRISES_SUITE_CHECK)
+        yield suite_check_result(indicator_suite, indicators, INDICATORS_SUITE_CHECK, waves)
+        yield suite_check_result(enterprise_suite, enterprises, ENTERPRISES_SUITE_CHECK, waves)
 
     return [staged_responses_suite, mart_suites]
 

@@ -53,6 +53,17 @@ def drop_of_run(
     return dict.fromkeys(zone_waves)
 
 
+def waves_of_run(tags: Mapping[str, str]) -> list[int] | None:
+    """The waves whose rows a run's downstream checks validate: those of its drop, or of
+    its one partition; None (every wave) for a run over a range without a drop
+    (`rebuild_all`, a backfill), which may rebuild anything."""
+    if DROP_TAG in tags:
+        return sorted({zw.wave_id for zw in decode_drop(tags[DROP_TAG])})
+    if tags.get("dagster/partition"):
+        return [ZoneWave.from_key(tags["dagster/partition"]).wave_id]
+    return None
+
+
 def partition_order(
     instance: dg.DagsterInstance, adding: Iterable[ZoneWave] = ()
 ) -> tuple[list[str], list[str]]:

@@ -6,6 +6,7 @@ derived violation columns computed in the same SQL (NULL = fine).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -54,8 +55,15 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def read_indicators(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """fct_indicator_estimates plus `chk_base_consistency`.
+def wave_filter(waves: Sequence[int] | None) -> str:
+    """A where clause on wave_id: the given waves, or every row (None)."""
+    if waves is None:
+        return "true"
+    return f"wave_id in ({', '.join(str(int(w)) for w in waves)})" if waves else "false"
+
+
+def read_indicators(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None = None) -> pa.Table:
+    """fct_indicator_estimates (of `waves`, None = all) plus `chk_base_consistency`.
 
     Indicators of one base population (dim_indicator.base_population, or the
     indicator itself when the dimension lacks it) must share n_base within a
@@ -77,7 +85,10 @@ def read_indicators(con: duckdb.DuckDBPyConnection) -> pa.Table:
     )
     return con.sql(
         f"""
-        with f as (select *, {base} as _base from {INDICATORS_RELATION} f {join}),
+        with f as (
+            select *, {base} as _base from {INDICATORS_RELATION} f {join}
+            where {wave_filter(waves)}
+        ),
         bases as (
             select wave_id, zone_id, domain, _base,
                    string_agg(distinct cast(n_base as varchar), '/') as bases
@@ -89,8 +100,11 @@ def read_indicators(con: duckdb.DuckDBPyConnection) -> pa.Table:
     ).to_arrow_table()
 
 
-def read_enterprises(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """fct_enterprise_wave plus score-range and level-presence violation columns.
+def read_enterprises(
+    con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None = None
+) -> pa.Table:
+    """fct_enterprise_wave (of `waves`, None = all) plus score-range and level-presence
+    violation columns.
 
     Scores are the columns named `*score*` (0..100); each `X_score` with an
     `X_level` column must have a level when it has a score.
@@ -113,6 +127,7 @@ def read_enterprises(con: duckdb.DuckDBPyConnection) -> pa.Table:
                nullif(concat_ws(',', {", ".join(out_of_range)}), '') as {SCORE_RANGE},
                nullif(concat_ws(',', {", ".join(missing)}), '') as {LEVEL_MISSING}
         from {ENTERPRISE_RELATION}
+        where {wave_filter(waves)}
         """
     ).to_arrow_table()
 
@@ -130,25 +145,34 @@ def validate_staged(
     relation: str = STAGED_RELATION,
     data_docs_dir: Path | None = None,
     spark_warehouse: Path | None = None,
+    waves: Sequence[int] | None = None,
 ) -> SuiteResult:
-    """The staged-responses suite on the staged model (default staging.stg_survey__responses).
+    """The staged-responses suite on the staged model (default staging.stg_survey__responses),
+    on the rows of `waves` (None = every wave): a run checks the waves it loaded, so
+    the cost follows the change, not the history.
 
     `spark_warehouse`: on the Spark targets the models are Parquet tables of the engine's
     warehouse, not relations of the build DB.
     """
     with connect_built(db, spark_warehouse) as con:
-        data = con.sql(f"select * from {relation}").to_arrow_table()
+        data = con.sql(f"select * from {relation} where {wave_filter(waves)}").to_arrow_table()
     return _validate("staged_responses", data, "staged", data_docs_dir)
 
 
 def validate_marts(
-    db: Path, *, data_docs_dir: Path | None = None, spark_warehouse: Path | None = None
+    db: Path,
+    *,
+    data_docs_dir: Path | None = None,
+    spark_warehouse: Path | None = None,
+    waves: Sequence[int] | None = None,
 ) -> tuple[SuiteResult, ...]:
     """The two mart suites (indicator estimates, enterprise-wave facts) on a built DB
-    (or on the Parquet tables of a Spark warehouse, see `connect_built`)."""
+    (or on the Parquet tables of a Spark warehouse, see `connect_built`), on the rows of
+    `waves` (None = every wave; a wave's rows change together: pooled `ALL` rows,
+    one questionnaire per enterprise and wave across zones)."""
     with connect_built(db, spark_warehouse) as con:
-        indicators = read_indicators(con)
-        enterprises = read_enterprises(con)
+        indicators = read_indicators(con, waves)
+        enterprises = read_enterprises(con, waves)
     return (
         # The index page reads every stored result: built once, after the second suite.
         _validate(

@@ -19,6 +19,7 @@ from orchestration.defs.drops import (
     drop_run_target,
     encode_drop,
     runs_of_deliveries,
+    waves_of_run,
 )
 from orchestration.defs.partitions import ZoneWave
 from orchestration.defs.runs import home_instance
@@ -35,6 +36,13 @@ def test_one_zone_wave_is_its_own_partition() -> None:
         {DELIVERY_TAG: "abc"},
     )
     assert drop_run_target({zw: None}, ["2021"], ["SH-01"]) == (str(zw.key), {})
+
+
+def test_the_checks_of_a_run_read_the_waves_it_loaded() -> None:
+    drop = {ZoneWave(2021, "SH-01"): "a", ZoneWave(2023, "Z02"): None, ZoneWave(2021, "Z02"): None}
+    assert waves_of_run({DROP_TAG: encode_drop(drop)}) == [2021, 2023]
+    assert waves_of_run({"dagster/partition": str(ZoneWave(2022, "SH-01").key)}) == [2022]
+    assert waves_of_run({RANGE_START: "x", RANGE_END: "y"}) is None
 
 
 def test_a_drop_spans_its_waves_and_zones_in_insertion_order() -> None:

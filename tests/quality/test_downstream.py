@@ -66,6 +66,29 @@ def test_staged_suite_catches_a_second_answer_in_the_wave(staged_db, tmp_path):
     assert set(result.failed_rules) == {"staged.enterprise_unique_in_wave:enterprise_key"}
 
 
+def test_staged_suite_checks_only_the_waves_it_is_given(staged_db, tmp_path):
+    """A run validates the waves it loaded: a bad row of another wave is not read."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(staged_db.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        (wave,) = con.execute("select max(wave_id) from staging.stg_survey__responses").fetchone()
+        con.execute(
+            "insert into staging.stg_survey__responses "
+            "select * replace (md5(response_id) as response_id, ? as wave_id) "
+            "from staging.stg_survey__responses limit 2",
+            [wave + 1],
+        )
+        con.execute(
+            "insert into staging.stg_survey__responses "
+            "select * replace (md5(response_id) as response_id) "
+            "from staging.stg_survey__responses where wave_id = ? limit 1",
+            [wave + 1],
+        )
+    assert validate_staged(copy, waves=[wave]).success
+    assert not validate_staged(copy, waves=[wave + 1]).success
+    assert not validate_staged(copy).success
+
+
 def test_staged_suite_names_the_missing_model(tmp_path):
     db = tmp_path / "build.duckdb"
     duckdb.connect(str(db)).close()
@@ -114,3 +137,5 @@ def test_mart_suites(tmp_path):
         "marts.level:chk_level_missing",
     }
     assert all(p.is_file() for p in indicators.data_docs_pages)
+    # scoped to another wave, no row is read and nothing fails
+    assert all(suite.success for suite in validate_marts(db, waves=[2021]))
