@@ -72,9 +72,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether this model's existing table has `column`: a table written by an older
+    version of the model may lack its stamp (it is then emptied and rebuilt whole,
+    and on_schema_change='sync_all_columns' gives it the model's columns). -#}
+{% macro has_stamp_column(column) -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return(column in columns) }}
+{%- endmacro %}
+
 {#- pre-hook: drop the rows of zone-waves whose stamp is not current any more. -#}
 {% macro delete_stale_zone_waves() -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and not has_stamp_column('zone_wave_stamp') -%}
+        delete from {{ this }}
+    {%- elif is_incremental() -%}
         delete from {{ this }}
         where
             zone_wave_stamp not in (
@@ -90,7 +100,7 @@
     the model compiles, i.e. before its pre-hook: the zone-waves the table lacks or
     holds under another stamp, plus the forced ones. -#}
 {% macro zone_waves_to_build() -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or not is_incremental() or not has_stamp_column('zone_wave_stamp') -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
@@ -132,7 +142,7 @@
         {{ config(
             materialized='incremental',
             incremental_strategy='append',
-            on_schema_change='fail',
+            on_schema_change='sync_all_columns',
             pre_hook="{{ delete_stale_zone_waves() }}"
         ) }}
     {%- else -%}
@@ -187,7 +197,9 @@
 {#- pre-hook: drop the rows whose `stamp_column` (of int_wave_stamps) is not current,
     and the rows of forced waves. -#}
 {% macro delete_stale_waves(stamp_column, wave_columns) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and not has_stamp_column(stamp_column) -%}
+        delete from {{ this }}
+    {%- elif is_incremental() -%}
         delete from {{ this }}
         where
             {{ stamp_column }} not in (
@@ -204,7 +216,7 @@
     `stamp_column` the table lacks, plus the forced ones; none for all waves (first
     build, --full-refresh, Spark, parsing). -#}
 {% macro waves_to_build(stamp_column, wave_columns) -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or not is_incremental() or not has_stamp_column(stamp_column) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
@@ -231,7 +243,7 @@
         {{ config(
             materialized='incremental',
             incremental_strategy='append',
-            on_schema_change='fail',
+            on_schema_change='sync_all_columns',
             pre_hook="{{ delete_stale_waves('" ~ stamp_column ~ "', " ~ (wave_columns | tojson) ~ ") }}"
         ) }}
     {%- else -%}

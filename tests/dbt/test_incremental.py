@@ -370,3 +370,21 @@ def test_a_changed_shared_macro_rebuilds_the_incremental_tables(sequence: dict, 
     after = runs()
     assert all(len(runs_now) == 1 and not runs_now & runs_then
                for runs_now, runs_then in zip(after, before, strict=True))  # fmt: skip
+
+
+def test_a_table_of_an_older_model_version_is_rebuilt_whole(sequence: dict, tmp_path: Path):
+    """Tables written before their model was incremental (no stamp column) are emptied,
+    given the model's columns and rebuilt, and then equal a full refresh."""
+    db = tmp_path / "build.duckdb"
+    shutil.copyfile(sequence["warehouse"].db, db)
+    warehouse = Warehouse(db, tmp_path / "target")
+    con = warehouse.connect()
+    try:
+        con.execute("alter table intermediate.int_enterprise_waves drop column wave_stamp")
+        con.execute("alter table intermediate.int_enterprise_panel_linked drop column link_stamp")
+        con.execute("alter table intermediate.int_enterprise_panel_linked drop column built_by")
+        con.execute("delete from intermediate.int_enterprise_panel_linked where wave_from = 2020")
+    finally:
+        con.close()
+    warehouse.dbt("build")
+    _assert_same(_snapshot(warehouse), sequence["full"])
