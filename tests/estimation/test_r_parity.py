@@ -101,6 +101,8 @@ def test_weighted_estimate_equals_svymean(compared: pd.DataFrame):
 def test_std_error_equals_r_se(compared: pd.DataFrame):
     se = compared["r_se"]
     gap = (compared["se_sums"] - se).abs()
+    # the 1e-12 floor: where the true SE is 0 (estimate 0 or 1) R's SE is rounding
+    # noise (up to ~1e-16) while the warehouse clips V at exactly 0
     bad = gap > SE_RELATIVE * se + 1e-12
     assert not bad.any(), compared.loc[bad, [*KEYS, "r_se", "se_sums"]].head()
     assert (compared["std_error"] - se).abs().max() <= ROUNDED
