@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install demo test lint bench clean browser java
+.PHONY: install demo test lint bench clean browser java r
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -35,7 +35,12 @@ browser:
 java:
 	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
-test: install browser java
+# R's survey package is the reference the design-based variances are tested against
+# (tests/estimation); Debian's packages, installed here, never by hand.
+r:
+	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq r-base-core r-cran-survey >/dev/null)
+
+test: install browser java r
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

@@ -31,9 +31,15 @@ PARQUET_DIR_NAME = "parquet"
 KEPT_COLUMNS = frozenset({"enterprise_key"})
 # A cell flagged `suppressed` keeps its counts (the disclosure rule is on the
 # estimates, and analysts see why it was suppressed) but loses every estimate and
-# interval, weighted or not: weights could otherwise reveal the small cell.
+# interval, weighted or not: weights could otherwise reveal the small cell. The
+# design-based precision figures go too: cv, design effect and effective size all
+# depend on the estimate, and two of them with the counts give it back.
 SUPPRESSION_FLAG = "suppressed"
-SUPPRESSED_VALUE = re.compile(r"^(weighted_)?(estimate|ci_low|ci_high|std_error|se)$", re.I)
+SUPPRESSED_VALUE = re.compile(
+    r"^((weighted_)?(estimate|ci_low|ci_high|std_error|se)|cv|design_effect|n_effective"
+    r"|quality_grade)$",
+    re.I,
+)
 
 
 class PublishError(RuntimeError):

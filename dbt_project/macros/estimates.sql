@@ -43,3 +43,18 @@
         'resilience_skills',
     ]) }}
 {%- endmacro %}
+
+{#- Quality grade of a weighted estimate from its coefficient of variation, with
+    the thresholds of dbt_project.yml (vars cv_grade_a_below, cv_grade_c_above):
+    A below the first, C above the second, B in between (both ends included).
+    An estimate without a CV (weighted estimate 0, CV undefined) is graded C: its
+    precision cannot be judged; no weighted estimate, no grade. -#}
+{% macro quality_grade(cv, estimate) -%}
+    case
+        when {{ estimate }} is null then null
+        when {{ cv }} is null then 'C'
+        when {{ cv }} < cast({{ var('cv_grade_a_below') }} as double) then 'A'
+        when {{ cv }} <= cast({{ var('cv_grade_c_above') }} as double) then 'B'
+        else 'C'
+    end
+{%- endmacro %}

@@ -101,12 +101,11 @@ def _employee_band(cb: Codebook, employees: np.ndarray) -> np.ndarray:
 
 
 def answers(
-    cb: Codebook, rng: np.random.Generator, pool: Pool, zone: str, wave: int
+    cb: Codebook, rng: np.random.Generator, pool: Pool, zone: str, wave: int, n: int = PER_WAVE
 ) -> pd.DataFrame:
-    """One zone-wave's questionnaires, typed like raw.responses."""
+    """One zone-wave's `n` questionnaires (at most POOL_SIZE), typed like raw.responses."""
     version = cb.version_for_wave(wave)
-    pick = np.sort(rng.choice(POOL_SIZE, size=PER_WAVE, replace=False))
-    n = PER_WAVE
+    pick = np.sort(rng.choice(POOL_SIZE, size=n, replace=False))
     mode = rng.choice(["electronic", "paper"], size=n, p=[0.45, 0.55])
     employees = pool.employees[pick]
     paper_band = (mode == "paper") & cb.item("A8b_employees_band").in_version(version)
@@ -188,25 +187,40 @@ def _with_provenance(
     return out
 
 
-def build(path: Path, seed: int = 20200701) -> Path:
-    """Write the fixture build DB at `path` (replaced if present)."""
+def build(
+    path: Path,
+    seed: int = 20200701,
+    zones: dict[str, int] | None = None,
+    sample_sizes: dict[str, int] | None = None,
+    missing_registers: frozenset[tuple[str, int]] = frozenset({MISSING_REGISTER}),
+) -> Path:
+    """Write the fixture build DB at `path` (replaced if present).
+
+    The defaults are the fixture of tests/dbt; `zones` (zone -> admin division),
+    `sample_sizes` (zone -> respondents per wave, default PER_WAVE) and
+    `missing_registers` (zone-waves delivered without a register) let other test
+    folders ask for a richer design with the same generator.
+    """
     cb = load_codebook()
+    zones = ZONES if zones is None else zones
+    sample_sizes = sample_sizes or {}
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     types = column_types(cb)
     responses, registers, deliveries = [], [], []
-    for zone, division in ZONES.items():
+    for zone, division in zones.items():
         pool = make_pool(cb, rng, division)
+        n = sample_sizes.get(zone, PER_WAVE)
         for wave in WAVES:
             version = cb.version_for_wave(wave)
             loaded = datetime(wave, 9, 1, 12, 0)
             delivery = f"{zone}-{wave}-a"
-            frame = _with_provenance(answers(cb, rng, pool, zone, wave), zone, wave, version,
+            frame = _with_provenance(answers(cb, rng, pool, zone, wave, n), zone, wave, version,
                                      delivery, loaded)  # fmt: skip
             responses.append(frame)
             deliveries.append((delivery, zone, wave, version, "loaded", len(frame), loaded))
-            if (zone, wave) != MISSING_REGISTER:
+            if (zone, wave) not in missing_registers:
                 reg = register(cb, rng, zone, wave)
                 reg.insert(0, "delivery_id", delivery)
                 registers.append(reg)

@@ -24,8 +24,11 @@ ESTIMATE_FLOATS = [
     "estimate",
     "ci_low",
     "ci_high",
-    "n_effective",
     "weighted_estimate",
+    "std_error",
+    "cv",
+    "design_effect",
+    "n_effective",
     "weighted_ci_low",
     "weighted_ci_high",
 ]
@@ -80,9 +83,14 @@ def test_indicator_estimates_identical(engine_builds: EngineBuilds) -> None:
     gaps = {column: _max_gap(both, column) for column in ESTIMATE_FLOATS}
     assert max(gaps.values()) <= TOLERANCE, gaps
     assert (both["suppressed_duckdb"] == both["suppressed_spark"]).all()
+    grades = [both[f"quality_grade_{e}"].fillna("<null>") for e in ("duckdb", "spark")]
+    assert (grades[0] == grades[1]).all(), (
+        f"quality_grade differs in {(grades[0] != grades[1]).sum()}"
+    )
     # the comparison has substance: pooled and zone rows, weighted estimates present
     assert set(both["zone_id"]) >= {"ALL", "SH-01"}
     assert both["weighted_estimate_duckdb"].notna().sum() > 100
+    assert (both["std_error_duckdb"] > 0).sum() > 100
 
 
 @pytest.mark.parametrize("column_kind", ["scores", "levels", "weights"])

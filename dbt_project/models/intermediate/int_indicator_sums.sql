@@ -1,19 +1,31 @@
 {#-
     Additive per-zone-wave aggregates of every indicator, per wave x zone x domain
-    (all, industry group, size class) x indicator: counts and weighted sums from
-    which fct_indicator_estimates derives every zone's estimates and the pooled ALL
-    rows (sums of sums), and which variance estimation can use later. One grouped
-    scan of the zone-wave's staged rows: each indicator is one generated boolean
+    (all, industry group, size class) x indicator: counts, weighted sums and the
+    zone-wave's linearized-variance sums, from which fct_indicator_estimates derives
+    every zone's estimates and the pooled ALL rows (sums of sums). One grouped scan
+    of the zone-wave's staged rows: each indicator is one generated boolean
     expression over the wide columns (macros/indicators.sql); no response x item or
     response x indicator table exists. Incremental by zone-wave
     (macros/zone_waves.sql). For a 0/1 outcome y, w^2*y^2 = w^2*y.
+
+    Variance (docs/methodology.md): the zone-wave is a stratum h (n_h weighted
+    respondents, register population N_h as fpc), its weighting cells c are post-
+    strata (weight w_c, n_c respondents in all). Per domain x indicator, with
+    z = in domain and base, A_c = sum z*y and B_c = sum z over cell c:
+      var_q0 = c_h sum_c w_c^2 (A_c - A_c^2 / n_c)
+      var_q1 = c_h sum_c w_c^2 (A_c - A_c B_c / n_c)
+      var_q2 = c_h sum_c w_c^2 (B_c - B_c^2 / n_c)
+    with c_h = (1 - n_h / N_h) n_h / (n_h - 1); then for R = sum w z y / sum w z,
+    V(R) = (var_q0 - 2 R var_q1 + R^2 var_q2) / (sum w z)^2, also over several zones.
+    n_c counts the whole cell, inside or outside the domain: the cell is computed
+    first (a CTE), then summed to the domain.
 -#}
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set catalog = indicator_catalog() -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
-    'sum_weight_squared', 'sum_weight_squared_yes'
+    'sum_weight_squared', 'sum_weight_squared_yes', 'var_s0', 'var_s1', 'var_s2'
 ] -%}
 
 {% if to_build == [] -%}
@@ -39,9 +51,80 @@ weights as (
 
     select
         response_id,
+        delivery_id,
+        weighting_cell,
+        cell_population,
+        cell_respondents,
         weight
     from {{ ref('int_response_weights') }}
     where {{ delivery_filter('delivery_id', to_build) }}
+
+),
+
+-- the design's strata: one per zone-wave (its loaded delivery), respondents without
+-- a weight (no register) are outside the design
+weighting_cells as (
+
+    select distinct
+        delivery_id,
+        weighting_cell,
+        cell_population
+    from weights
+    where weight is not null
+
+),
+
+stratum_populations as (
+
+    select
+        delivery_id,
+        sum(cell_population) as stratum_population
+    from weighting_cells
+    group by delivery_id
+
+),
+
+stratum_samples as (
+
+    select
+        delivery_id,
+        count(*) as stratum_n
+    from weights
+    where weight is not null
+    group by delivery_id
+
+),
+
+strata as (
+
+    select
+        stratum_samples.delivery_id,
+        stratum_samples.stratum_n,
+        stratum_populations.stratum_population,
+        {{ safe_ratio('stratum_samples.stratum_n', 'stratum_populations.stratum_population') }}
+            as sampling_fraction,
+        {{ safe_ratio('stratum_samples.stratum_n', 'stratum_samples.stratum_n - 1') }}
+            as bessel_factor
+    from stratum_samples
+    inner join stratum_populations
+        on stratum_samples.delivery_id = stratum_populations.delivery_id
+
+),
+
+-- c_h = (1 - n_h/N_h) n_h/(n_h - 1). A stratum of one respondent is one post-stratum
+-- of one: its residuals are 0 whatever the factor, so 0 here (R would refuse a
+-- lonely PSU). A register smaller than the sample (R refuses that fpc too) is taken
+-- as a census: no sampling variance.
+stratum_factors as (
+
+    select
+        strata.*,
+        case
+            when stratum_n > 1
+                then greatest(0.0, 1.0 - sampling_fraction) * bessel_factor
+            else 0.0
+        end as stratum_factor
+    from strata
 
 ),
 
@@ -65,6 +148,8 @@ flags as (
         responses.zone_id,
         responses.industry_group,
         responses.size_class,
+        weights.weighting_cell,
+        weights.cell_respondents,
         weights.weight,
         -- noqa: disable=LT02,LT05
         {% for indicator in catalog %}
@@ -95,6 +180,37 @@ in_domains as (
 
 ),
 
+-- per domain x weighting cell: A_c (n_yes) and B_c (n_base) of every indicator;
+-- the weight and n_c are the cell's (constant within it)
+domain_cells as (
+
+    select
+        delivery_id,
+        wave_id,
+        zone_id,
+        domain_type,
+        domain,
+        weighting_cell,
+        max(weight) as weight,
+        max(weight) * max(weight) as weight_squared,
+        cast(max(cell_respondents) as double) as cell_respondents,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set i = loop.index %}
+        sum(case when base__{{ i }} then 1 else 0 end) as n_base__{{ i }},
+        sum(case when base__{{ i }} and yes__{{ i }} then 1 else 0 end) as n_yes__{{ i }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        count(*) as n_responses
+    from in_domains
+    -- a domain value of null (no industry group / size class) is no domain
+    where domain is not null
+    group by delivery_id, wave_id, zone_id, domain_type, domain, weighting_cell
+
+),
+
+-- per domain: sums over its cells; respondents without a weight form one cell of
+-- null weight, which counts in n_base and adds nothing to the weighted sums
 wide as (
 
     select
@@ -103,25 +219,27 @@ wide as (
         zone_id,
         domain_type,
         domain,
+        -- var_s*: a cell outside the base adds 0 (A = B = 0), an unweighted one null
         -- noqa: disable=LT02,LT05
         {% for indicator in catalog %}
         {% set i = loop.index %}
-        {% set yes = 'case when yes__' ~ i ~ ' then 1 else 0 end' %}
-        sum(case when base__{{ i }} then 1 else 0 end) as n_base__{{ i }},
-        sum(case when base__{{ i }} and yes__{{ i }} then 1 else 0 end) as n_yes__{{ i }},
-        sum(case when base__{{ i }} and weight is not null then 1 else 0 end)
-            as weighted_n_base__{{ i }},
-        sum(case when base__{{ i }} then weight end) as sum_weight__{{ i }},
-        sum(case when base__{{ i }} then weight * {{ yes }} end) as sum_weight_yes__{{ i }},
-        sum(case when base__{{ i }} then weight * weight end) as sum_weight_squared__{{ i }},
-        sum(case when base__{{ i }} then weight * weight * {{ yes }} end)
+        {% set a = 'n_yes__' ~ i %}
+        {% set b = 'n_base__' ~ i %}
+        sum({{ b }}) as n_base__{{ i }},
+        sum({{ a }}) as n_yes__{{ i }},
+        sum(case when weight is not null then {{ b }} else 0 end) as weighted_n_base__{{ i }},
+        sum(case when {{ b }} > 0 then weight * {{ b }} end) as sum_weight__{{ i }},
+        sum(case when {{ b }} > 0 then weight * {{ a }} end) as sum_weight_yes__{{ i }},
+        sum(case when {{ b }} > 0 then weight_squared * {{ b }} end) as sum_weight_squared__{{ i }},
+        sum(case when {{ b }} > 0 then weight_squared * {{ a }} end)
             as sum_weight_squared_yes__{{ i }},
+        sum(weight_squared * ({{ a }} - {{ a }} * {{ a }} / cell_respondents)) as var_s0__{{ i }},
+        sum(weight_squared * ({{ a }} - {{ a }} * {{ b }} / cell_respondents)) as var_s1__{{ i }},
+        sum(weight_squared * ({{ b }} - {{ b }} * {{ b }} / cell_respondents)) as var_s2__{{ i }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
-        count(*) as n_responses
-    from in_domains
-    -- a domain value of null (no industry group / size class) is no domain
-    where domain is not null
+        sum(n_responses) as n_responses
+    from domain_cells
     group by delivery_id, wave_id, zone_id, domain_type, domain
 
 ),
@@ -171,6 +289,12 @@ final as (
         long.sum_weight_yes,
         long.sum_weight_squared,
         long.sum_weight_squared_yes,
+        -- the stratum factor c_h turns the cell sums into the zone-wave's Q0, Q1, Q2
+        long.var_s0 * strata.stratum_factor as var_q0,
+        long.var_s1 * strata.stratum_factor as var_q1,
+        long.var_s2 * strata.stratum_factor as var_q2,
+        cast(strata.stratum_n as bigint) as stratum_n,
+        cast(strata.stratum_population as bigint) as stratum_population,
         cast(long.n_responses as bigint) as n_responses,
         long.delivery_id,
         {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
@@ -178,6 +302,9 @@ final as (
     from long
     inner join stamps
         on long.delivery_id = stamps.delivery_id
+    -- a zone-wave without any weight is no stratum of the design
+    left join stratum_factors as strata
+        on long.delivery_id = strata.delivery_id
     -- an indicator nobody of the domain is in the base of has nothing to estimate
     where long.n_base > 0
 
