@@ -126,23 +126,3 @@ def test_a_refused_zone_wave_does_not_stop_the_others(home: Home, drop, zones: l
     assert not [line for line in lines if "published" in line]
     assert current_release_id(home) == published
     assert read_published_tables(home.analytics_db) == counts
-
-
-def test_dbt_is_told_the_drop_not_its_range() -> None:
-    """dbt recomputes the zone-waves a run names: a drop names its own, not the rectangle
-    of partitions its run spans; a run over many partitions without a drop names none
-    (the models' stamps find what changed)."""
-    from orchestration.defs.assets.dbt import dbt_vars
-
-    drop = {ZoneWave(2024, "SH-01"): "a" * 64, ZoneWave(2023, "JS-01"): None}
-    waves, zones = ["2023", "2024"], ["JS-01", "SH-01", "ZJ-01"]
-    _, tags = drop_run_target(drop, waves, zones)
-    rectangle = [str(ZoneWave(int(w), z).key) for w in waves for z in zones[:2]]
-    assert dbt_vars(rectangle, tags) == {"zone_waves": [[2023, "JS-01"], [2024, "SH-01"]]}
-    assert dbt_vars(rectangle, {}) == {}
-    one = str(ZoneWave(2024, "SH-01").key)
-    assert dbt_vars([one], {DELIVERY_TAG: "a" * 64}) == {
-        "zone_waves": [[2024, "SH-01"]],
-        "wave_id": 2024,
-        "zone_id": "SH-01",
-    }

@@ -5,13 +5,12 @@ loads (`orchestration.definitions.defs`), and only then is the manifest prepared
 (`dbt parse`, about 5 s) if it is missing or older than the project's files.
 """
 
-import json
 import os
 import shutil
 import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.checks import RAW_DELIVERY
-from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
+from orchestration.defs.partitions import zone_wave_partitions
 from orchestration.defs.progress import progress, seconds
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
 from orchestration.faults import crash_point
@@ -128,31 +127,6 @@ def prepare_manifest(project: DbtProject, survey: SurveyHome) -> Path:
     return project.manifest_path
 
 
-def dbt_vars(partition_keys: Sequence[str], tags: Mapping[str, str]) -> dict[str, Any]:
-    """`--vars` for a run: the zone-waves it loaded, which the incremental models rebuild.
-
-    The models find what changed from the data themselves (stamps of the loaded
-    deliveries, dbt_project/macros/zone_waves.sql), so naming zone-waves only makes
-    them recompute even if unchanged. A drop's run names the zone-waves of its drop,
-    not the whole partition range it runs over (a range is a rectangle of waves x
-    zones: forcing all of it would rebuild history); a run over many partitions
-    without a drop (`rebuild_all`, a backfill) names none and rebuilds what changed.
-    A one-partition run also keeps its `wave_id` / `zone_id` labels.
-    """
-    from orchestration.defs.drops import DROP_TAG, decode_drop
-
-    if DROP_TAG in tags:
-        zone_waves = sorted(decode_drop(tags[DROP_TAG]))
-    elif len(partition_keys) == 1:
-        zone_waves = [ZoneWave.from_key(partition_keys[0])]
-    else:
-        return {}
-    variables: dict[str, Any] = {"zone_waves": [[zw.wave_id, zw.zone_id] for zw in zone_waves]}
-    if len(partition_keys) == 1:
-        variables |= {"wave_id": zone_waves[0].wave_id, "zone_id": zone_waves[0].zone_id}
-    return variables
-
-
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     """The dbt models, seeds and tests (as asset checks) of a prepared project."""
 
@@ -167,10 +141,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         pool=BUILD_DB_POOL,
     )
     def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, survey: SurveyHome):
+        # No --vars: the incremental models find the zone-waves to rebuild from the
+        # stamps of the loaded data, and vars that change from run to run would make
+        # dbt parse the whole project again on every run (seconds of fixed cost).
         args = ["build"]
-        variables = dbt_vars(context.partition_keys, context.run.tags)
-        if variables:
-            args += ["--vars", json.dumps(variables)]
         # every enterprise_key would change under another key: refuse before dbt starts
         # (Failure, not a trace: the UI and the CLI show the one line)
         try:
