@@ -30,3 +30,18 @@
 {% macro round_double(expression, digits) -%}
     round(cast({{ expression }} as double) * 1e{{ digits }}) / 1e{{ digits }}
 {%- endmacro %}
+
+{#- The distinct values of a string expression over a group, sorted and joined by
+    ', ' (an aggregate): readable lists such as the register cells a weighting
+    cell collapsed. -#}
+{% macro sorted_list_agg(expression) -%}
+    {{ return(adapter.dispatch('sorted_list_agg', 'smesurvey')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sorted_list_agg(expression) -%}
+    string_agg(distinct {{ expression }}, ', ' order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__sorted_list_agg(expression) -%}
+    array_join(array_sort(collect_set({{ expression }})), ', ')
+{%- endmacro %}

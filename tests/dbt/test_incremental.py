@@ -28,7 +28,12 @@ EMPTIED = ("Z08-01", 2020)
 REFUSED_ON_RERUN = ("Z08-01", 2022)
 STAMP_COLUMNS = ("zone_wave_stamp", "built_by")
 # the zone-wave incremental tables (compared too, without their bookkeeping columns)
-INCREMENTAL = ("int_response_weights", "int_enterprise_scores", "int_indicator_sums")
+INCREMENTAL = (
+    "int_weighting_cells",
+    "int_response_weights",
+    "int_enterprise_scores",
+    "int_indicator_sums",
+)
 
 
 @dataclass

@@ -6,14 +6,21 @@
     scan of the zone-wave's staged rows: each indicator is one generated boolean
     expression over the wide columns (macros/indicators.sql); no response x item or
     response x indicator table exists. Incremental by zone-wave
-    (macros/zone_waves.sql). For a 0/1 outcome y, w^2*y^2 = w^2*y.
+    (macros/zone_waves.sql). For a 0/1 outcome y, w^2*y^2 = w^2*y. Bases are
+    available-case; n_item_missing counts the base population's item non-response
+    (macros/indicators.sql).
 -#}
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set catalog = indicator_catalog() -%}
+{%- set answer_items = indicator_answer_items(catalog) -%}
+{%- set answer_keys = [] -%}
+{%- for item in answer_items -%}
+    {%- do answer_keys.append(indicator_answer_key(item) | string) -%}
+{%- endfor -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
-    'sum_weight_squared', 'sum_weight_squared_yes'
+    'sum_weight_squared', 'sum_weight_squared_yes', 'n_item_missing'
 ] -%}
 
 {% if to_build == [] -%}
@@ -31,7 +38,10 @@ stamps as (
 responses as (
 
     select * from {{ ref('stg_survey__responses') }}
-    where {{ delivery_filter('delivery_id', to_build) }}
+    where
+        {{ delivery_filter('delivery_id', to_build) }}
+        -- one questionnaire per enterprise and wave (macro latest_questionnaire_first)
+        and questionnaire_rank = 1
 
 ),
 
@@ -55,9 +65,9 @@ domain_types as (
 
 ),
 
--- per response: each indicator's in_base and yes (a stream, never stored);
--- generated from the catalog, laid out by macros/indicators.sql
-flags as (
+-- per response: each indicator's population (waves, base population) and
+-- numerator, and each numerator item's answered / missing flags, once
+answers as (
 
     select
         responses.delivery_id,
@@ -68,14 +78,47 @@ flags as (
         weights.weight,
         -- noqa: disable=LT02,LT05
         {% for indicator in catalog %}
-        {{ indicator_in_base(indicator, 'responses') }} as base__{{ loop.index }},
-        {{ indicator_numerator(indicator, 'responses') }} as yes__{{ loop.index }},
+        {{ indicator_population(indicator, 'responses') }} as pop__{{ loop.index }},
+        {{ indicator_any(indicator.numerator, 'responses') }} as num__{{ loop.index }},
+        {% endfor %}
+        {% for item in answer_items %}
+        {{ indicator_item_unanswered(item, 'responses') }} as mis__{{ loop.index }},
+        {{ indicator_item_answered(item, 'responses') }} as ans__{{ loop.index }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
         responses.response_id
     from responses
     left join weights
         on responses.response_id = weights.response_id
+
+),
+
+-- per response: each indicator's in_base (available case), yes and item
+-- non-response (a stream, never stored); generated from the catalog, laid out by
+-- macros/indicators.sql
+flags as (
+
+    select
+        delivery_id,
+        wave_id,
+        zone_id,
+        industry_group,
+        size_class,
+        weight,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set names = {
+            'population': 'pop__' ~ loop.index,
+            'numerator': 'num__' ~ loop.index,
+            'answer_keys': answer_keys,
+        } %}
+        {{ indicator_in_base(indicator, names=names) }} as base__{{ loop.index }},
+        {{ indicator_numerator(indicator, names=names) }} as yes__{{ loop.index }},
+        {{ indicator_item_missing(indicator, names=names) }} as missing__{{ loop.index }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        response_id
+    from answers
 
 ),
 
@@ -116,6 +159,7 @@ wide as (
         sum(case when base__{{ i }} then weight * weight end) as sum_weight_squared__{{ i }},
         sum(case when base__{{ i }} then weight * weight * {{ yes }} end)
             as sum_weight_squared_yes__{{ i }},
+        sum(case when missing__{{ i }} then 1 else 0 end) as n_item_missing__{{ i }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
         count(*) as n_responses
@@ -172,14 +216,16 @@ final as (
         long.sum_weight_squared,
         long.sum_weight_squared_yes,
         cast(long.n_responses as bigint) as n_responses,
+        cast(long.n_item_missing as bigint) as n_item_missing,
         long.delivery_id,
         {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by
     from long
     inner join stamps
         on long.delivery_id = stamps.delivery_id
-    -- an indicator nobody of the domain is in the base of has nothing to estimate
-    where long.n_base > 0
+    -- an indicator nobody of the domain is in the base of (nor failed to answer)
+    -- has nothing to estimate or report
+    where long.n_base > 0 or long.n_item_missing > 0
 
 )
 

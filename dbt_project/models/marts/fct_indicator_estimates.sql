@@ -2,7 +2,8 @@
     Indicator estimates per wave x zone (and ALL = pooled) x domain x indicator,
     from the additive per-zone-wave sums of int_indicator_sums:
     unweighted share with a 95% Wilson interval, post-stratified share with a
-    Wilson interval on the Kish effective sample size, and the disclosure flag.
+    Wilson interval on the Kish effective sample size, the disclosure flag, and
+    item non-response (bases are available-case: n_item_missing are outside them).
     Method notes in _marts__models.yml.
 -#}
 with
@@ -20,7 +21,8 @@ by_zone as (
         weighted_n_base,
         sum_weight,
         sum_weight_yes,
-        sum_weight_squared
+        sum_weight_squared,
+        n_item_missing
     from {{ ref('int_indicator_sums') }}
 
 ),
@@ -39,7 +41,8 @@ pooled as (
         sum(weighted_n_base) as weighted_n_base,
         sum(sum_weight) as sum_weight,
         sum(sum_weight_yes) as sum_weight_yes,
-        sum(sum_weight_squared) as sum_weight_squared
+        sum(sum_weight_squared) as sum_weight_squared,
+        sum(n_item_missing) as n_item_missing
     from by_zone
     group by wave_id, domain, domain_type, indicator_id
 
@@ -59,7 +62,8 @@ proportions as (
         aggregated.*,
         {{ safe_ratio('n_yes', 'n_base') }} as p,
         {{ safe_ratio('sum_weight_yes', 'sum_weight') }} as p_weighted,
-        {{ safe_ratio('sum_weight * sum_weight', 'sum_weight_squared') }} as n_effective
+        {{ safe_ratio('sum_weight * sum_weight', 'sum_weight_squared') }} as n_effective,
+        {{ safe_ratio('n_item_missing', 'n_base + n_item_missing') }} as item_nonresponse_rate
     from aggregated
 
 ),
@@ -88,7 +92,9 @@ final as (
             n_base < {{ var('min_base') }}
             or n_yes < {{ var('min_cell_count') }}
             or n_base - n_yes < {{ var('min_cell_count') }}
-        ) as suppressed
+        ) as suppressed,
+        n_item_missing,
+        {{ round_double('item_nonresponse_rate', 6) }} as item_nonresponse_rate
     from proportions
 
 )
