@@ -163,32 +163,28 @@
     no asked item is unanswered and some item was asked and answered (with
     not_asked = no, also when nothing was asked: a logical "no"). Respondents not
     asked the item(s) are outside (unless not_asked = no); respondents asked who did
-    not answer are outside too, counted by indicator_item_missing. -#}
+    not answer are outside too, counted by indicator_item_missing. One line: this
+    is repeated for every indicator. -#}
 {% macro indicator_in_base(indicator, relation='', names=none) -%}
     {%- set p = indicator_parts(indicator, relation, names) -%}
-    (
-            {{ p.population }}
-            and (
-                {{ p.numerator }}
-                or (
-                    not ({{ p.missing | join(' or ') }})
-                    {%- if indicator.not_asked != 'no' %}
-                    and ({{ p.answered | join(' or ') }})
-                    {%- endif %}
-                )
-            )
-        )
+    {%- set not_missing = 'not (' ~ p.missing | join(' or ') ~ ')' -%}
+    {%- set answered = '(' ~ p.answered | join(' or ') ~ ')' -%}
+    {%- if indicator.not_asked == 'no' -%}
+        {%- set decided = not_missing -%}
+    {%- elif p.answered | length == 1 -%}
+        {#- one item: answered already means not missing -#}
+        {%- set decided = answered -%}
+    {%- else -%}
+        {%- set decided = not_missing ~ ' and ' ~ answered -%}
+    {%- endif -%}
+    ({{ p.population }} and ({{ p.numerator }} or ({{ decided }})))
 {%- endmacro %}
 
 {#- Item non-response: within the waves and the base population, no numerator pair
     holds, and some asked numerator item is unanswered. Disjoint from in_base. -#}
 {% macro indicator_item_missing(indicator, relation='', names=none) -%}
     {%- set p = indicator_parts(indicator, relation, names) -%}
-    (
-            {{ p.population }}
-            and not {{ p.numerator }}
-            and ({{ p.missing | join(' or ') }})
-        )
+    ({{ p.population }} and not {{ p.numerator }} and ({{ p.missing | join(' or ') }}))
 {%- endmacro %}
 
 {#- The numerator alone: any of its terms holds (match any), or none does. is_yes
