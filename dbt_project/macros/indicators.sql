@@ -101,6 +101,15 @@
     {{ return(out) }}
 {%- endmacro %}
 
+{#- Their keys, in the same order (mis__<n> / ans__<n> is item n). -#}
+{% macro indicator_answer_keys(items) -%}
+    {%- set keys = [] -%}
+    {%- for item in items -%}
+        {%- do keys.append(indicator_answer_key(item) | string) -%}
+    {%- endfor -%}
+    {{ return(keys) }}
+{%- endmacro %}
+
 {#- The item was asked and left unanswered (missing) / asked and answered. -#}
 {% macro indicator_item_unanswered(cond, relation='') -%}
     ({{ indicator_condition_asked(cond, relation) }} and {{ (relation ~ '.' if relation else '') ~ cond.column }} is null)

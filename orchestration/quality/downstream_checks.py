@@ -16,6 +16,7 @@ from orchestration.quality.downstream import BASE_CONSISTENCY, LEVEL_MISSING, SC
 from orchestration.quality.results import SuiteResult, summarize
 
 STAGED_RELATION = "staging.stg_survey__responses"  # dbt model, schema from generate_schema_name
+QUESTIONNAIRE_RANK = "questionnaire_rank"  # 1 = the questionnaire every model reads
 INDICATORS_RELATION = "marts.fct_indicator_estimates"
 INDICATOR_DIM_RELATION = "marts.dim_indicator"
 ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
@@ -133,11 +134,18 @@ def validate_staged(
 ) -> SuiteResult:
     """The staged-responses suite on the staged model (default staging.stg_survey__responses).
 
+    It judges the questionnaires the warehouse keeps (`questionnaire_rank = 1`: one per
+    enterprise and delivery by the one duplicate rule, dbt macro
+    latest_questionnaire_first; the others are listed in marts.fct_duplicate_questionnaires).
+    A second answer of an enterprise in the wave that survives that rule can only come
+    from another zone, which the gate forbids (uscc.other_zone) and the per-zone-wave
+    models cannot resolve: it fails the suite, blocking publication.
+
     `spark_warehouse`: on the Spark targets the models are Parquet tables of the engine's
     warehouse, not relations of the build DB.
     """
     with connect_built(db, spark_warehouse) as con:
-        data = con.sql(f"select * from {relation}").to_arrow_table()
+        data = con.sql(f"select * from {relation} where {QUESTIONNAIRE_RANK} = 1").to_arrow_table()
     return _validate("staged_responses", data, "staged", data_docs_dir)
 
 

@@ -41,7 +41,7 @@ def staged_db(tmp_path_factory) -> Path:
             "md5(delivery_id || source_file || source_row) as response_id, "
             "md5(A1_uscc) as enterprise_key, delivery_id, zone_id, wave_id, "
             "instrument_version, mode, source_file, source_row, "
-            f"{_staged_select(set(frame.column_names))} from frame"
+            f"{_staged_select(set(frame.column_names))}, 1 as questionnaire_rank from frame"
         )
     return db
 
@@ -64,6 +64,21 @@ def test_staged_suite_catches_a_second_answer_in_the_wave(staged_db, tmp_path):
     result = validate_staged(copy)
     assert not result.success
     assert set(result.failed_rules) == {"staged.enterprise_unique_in_wave:enterprise_key"}
+
+
+def test_staged_suite_ignores_a_dropped_duplicate(staged_db, tmp_path):
+    """A second questionnaire the warehouse drops (rank 2, reported in
+    fct_duplicate_questionnaires) is not a second answer in the wave."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(staged_db.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into staging.stg_survey__responses "
+            "select * replace (md5(response_id) as response_id, 2 as questionnaire_rank) "
+            "from staging.stg_survey__responses limit 1"
+        )
+    result = validate_staged(copy)
+    assert result.success, result.failed_rules
 
 
 def test_staged_suite_names_the_missing_model(tmp_path):

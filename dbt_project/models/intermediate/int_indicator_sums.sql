@@ -17,10 +17,7 @@
 {%- set to_build = zone_waves_to_build() -%}
 {%- set catalog = indicator_catalog() -%}
 {%- set answer_items = indicator_answer_items(catalog) -%}
-{%- set answer_keys = [] -%}
-{%- for item in answer_items -%}
-    {%- do answer_keys.append(indicator_answer_key(item) | string) -%}
-{%- endfor -%}
+{%- set answer_keys = indicator_answer_keys(answer_items) -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
     'sum_weight_squared', 'sum_weight_squared_yes', 'n_item_missing'

@@ -183,7 +183,6 @@ sections as (
         industry_section,
         sum(n_respondents) as n_section,
         sum(n_population) as population_section,
-        sum(case when class_rank is null then n_respondents else 0 end) as n_unknown_size,
         {% for k in ranks %}
         sum(case when class_rank = {{ k }} then n_respondents else 0 end) as n_{{ k }},
         sum(case when class_rank = {{ k }} then n_population else 0 end) as pop_{{ k }},
@@ -193,8 +192,7 @@ sections as (
             when sum(n_population) = 0 then 'no_register_population'
             when sum(n_respondents) < {{ min_n }} then 'thin_section'
             -- (a register row of no known size class is handled the same way)
-            when sum(case when class_rank is null then n_respondents + n_population else 0 end) > 0
-                then 'unknown_size'
+            when sum(case when class_rank is null then 1 else 0 end) > 0 then 'unknown_size'
         end as section_outcome
     from with_register
     where register_wave_id is not null
