@@ -60,8 +60,16 @@ def read_indicators(con: duckdb.DuckDBPyConnection) -> pa.Table:
 
     Indicators of one base population (dim_indicator.base_population, or the
     indicator itself when the dimension lacks it) must share n_base within a
-    wave, zone and domain; the check names the differing n_base values.
+    wave, zone and domain; the check names the differing n_base values. Bases are
+    available-case: an indicator's n_base leaves out its own item non-response, so
+    what indicators of one population share is n_base + n_item_missing (when the
+    mart has that column).
     """
+    reached = (
+        "n_base + coalesce(n_item_missing, 0)"
+        if "n_item_missing" in _columns(con, INDICATORS_RELATION)
+        else "n_base"
+    )
     dim_columns = (
         _columns(con, INDICATOR_DIM_RELATION)
         if con.execute(
@@ -81,8 +89,8 @@ def read_indicators(con: duckdb.DuckDBPyConnection) -> pa.Table:
         with f as (select *, {base} as _base from {INDICATORS_RELATION} f {join}),
         bases as (
             select wave_id, zone_id, domain, _base,
-                   string_agg(distinct cast(n_base as varchar), '/') as bases
-            from f group by all having count(distinct n_base) > 1
+                   string_agg(distinct cast({reached} as varchar), '/') as bases
+            from f group by all having count(distinct {reached}) > 1
         )
         select f.* exclude (_base), bases.bases as {BASE_CONSISTENCY}
         from f left join bases using (wave_id, zone_id, domain, _base)

@@ -129,3 +129,33 @@ def test_mart_suites(tmp_path):
         "marts.level:chk_level_missing",
     }
     assert all(p.is_file() for p in indicators.data_docs_pages)
+
+
+def test_available_case_bases_are_consistent_with_their_item_nonresponse(tmp_path):
+    """Two indicators of one base population: n_base 90 and 100 differ only by the
+    first one's 10 item non-respondents (available-case base), so the base is fine."""
+    db = tmp_path / "build.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dim_indicator as select * from (values "
+            "('b4_cloud', 'all'), ('b4_ai', 'all')) t(indicator_id, base_population)"
+        )
+        con.execute(
+            """
+            create table marts.fct_indicator_estimates as select * from (values
+              (2022, 'Z01', 'all', 'b4_cloud', 100, 40, 0.40, 0.31, 0.50, 0.41, 0.32, 0.51,
+               false, 0),
+              (2022, 'Z01', 'all', 'b4_ai', 90, 30, 0.33, 0.25, 0.44, 0.33, 0.25, 0.44,
+               false, 10)
+            ) t(wave_id, zone_id, domain, indicator_id, n_base, n_yes, estimate, ci_low, ci_high,
+                weighted_estimate, weighted_ci_low, weighted_ci_high, suppressed, n_item_missing)
+            """
+        )
+        con.execute(
+            "create table marts.fct_enterprise_wave as select * from (values "
+            "('k1', 2022, 55.0, 'developing', 1.5)) "
+            "t(enterprise_key, wave_id, maturity_score, maturity_level, weight)"
+        )
+    indicators, _ = validate_marts(db, data_docs_dir=tmp_path / "docs")
+    assert indicators.success, indicators.failed_rules
