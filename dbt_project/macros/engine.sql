@@ -31,16 +31,17 @@
     round(cast({{ expression }} as double) * 1e{{ digits }}) / 1e{{ digits }}
 {%- endmacro %}
 
-{#- The values of a string column of a group, sorted and joined by commas: a
-    deterministic aggregate on both engines (dbt.listagg cannot order on Spark). -#}
-{% macro sorted_string_agg(column) -%}
-    {{ return(adapter.dispatch('sorted_string_agg', 'smesurvey')(column)) }}
+{#- The distinct values of a string expression over a group, sorted and joined by
+    ', ' (an aggregate): readable lists such as the register cells a weighting
+    cell collapsed. -#}
+{% macro sorted_list_agg(expression) -%}
+    {{ return(adapter.dispatch('sorted_list_agg', 'smesurvey')(expression)) }}
 {%- endmacro %}
 
-{% macro default__sorted_string_agg(column) -%}
-    string_agg({{ column }}, ',' order by {{ column }})
+{% macro default__sorted_list_agg(expression) -%}
+    string_agg(distinct {{ expression }}, ', ' order by {{ expression }})
 {%- endmacro %}
 
-{% macro spark__sorted_string_agg(column) -%}
-    array_join(array_sort(collect_list({{ column }})), ',')
+{% macro spark__sorted_list_agg(expression) -%}
+    array_join(array_sort(collect_set({{ expression }})), ', ')
 {%- endmacro %}

@@ -267,3 +267,22 @@
     {{ return("wave_id in (select wave_id from " ~ relation ~ " where "
         ~ rows_of_this_run() ~ ")") }}
 {%- endmacro %}
+
+{#- THE duplicate rule (one place): when an enterprise (enterprise_key) has more
+    than one accepted questionnaire in a wave, the one kept is the latest loaded
+    (then the later delivery id, source file and row: a total order). Staging ranks
+    the questionnaires of a delivery by it (questionnaire_rank, 1 = kept) and every
+    model reads only rank 1; int_enterprise_waves applies the same order across the
+    zones of a wave as a safety net. Within one delivery the load time is shared,
+    so the later file and row win: the later-keyed record of the same enterprise.
+    Why per delivery is enough for the zone-wave incremental models: the quality
+    gate rejects every occurrence of a USCC repeated in a delivery (uscc.duplicate)
+    and every questionnaire whose USCC another zone of the wave holds, in the build
+    DB or in the same batch (uscc.other_zone; tests/quality/test_gate.py), so a
+    zone-wave's kept questionnaires never depend on another zone-wave's rows; the
+    singular test assert_one_questionnaire_per_enterprise_and_wave fails the build
+    if that guarantee is ever broken (e.g. rows loaded around the gate). -#}
+{% macro latest_questionnaire_first(relation='') -%}
+    {%- set p = relation ~ '.' if relation else '' -%}
+    {{ p }}loaded_at desc, {{ p }}delivery_id desc, {{ p }}source_file desc, {{ p }}source_row desc
+{%- endmacro %}

@@ -229,6 +229,9 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
         match = spec.get("match", "any")
         if match not in {"any", "none"}:
             raise DefinitionError(f"indicators.yaml: {iid}: match must be any or none")
+        not_asked = spec.get("not_asked", "outside")
+        if not_asked not in {"outside", "no"}:
+            raise DefinitionError(f"indicators.yaml: {iid}: not_asked must be outside or no")
         num = _terms(spec["num"])
         base_spec = spec.get("base", "all")
         if isinstance(base_spec, str) and base_spec != "all":
@@ -272,6 +275,7 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
                 comparability,
                 " ".join(notes),
                 order,
+                not_asked,
             ]
         )
         term_rows += [[iid, "numerator", t.item, t.code] for t in num]
@@ -312,6 +316,7 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
                 "comparability",
                 "comparability_note",
                 "sort_order",
+                "not_asked",
             ],
             ind_rows,
         ),
@@ -590,6 +595,24 @@ def macro_text(cb: Codebook) -> str:
 # --------------------------------------------------------------------------- catalog macro
 
 
+def _asked(cb: Codebook, item_id: str) -> dict[str, Any] | None:
+    """When an item is put to a respondent: the instrument versions it exists in (none =
+    all) and its skip rule (`if`: the condition item's column holds / does not hold
+    `codes`), from the codebook. A response of such a version whose skip rule holds
+    and whose column is NULL did not answer: item non-response. None: always asked."""
+    item = cb.item(item_id)
+    versions = None if set(item.versions) == set(cb.versions) else list(item.versions)
+    rule = item.asked_if
+    skip = (
+        None
+        if rule is None
+        else {"column": rule.item, "codes": list(rule.codes), "negate": rule.negate}
+    )
+    if versions is None and skip is None:
+        return None
+    return {"versions": versions, "if": skip}
+
+
 def _term_conditions(
     cb: Codebook, crosswalk: Sequence[Sequence[Any]], item_id: str, code: str
 ) -> list[dict[str, Any]]:
@@ -597,22 +620,34 @@ def _term_conditions(
 
     Each condition: `column`, one of `codes` (the column holds one of them), `flag`
     (a multi option's boolean column is true) or `is` (a derived boolean equals it),
-    and `version` (only responses of that instrument version; none = any).
+    `version` (only responses of that instrument version; none = any), and `asked`
+    (when the item is put to the respondent, see _asked; none = always).
     """
     if item_id in DERIVED_COLUMNS:
         column, boolean = DERIVED_COLUMNS[item_id]
         if boolean:
-            return [{"column": column, "is": code == "yes", "version": None}]
-        return [{"column": column, "codes": [code], "version": None}]
+            return [{"column": column, "is": code == "yes", "version": None, "asked": None}]
+        return [{"column": column, "codes": [code], "version": None, "asked": None}]
     item = cb.item(item_id)
+    asked = _asked(cb, item.id)
     if item.is_multi:
-        return [{"column": item.option_column(code), "flag": True, "version": None}]
-    out: list[dict[str, Any]] = [{"column": item.id, "codes": [code], "version": None}]
+        column = item.option_column(code)
+        return [{"column": column, "flag": True, "version": None, "asked": asked}]
+    out: list[dict[str, Any]] = [
+        {"column": item.id, "codes": [code], "version": None, "asked": asked}
+    ]
     for version, source, source_code, target, target_code, *_ in crosswalk:
         if target == item.id and target_code == code and (source, source_code) != (target, code):
             if cb.item(source).is_multi:
                 raise DefinitionError(f"codebook: crosswalk from multi item {source} unsupported")
-            out.append({"column": source, "codes": [source_code], "version": version})
+            out.append(
+                {
+                    "column": source,
+                    "codes": [source_code],
+                    "version": version,
+                    "asked": _asked(cb, source),
+                }
+            )
     return out
 
 
@@ -666,6 +701,7 @@ def catalog_macro_text(cb: Codebook, files: dict[str, str]) -> str:
                 "base": None if ind["base_match"] == "all" else _merged(rules["base"]),
                 "numerator": _merged(rules["numerator"]),
                 "numerator_match": ind["numerator_match"],
+                "not_asked": ind["not_asked"],
             }
         )
     scoring: dict[str, dict[str, list[str]]] = {}

@@ -233,7 +233,8 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
         # Reads the build DB, which no other process may hold while a writer has it.
         pool=BUILD_DB_POOL,
         description="Great Expectations suite staged_responses: codes of the codebook, skip "
-        "rules, ranges, provenance, one answer per enterprise and wave.",
+        "rules, ranges, provenance, one answer per enterprise and wave (of the questionnaires "
+        "kept: duplicates dropped by rule are listed in fct_duplicate_questionnaires).",
     )
     # `context` unannotated: Dagster rejects the string annotations of this module
     def staged_responses_suite(context, survey: SurveyHome) -> dg.AssetCheckResult:

@@ -17,6 +17,7 @@ from orchestration.quality.downstream import BASE_CONSISTENCY, LEVEL_MISSING, SC
 from orchestration.quality.results import SuiteResult, summarize
 
 STAGED_RELATION = "staging.stg_survey__responses"  # dbt model, schema from generate_schema_name
+QUESTIONNAIRE_RANK = "questionnaire_rank"  # 1 = the questionnaire every model reads
 INDICATORS_RELATION = "marts.fct_indicator_estimates"
 INDICATOR_DIM_RELATION = "marts.dim_indicator"
 ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
@@ -67,8 +68,16 @@ def read_indicators(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None 
 
     Indicators of one base population (dim_indicator.base_population, or the
     indicator itself when the dimension lacks it) must share n_base within a
-    wave, zone and domain; the check names the differing n_base values.
+    wave, zone and domain; the check names the differing n_base values. Bases are
+    available-case: an indicator's n_base leaves out its own item non-response, so
+    what indicators of one population share is n_base + n_item_missing (when the
+    mart has that column).
     """
+    reached = (
+        "n_base + coalesce(n_item_missing, 0)"
+        if "n_item_missing" in _columns(con, INDICATORS_RELATION)
+        else "n_base"
+    )
     dim_columns = (
         _columns(con, INDICATOR_DIM_RELATION)
         if con.execute(
@@ -91,8 +100,8 @@ def read_indicators(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None 
         ),
         bases as (
             select wave_id, zone_id, domain, _base,
-                   string_agg(distinct cast(n_base as varchar), '/') as bases
-            from f group by all having count(distinct n_base) > 1
+                   string_agg(distinct cast({reached} as varchar), '/') as bases
+            from f group by all having count(distinct {reached}) > 1
         )
         select f.* exclude (_base), bases.bases as {BASE_CONSISTENCY}
         from f left join bases using (wave_id, zone_id, domain, _base)
@@ -151,11 +160,19 @@ def validate_staged(
     on the rows of `waves` (None = every wave): a run checks the waves it loaded, so
     the cost follows the change, not the history.
 
+    It judges the questionnaires the warehouse keeps (`questionnaire_rank = 1`: one per
+    enterprise and delivery by the one duplicate rule, dbt macro
+    latest_questionnaire_first; the others are listed in marts.fct_duplicate_questionnaires).
+    A second answer of an enterprise in the wave that survives that rule can only come
+    from another zone, which the gate forbids (uscc.other_zone) and the per-zone-wave
+    models cannot resolve: it fails the suite, blocking publication.
+
     `spark_warehouse`: on the Spark targets the models are Parquet tables of the engine's
     warehouse, not relations of the build DB.
     """
     with connect_built(db, spark_warehouse) as con:
-        data = con.sql(f"select * from {relation} where {wave_filter(waves)}").to_arrow_table()
+        rows = f"select * from {relation} where {QUESTIONNAIRE_RANK} = 1 and {wave_filter(waves)}"
+        data = con.sql(rows).to_arrow_table()
     return _validate("staged_responses", data, "staged", data_docs_dir)
 
 

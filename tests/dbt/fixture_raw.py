@@ -4,7 +4,9 @@ Two zones x three waves (2020, 2021 on v2020; 2022 on v2022), a pool of
 enterprises per zone sampled each wave (so many appear in several waves: the
 panel), skip and forcing rules of the codebook respected, one superseded
 delivery whose rows must never reach the marts, and one zone-wave without a
-register (weights fall back to the previous wave's register).
+register (weights fall back to the previous wave's register), and one enterprise
+that answered twice in a zone-wave (a duplicate the quality gate would have
+rejected: the warehouse keeps the later-keyed questionnaire, see DUPLICATED).
 
 Dev use: `.venv/bin/python tests/dbt/fixture_raw.py /tmp/build.duckdb`, then
 `SMESURVEY_BUILD_DB=/tmp/build.duckdb SMESURVEY_PSEUDONYM_KEY=... .venv/bin/dbt build
@@ -34,6 +36,9 @@ POOL_SIZE = 150
 PER_WAVE = 100
 MISSING_REGISTER = ("Z08-01", 2021)
 SUPERSEDED = ("SH-01", 2020)
+# this zone-wave's first questionnaire is keyed twice: the copy comes later in the
+# same file with another B1 answer, and is the one kept (latest_questionnaire_first)
+DUPLICATED = ("SH-01", 2022)
 PANDAS_TYPES = {"BIGINT": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
 PROFILE_ITEMS = frozenset(
     {"A1_uscc", "A2_name", "A3_zone", "A4_ownership", "A5_industry_section"}
@@ -187,6 +192,16 @@ def _with_provenance(
     return out
 
 
+def _with_duplicate(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame plus a second questionnaire of its first enterprise, keyed later."""
+    first = frame.iloc[[0]].copy()
+    same_file = frame["source_file"] == first["source_file"].iloc[0]
+    first["source_row"] = frame.loc[same_file, "source_row"].max() + 1
+    flipped = {"yes": "no", "no": "yes"}
+    first["B1_large_data_online"] = first["B1_large_data_online"].map(flipped)
+    return pd.concat([frame, first], ignore_index=True)
+
+
 def build(
     path: Path,
     seed: int = 20200701,
@@ -218,6 +233,8 @@ def build(
             delivery = f"{zone}-{wave}-a"
             frame = _with_provenance(answers(cb, rng, pool, zone, wave, n), zone, wave, version,
                                      delivery, loaded)  # fmt: skip
+            if (zone, wave) == DUPLICATED:
+                frame = _with_duplicate(frame)
             responses.append(frame)
             deliveries.append((delivery, zone, wave, version, "loaded", len(frame), loaded))
             if (zone, wave) not in missing_registers:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 from dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild, run_dbt
+from fixture_raw import DUPLICATED, MISSING_REGISTER
 
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.codebook import seeds as codebook_seeds
@@ -57,6 +58,12 @@ def _loaded_responses(build: DbtBuild, zone: str, wave: int) -> pd.DataFrame:
         select r.* from raw.responses r
         join raw.deliveries d using (delivery_id)
         where d.status = 'loaded' and r.zone_id = '{zone}' and r.wave_id = {wave}
+        -- one questionnaire per enterprise and wave: the latest loaded, then the
+        -- later delivery, file and row (the fixture holds one duplicate)
+        qualify row_number() over (
+            partition by r.A1_uscc
+            order by r.loaded_at desc, r.delivery_id desc, r.source_file desc, r.source_row desc
+        ) = 1
         """,
     )
 
@@ -202,6 +209,65 @@ def test_weights_sum_to_the_register_population(built: DbtBuild):
         # the zone-wave without a register falls back to the zone's previous register
         fallback = reg.get((row.zone_id, row.wave_id), reg.get((row.zone_id, row.wave_id - 1)))
         assert math.isclose(row.w, fallback, rel_tol=1e-9)
+
+
+def test_a_duplicate_questionnaire_is_counted_once_and_reported(built: DbtBuild):
+    zone, wave = DUPLICATED
+    raw = _query(
+        built,
+        f"""select source_file, source_row, B1_large_data_online from raw.responses
+        where zone_id = '{zone}' and wave_id = {wave} and delivery_id = '{zone}-{wave}-a'
+        and A1_uscc in (select A1_uscc from raw.responses where zone_id = '{zone}'
+            and wave_id = {wave} group by all having count(*) > 1)
+        order by source_row""",
+    )
+    assert len(raw) == 2 and raw.B1_large_data_online.nunique() == 2
+    dropped = _query(built, "select * from marts.fct_duplicate_questionnaires")
+    assert len(dropped) == 1
+    row = dropped.iloc[0]
+    assert (row.zone_id, row.wave_id) == DUPLICATED
+    assert (row.kept_source_file, row.kept_source_row) == (raw.source_file[1], raw.source_row[1])
+    assert (row.dropped_source_file, row.dropped_source_row) == (
+        raw.source_file[0],
+        raw.source_row[0],
+    )
+    enterprises = _query(
+        built,
+        f"""select count(*) as n, count(distinct enterprise_key) as k, sum(weight) as w
+        from marts.fct_enterprise_wave where zone_id = '{zone}' and wave_id = {wave}""",
+    )
+    assert enterprises.n[0] == enterprises.k[0] == 100
+    base = _query(
+        built,
+        f"""select n_base from marts.fct_indicator_estimates where zone_id = '{zone}'
+        and wave_id = {wave} and domain = 'all' and indicator_id = 'mode_electronic'""",
+    )
+    assert base.n_base[0] == 100
+
+
+def test_weighting_cells_cover_register_and_respondents(built: DbtBuild):
+    cells = _query(
+        built,
+        """select wave_id, zone_id, register_wave_id, register_is_older,
+        sum(n_population) as pop, sum(n_respondents) as n, sum(weight * n_respondents) as w,
+        bool_and(is_weighted) as weighted, min(weight) as min_w,
+        min(n_respondents) as min_n
+        from marts.fct_weighting_cells group by all order by all""",
+    )
+    enterprises = _query(
+        built,
+        """select wave_id, zone_id, count(*) as n, any_value(register_wave_id) as reg
+        from marts.fct_enterprise_wave group by all""",
+    )
+    n_by = {(r.wave_id, r.zone_id): (r.n, r.reg) for r in enterprises.itertuples()}
+    for row in cells.itertuples():
+        assert n_by[(row.wave_id, row.zone_id)] == (row.n, row.register_wave_id)
+        assert row.weighted and row.min_w > 0 and row.min_n >= 10
+        assert math.isclose(row.w, row.pop, rel_tol=1e-6)
+        # the zone-wave without its own register is weighted by the previous one
+        older = (row.zone_id, row.wave_id) == MISSING_REGISTER
+        assert row.register_is_older == older
+        assert row.register_wave_id == row.wave_id - (1 if older else 0)
 
 
 # --------------------------------------------------------------------------- privacy and panel
@@ -350,7 +416,7 @@ def test_analyst_guide_has_ten_queries():
     assert len(_guide_queries()) >= 10
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(12))
 def test_analyst_guide_query_runs(built: DbtBuild, index: int):
     sql = _guide_queries()[index]
     rows = _query(built, sql)

@@ -31,6 +31,7 @@ REFUSED_ON_RERUN = ("Z08-01", 2022)
 STAMP_COLUMNS = ("zone_wave_stamp", "wave_stamp", "link_stamp", "built_by")
 # the zone-wave and wave incremental tables (compared too, without their bookkeeping columns)
 INCREMENTAL = (
+    "int_weighting_cells",
     "int_response_weights",
     "int_enterprise_scores",
     "int_indicator_sums",

@@ -41,7 +41,7 @@ def staged_db(tmp_path_factory) -> Path:
             "md5(delivery_id || source_file || source_row) as response_id, "
             "md5(A1_uscc) as enterprise_key, delivery_id, zone_id, wave_id, "
             "instrument_version, mode, source_file, source_row, "
-            f"{_staged_select(set(frame.column_names))} from frame"
+            f"{_staged_select(set(frame.column_names))}, 1 as questionnaire_rank from frame"
         )
     return db
 
@@ -87,6 +87,21 @@ def test_staged_suite_checks_only_the_waves_it_is_given(staged_db, tmp_path):
     assert validate_staged(copy, waves=[wave]).success
     assert not validate_staged(copy, waves=[wave + 1]).success
     assert not validate_staged(copy).success
+
+
+def test_staged_suite_ignores_a_dropped_duplicate(staged_db, tmp_path):
+    """A second questionnaire the warehouse drops (rank 2, reported in
+    fct_duplicate_questionnaires) is not a second answer in the wave."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(staged_db.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into staging.stg_survey__responses "
+            "select * replace (md5(response_id) as response_id, 2 as questionnaire_rank) "
+            "from staging.stg_survey__responses limit 1"
+        )
+    result = validate_staged(copy)
+    assert result.success, result.failed_rules
 
 
 def test_staged_suite_names_the_missing_model(tmp_path):
@@ -139,3 +154,33 @@ def test_mart_suites(tmp_path):
     assert all(p.is_file() for p in indicators.data_docs_pages)
     # scoped to another wave, no row is read and nothing fails
     assert all(suite.success for suite in validate_marts(db, waves=[2021]))
+
+
+def test_available_case_bases_are_consistent_with_their_item_nonresponse(tmp_path):
+    """Two indicators of one base population: n_base 90 and 100 differ only by the
+    first one's 10 item non-respondents (available-case base), so the base is fine."""
+    db = tmp_path / "build.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dim_indicator as select * from (values "
+            "('b4_cloud', 'all'), ('b4_ai', 'all')) t(indicator_id, base_population)"
+        )
+        con.execute(
+            """
+            create table marts.fct_indicator_estimates as select * from (values
+              (2022, 'Z01', 'all', 'b4_cloud', 100, 40, 0.40, 0.31, 0.50, 0.41, 0.32, 0.51,
+               false, 0),
+              (2022, 'Z01', 'all', 'b4_ai', 90, 30, 0.33, 0.25, 0.44, 0.33, 0.25, 0.44,
+               false, 10)
+            ) t(wave_id, zone_id, domain, indicator_id, n_base, n_yes, estimate, ci_low, ci_high,
+                weighted_estimate, weighted_ci_low, weighted_ci_high, suppressed, n_item_missing)
+            """
+        )
+        con.execute(
+            "create table marts.fct_enterprise_wave as select * from (values "
+            "('k1', 2022, 55.0, 'developing', 1.5)) "
+            "t(enterprise_key, wave_id, maturity_score, maturity_level, weight)"
+        )
+    indicators, _ = validate_marts(db, data_docs_dir=tmp_path / "docs")
+    assert indicators.success, indicators.failed_rules

@@ -28,7 +28,10 @@ stamps as (
 responses as (
 
     select * from {{ ref('stg_survey__responses') }}
-    where {{ delivery_filter('delivery_id', to_build) }}
+    where
+        {{ delivery_filter('delivery_id', to_build) }}
+        -- one questionnaire per enterprise and wave (macro latest_questionnaire_first)
+        and questionnaire_rank = 1
 
 ),
 

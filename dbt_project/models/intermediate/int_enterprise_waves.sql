@@ -39,9 +39,9 @@ ranked as (
         scores.*,
         row_number() over (
             partition by scores.enterprise_key, scores.wave_id
-            order by
-                scores.loaded_at desc, scores.delivery_id desc,
-                scores.source_file desc, scores.source_row desc
+            -- the one duplicate rule; within a delivery staging applied it already,
+            -- across zones the gate forbids duplicates: this is a safety net
+            order by {{ latest_questionnaire_first('scores') }}
         ) as response_rank
     from scores
 
@@ -64,6 +64,8 @@ final as (
         ranked.is_manufacturer,
         weights.weight,
         weights.weighting_cell,
+        weights.g_weight,
+        weights.register_wave_id,
         ranked.dii_score,
         ranked.dii_items,
         ranked.dii_level,

@@ -6,7 +6,9 @@
     of the zone-wave's staged rows: each indicator is one generated boolean
     expression over the wide columns (macros/indicators.sql); no response x item or
     response x indicator table exists. Incremental by zone-wave
-    (macros/zone_waves.sql). For a 0/1 outcome y, w^2*y^2 = w^2*y.
+    (macros/zone_waves.sql). For a 0/1 outcome y, w^2*y^2 = w^2*y. Bases are
+    available-case; n_item_missing counts the base population's item non-response
+    (macros/indicators.sql).
 
     Variance (docs/methodology.md): the zone-wave is a stratum h (n_h weighted
     respondents, register population N_h as fpc), its weighting cells c are post-
@@ -20,12 +22,18 @@
     n_c counts the whole cell, inside or outside the domain: the cell is computed
     first (a CTE), then summed to the domain.
 -#}
+-- One generated expression per indicator and measure: sqlfluff's default budget
+-- of 100000 parse nodes is just too small for the catalog (it parses in a minute).
+-- sqlfluff:max_parse_nodes:200000
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set catalog = indicator_catalog() -%}
+{%- set answer_items = indicator_answer_items(catalog) -%}
+{%- set answer_keys = indicator_answer_keys(answer_items) -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
-    'sum_weight_squared', 'sum_weight_squared_yes', 'var_s0', 'var_s1', 'var_s2'
+    'sum_weight_squared', 'sum_weight_squared_yes', 'var_s0', 'var_s1', 'var_s2',
+    'n_item_missing'
 ] -%}
 
 {% if to_build == [] -%}
@@ -43,7 +51,10 @@ stamps as (
 responses as (
 
     select * from {{ ref('stg_survey__responses') }}
-    where {{ delivery_filter('delivery_id', to_build) }}
+    where
+        {{ delivery_filter('delivery_id', to_build) }}
+        -- one questionnaire per enterprise and wave (macro latest_questionnaire_first)
+        and questionnaire_rank = 1
 
 ),
 
@@ -138,9 +149,9 @@ domain_types as (
 
 ),
 
--- per response: each indicator's in_base and yes (a stream, never stored);
--- generated from the catalog, laid out by macros/indicators.sql
-flags as (
+-- per response: each indicator's population (waves, base population) and
+-- numerator, and each numerator item's answered / missing flags, once
+answers as (
 
     select
         responses.delivery_id,
@@ -153,14 +164,49 @@ flags as (
         weights.weight,
         -- noqa: disable=LT02,LT05
         {% for indicator in catalog %}
-        {{ indicator_in_base(indicator, 'responses') }} as base__{{ loop.index }},
-        {{ indicator_numerator(indicator, 'responses') }} as yes__{{ loop.index }},
+        {{ indicator_population(indicator, 'responses') }} as pop__{{ loop.index }},
+        {{ indicator_any(indicator.numerator, 'responses') }} as num__{{ loop.index }},
+        {% endfor %}
+        {% for item in answer_items %}
+        {{ indicator_item_unanswered(item, 'responses') }} as mis__{{ loop.index }},
+        {{ indicator_item_answered(item, 'responses') }} as ans__{{ loop.index }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
         responses.response_id
     from responses
     left join weights
         on responses.response_id = weights.response_id
+
+),
+
+-- per response: each indicator's in_base (available case), yes and item
+-- non-response (a stream, never stored); generated from the catalog, laid out by
+-- macros/indicators.sql
+flags as (
+
+    select
+        delivery_id,
+        wave_id,
+        zone_id,
+        industry_group,
+        size_class,
+        weighting_cell,
+        cell_respondents,
+        weight,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set names = {
+            'population': 'pop__' ~ loop.index,
+            'numerator': 'num__' ~ loop.index,
+            'answer_keys': answer_keys,
+        } %}
+        {{ indicator_in_base(indicator, names=names) }} as base__{{ loop.index }},
+        {{ indicator_numerator(indicator, names=names) }} as yes__{{ loop.index }},
+        {{ indicator_item_missing(indicator, names=names) }} as missing__{{ loop.index }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        response_id
+    from answers
 
 ),
 
@@ -199,6 +245,7 @@ domain_cells as (
         {% set i = loop.index %}
         sum(case when base__{{ i }} then 1 else 0 end) as n_base__{{ i }},
         sum(case when base__{{ i }} and yes__{{ i }} then 1 else 0 end) as n_yes__{{ i }},
+        sum(case when missing__{{ i }} then 1 else 0 end) as n_item_missing__{{ i }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
         count(*) as n_responses
@@ -236,6 +283,7 @@ wide as (
         sum(weight_squared * ({{ a }} - {{ a }} * {{ a }} / cell_respondents)) as var_s0__{{ i }},
         sum(weight_squared * ({{ a }} - {{ a }} * {{ b }} / cell_respondents)) as var_s1__{{ i }},
         sum(weight_squared * ({{ b }} - {{ b }} * {{ b }} / cell_respondents)) as var_s2__{{ i }},
+        sum(n_item_missing__{{ i }}) as n_item_missing__{{ i }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
         sum(n_responses) as n_responses
@@ -296,6 +344,7 @@ final as (
         cast(strata.stratum_n as bigint) as stratum_n,
         cast(strata.stratum_population as bigint) as stratum_population,
         cast(long.n_responses as bigint) as n_responses,
+        cast(long.n_item_missing as bigint) as n_item_missing,
         long.delivery_id,
         {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by
@@ -305,8 +354,9 @@ final as (
     -- a zone-wave without any weight is no stratum of the design
     left join stratum_factors as strata
         on long.delivery_id = strata.delivery_id
-    -- an indicator nobody of the domain is in the base of has nothing to estimate
-    where long.n_base > 0
+    -- an indicator nobody of the domain is in the base of (nor failed to answer)
+    -- has nothing to estimate or report
+    where long.n_base > 0 or long.n_item_missing > 0
 
 )
 

@@ -17,7 +17,7 @@ waves as (
 
     select
         wave_id,
-        md5({{ sorted_string_agg('zone_wave_stamp') }}) as wave_stamp
+        md5({{ sorted_list_agg('zone_wave_stamp') }}) as wave_stamp
     from zone_wave_stamps
     group by wave_id
 

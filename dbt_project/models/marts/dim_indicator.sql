@@ -33,6 +33,7 @@ final as (
         indicators.instrument_versions,
         indicators.comparability,
         indicators.comparability_note,
+        indicators.not_asked,
         indicators.sort_order
     from indicators
     left join sections

@@ -26,6 +26,8 @@ final as (
         is_manufacturer,
         weight,
         weighting_cell,
+        g_weight,
+        register_wave_id,
         dii_score,
         dii_items,
         dii_level,

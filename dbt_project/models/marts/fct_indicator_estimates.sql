@@ -4,7 +4,8 @@
     with a 95% Wilson interval, the post-stratified share with its design-based
     (linearized) standard error, design effect, effective sample size, a Wilson
     interval on that effective size and a quality grade from the CV, and the
-    disclosure flag. Method: docs/methodology.md; columns: _marts__models.yml.
+    disclosure flag, and item non-response (bases are available-case:
+    n_item_missing are outside them). Method: docs/methodology.md; columns: _marts__models.yml.
 -#}
 with
 
@@ -23,7 +24,8 @@ by_zone as (
         sum_weight_yes,
         var_q0,
         var_q1,
-        var_q2
+        var_q2,
+        n_item_missing
     from {{ ref('int_indicator_sums') }}
 
 ),
@@ -45,7 +47,8 @@ pooled as (
         sum(sum_weight_yes) as sum_weight_yes,
         sum(var_q0) as var_q0,
         sum(var_q1) as var_q1,
-        sum(var_q2) as var_q2
+        sum(var_q2) as var_q2,
+        sum(n_item_missing) as n_item_missing
     from by_zone
     group by wave_id, domain, domain_type, indicator_id
 
@@ -64,7 +67,8 @@ proportions as (
     select
         aggregated.*,
         {{ safe_ratio('n_yes', 'n_base') }} as p,
-        {{ safe_ratio('sum_weight_yes', 'sum_weight') }} as p_weighted
+        {{ safe_ratio('sum_weight_yes', 'sum_weight') }} as p_weighted,
+        {{ safe_ratio('n_item_missing', 'n_base + n_item_missing') }} as item_nonresponse_rate
     from aggregated
 
 ),
@@ -153,7 +157,9 @@ final as (
             n_base < {{ var('min_base') }}
             or n_yes < {{ var('min_cell_count') }}
             or n_base - n_yes < {{ var('min_cell_count') }}
-        ) as suppressed
+        ) as suppressed,
+        n_item_missing,
+        {{ round_double('item_nonresponse_rate', 6) }} as item_nonresponse_rate
     from intervals
 
 )

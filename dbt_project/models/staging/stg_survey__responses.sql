@@ -208,7 +208,17 @@ final as (
             as size_from_employee_band,
         cb_size_classes.size_class,
         group_labels.industry_group,
-        coalesce(group_labels.industry_group = 'manufacturing', false) as is_manufacturer
+        coalesce(group_labels.industry_group = 'manufacturing', false) as is_manufacturer,
+        -- one questionnaire per enterprise and delivery: 1 = the one every model
+        -- reads (rule and why per delivery: macro latest_questionnaire_first)
+        case
+            when harmonized.enterprise_key is null then 1
+            else
+                row_number() over (
+                    partition by harmonized.delivery_id, harmonized.enterprise_key
+                    order by {{ latest_questionnaire_first('harmonized') }}
+                )
+        end as questionnaire_rank
     from harmonized
     inner join size_inputs
         on harmonized.response_id = size_inputs.response_id

@@ -1,0 +1,427 @@
+{#-
+    The post-stratification cells of each zone-wave: one row per original cell
+    (industry section x size class of the register or of a respondent) with the
+    final weighting cell it is collapsed into and why. int_response_weights
+    weights each response by its final cell; fct_weighting_cells reports them.
+
+    Rules (threshold m = var min_cell_respondents; a cell is "usable" when it has
+    at least m respondents and a register population > 0), per zone-wave:
+    1. Register: the zone's register of the same wave, else its latest earlier one
+       (register_wave_id says which). No register at all: every respondent goes to
+       the cell `_no_register` and keeps a null weight.
+    2. Sections: a section with fewer than m respondents, no register population,
+       or an unknown section (A5 missing) goes to the zone's `_pooled` cell.
+    3. A section with any respondent of unknown size class (`_unknown`) is one
+       cell `<section>`: such a respondent may be of any size, and only the whole
+       section's population certainly contains it.
+    4. Otherwise its size classes are walked in size order (micro, small, medium,
+       large) and grouped greedily: a group closes as soon as it is usable; a last
+       group left unusable joins the group before it. So a thin cell, a register
+       cell nobody answered from and a cell with respondents but no register
+       population are always merged with the adjacent size class(es) of the same
+       industry: `<section>:<class>` or `<section>:<first class>-<last class>`.
+    5. An unusable `_pooled` cell joins the zone-wave's cell with the closest
+       response rate n/N (ties: more respondents, then name); with no register
+       population (N = 0, rate undefined) the cell with the most respondents.
+       Merging cells of similar response rate keeps the bias of collapsing least
+       (the collapsed weight is right when the merged cells' response rates are
+       equal; Kalton & Flores-Cervantes 2003).
+    A final cell that is still unusable (a zone-wave whose whole register is empty,
+    or with fewer than m respondents in all) keeps its cell; int_response_weights
+    gives it a weight only when it has both respondents and population, else null.
+    Never a weight of 0: every register population is covered by some cell with
+    respondents whenever the zone-wave has a usable cell, so weights sum to the
+    register total.
+
+    Incremental by zone-wave (macros/zone_waves.sql): it reads the zone-wave's
+    staged questionnaires (one per enterprise: questionnaire_rank = 1).
+-#}
+{{ zone_wave_incremental_config() }}
+{%- set min_n = var('min_cell_respondents') -%}
+{%- set to_build = zone_waves_to_build() -%}
+{%- set ranks = [1, 2, 3, 4] -%}
+
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
+with
+
+stamps as (
+
+    select * from {{ ref('int_zone_wave_stamps') }}
+
+),
+
+size_classes as (
+
+    select
+        size_class,
+        class_rank
+    from {{ ref('cb_size_classes') }}
+
+),
+
+responses as (
+
+    select
+        delivery_id,
+        zone_id,
+        wave_id,
+        coalesce(a5_industry_section, '_unknown') as industry_section,
+        coalesce(size_class, '_unknown') as size_class
+    from {{ ref('stg_survey__responses') }}
+    where
+        {{ delivery_filter('delivery_id', to_build) }}
+        -- one questionnaire per enterprise and wave (macro latest_questionnaire_first)
+        and questionnaire_rank = 1
+
+),
+
+register as (
+
+    select * from {{ ref('stg_survey__zone_register') }}
+
+),
+
+zone_waves as (
+
+    select distinct
+        delivery_id,
+        zone_id,
+        wave_id
+    from responses
+
+),
+
+-- the register of the same wave, else the zone's latest earlier one
+register_choice as (
+
+    select
+        zone_waves.zone_id,
+        zone_waves.wave_id,
+        max(register.wave_id) as register_wave_id
+    from zone_waves
+    inner join register
+        on
+            zone_waves.zone_id = register.zone_id
+            and zone_waves.wave_id >= register.wave_id
+    group by zone_waves.zone_id, zone_waves.wave_id
+
+),
+
+population as (
+
+    select
+        register_choice.zone_id,
+        register_choice.wave_id,
+        register.industry_section,
+        register.size_class,
+        register.n_enterprises
+    from register_choice
+    inner join register
+        on
+            register_choice.zone_id = register.zone_id
+            and register_choice.register_wave_id = register.wave_id
+
+),
+
+sample as (
+
+    select
+        zone_id,
+        wave_id,
+        industry_section,
+        size_class,
+        count(*) as n_respondents
+    from responses
+    group by zone_id, wave_id, industry_section, size_class
+
+),
+
+cells as (
+
+    select
+        coalesce(population.zone_id, sample.zone_id) as zone_id,
+        coalesce(population.wave_id, sample.wave_id) as wave_id,
+        coalesce(population.industry_section, sample.industry_section) as industry_section,
+        coalesce(population.size_class, sample.size_class) as size_class,
+        coalesce(population.n_enterprises, 0) as n_population,
+        coalesce(sample.n_respondents, 0) as n_respondents
+    from population
+    full outer join sample
+        on
+            population.zone_id = sample.zone_id
+            and population.wave_id = sample.wave_id
+            and population.industry_section = sample.industry_section
+            and population.size_class = sample.size_class
+
+),
+
+with_register as (
+
+    select
+        cells.*,
+        register_choice.register_wave_id,
+        size_classes.class_rank
+    from cells
+    left join register_choice
+        on
+            cells.zone_id = register_choice.zone_id
+            and cells.wave_id = register_choice.wave_id
+    left join size_classes
+        on cells.size_class = size_classes.size_class
+
+),
+
+-- rules 2 and 3: what becomes of each section as a whole
+sections as (
+
+    select
+        zone_id,
+        wave_id,
+        industry_section,
+        sum(n_respondents) as n_section,
+        sum(n_population) as population_section,
+        {% for k in ranks %}
+        sum(case when class_rank = {{ k }} then n_respondents else 0 end) as n_{{ k }},
+        sum(case when class_rank = {{ k }} then n_population else 0 end) as pop_{{ k }},
+        {% endfor %}
+        case
+            when industry_section = '_unknown' then 'unknown_section'
+            when sum(n_population) = 0 then 'no_register_population'
+            when sum(n_respondents) < {{ min_n }} then 'thin_section'
+            -- (a register row of no known size class is handled the same way)
+            when sum(case when class_rank is null then 1 else 0 end) > 0 then 'unknown_size'
+        end as section_outcome
+    from with_register
+    where register_wave_id is not null
+    group by zone_id, wave_id, industry_section
+
+),
+
+-- rule 4, unrolled over the four size classes: g_k is the group of class k,
+-- acc_n_k / acc_pop_k the respondents / population of that group so far
+walk_1 as (
+
+    select
+        sections.*,
+        1 as g_1,
+        n_1 as acc_n_1,
+        pop_1 as acc_pop_1
+    from sections
+
+),
+{% for k in ranks[1:] %}
+{%- set j = k - 1 %}
+
+walk_{{ k }} as (
+
+    select
+        walk_{{ j }}.*,
+        g_{{ j }} + case
+            when acc_n_{{ j }} >= {{ min_n }} and acc_pop_{{ j }} > 0 then 1 else 0
+        end as g_{{ k }},
+        case
+            when acc_n_{{ j }} >= {{ min_n }} and acc_pop_{{ j }} > 0 then n_{{ k }}
+            else acc_n_{{ j }} + n_{{ k }}
+        end as acc_n_{{ k }},
+        case
+            when acc_n_{{ j }} >= {{ min_n }} and acc_pop_{{ j }} > 0 then pop_{{ k }}
+            else acc_pop_{{ j }} + pop_{{ k }}
+        end as acc_pop_{{ k }}
+    from walk_{{ j }}
+
+),
+{% endfor %}
+
+-- an unusable last group joins the group before it
+section_groups as (
+
+    select
+        zone_id,
+        wave_id,
+        industry_section,
+        {% for k in ranks %}
+        case
+            when
+                g_{{ k }} = g_4 and g_4 > 1
+                and not (acc_n_4 >= {{ min_n }} and acc_pop_4 > 0)
+                then g_4 - 1
+            else g_{{ k }}
+        end as group_{{ k }},
+        {% endfor %}
+        section_outcome
+    from walk_4
+
+),
+
+grouped as (
+
+    select
+        with_register.*,
+        section_groups.section_outcome,
+        case with_register.class_rank
+            {% for k in ranks %}
+            when {{ k }} then section_groups.group_{{ k }}
+            {% endfor %}
+        end as size_group
+    from with_register
+    left join section_groups
+        on
+            with_register.zone_id = section_groups.zone_id
+            and with_register.wave_id = section_groups.wave_id
+            and with_register.industry_section = section_groups.industry_section
+
+),
+
+group_bounds as (
+
+    select
+        grouped.*,
+        min(class_rank) over (
+            partition by zone_id, wave_id, industry_section, section_outcome, size_group
+        ) as first_rank,
+        max(class_rank) over (
+            partition by zone_id, wave_id, industry_section, section_outcome, size_group
+        ) as last_rank,
+        sum(n_respondents) over (
+            partition by zone_id, wave_id, industry_section, section_outcome, size_group
+        ) as n_group
+    from grouped
+
+),
+
+-- the cell before rule 5
+first_cells as (
+
+    select
+        group_bounds.zone_id,
+        group_bounds.wave_id,
+        group_bounds.register_wave_id,
+        group_bounds.industry_section,
+        group_bounds.size_class,
+        group_bounds.n_population,
+        group_bounds.n_respondents,
+        case
+            when group_bounds.register_wave_id is null then '_no_register'
+            when group_bounds.section_outcome = 'unknown_size' then group_bounds.industry_section
+            when group_bounds.section_outcome is not null then '_pooled'
+            when group_bounds.first_rank = group_bounds.last_rank
+                then group_bounds.industry_section || ':' || first_class.size_class
+            else
+                group_bounds.industry_section || ':' || first_class.size_class
+                || '-' || last_class.size_class
+        end as weighting_cell,
+        case
+            when group_bounds.register_wave_id is null then 'no_register'
+            when group_bounds.section_outcome is not null then group_bounds.section_outcome
+            when group_bounds.first_rank = group_bounds.last_rank then 'none'
+            when group_bounds.n_respondents > 0 and group_bounds.n_population = 0
+                then 'no_register_population'
+            when group_bounds.n_respondents < {{ min_n }} then 'thin_cell'
+            else 'thin_neighbour'
+        end as collapse_reason
+    from group_bounds
+    left join size_classes as first_class
+        on group_bounds.first_rank = first_class.class_rank
+    left join size_classes as last_class
+        on group_bounds.last_rank = last_class.class_rank
+
+),
+
+first_totals as (
+
+    select
+        zone_id,
+        wave_id,
+        weighting_cell,
+        sum(n_respondents) as n_cell,
+        sum(n_population) as population_cell,
+        {{ safe_ratio('sum(n_respondents)', 'sum(n_population)') }} as response_rate
+    from first_cells
+    group by zone_id, wave_id, weighting_cell
+
+),
+
+thin_pools as (
+
+    select
+        zone_id,
+        wave_id,
+        n_cell as n_pool,
+        response_rate as pool_response_rate
+    from first_totals
+    where
+        weighting_cell = '_pooled'
+        and not (n_cell >= {{ min_n }} and population_cell > 0)
+
+),
+
+-- rule 5: the usable cell with the closest response rate takes the thin pool
+pool_targets as (
+
+    select
+        thin_pools.zone_id,
+        thin_pools.wave_id,
+        first_totals.weighting_cell as target_cell,
+        row_number() over (
+            partition by thin_pools.zone_id, thin_pools.wave_id
+            -- null (no pool population): no rate to compare, most respondents first
+            order by
+                abs(thin_pools.pool_response_rate - first_totals.response_rate) asc nulls last,
+                first_totals.n_cell desc,
+                first_totals.weighting_cell asc
+        ) as target_order
+    from thin_pools
+    inner join first_totals
+        on
+            thin_pools.zone_id = first_totals.zone_id
+            and thin_pools.wave_id = first_totals.wave_id
+    where
+        first_totals.weighting_cell not in ('_pooled', '_no_register')
+        and first_totals.n_cell >= {{ min_n }}
+        and first_totals.population_cell > 0
+
+),
+
+final as (
+
+    select
+        first_cells.zone_id,
+        first_cells.wave_id,
+        zone_waves.delivery_id,
+        first_cells.register_wave_id,
+        first_cells.industry_section,
+        first_cells.size_class,
+        first_cells.n_respondents,
+        first_cells.n_population,
+        case
+            when first_cells.weighting_cell = '_pooled' and pool_targets.target_cell is not null
+                then pool_targets.target_cell
+            else first_cells.weighting_cell
+        end as weighting_cell,
+        case
+            when first_cells.weighting_cell = '_pooled' and pool_targets.target_cell is not null
+                then first_cells.collapse_reason || '+thin_pool'
+            else first_cells.collapse_reason
+        end as collapse_reason,
+        {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
+        '{{ invocation_id }}' as built_by
+    from first_cells
+    inner join zone_waves
+        on
+            first_cells.zone_id = zone_waves.zone_id
+            and first_cells.wave_id = zone_waves.wave_id
+    left join pool_targets
+        on
+            first_cells.zone_id = pool_targets.zone_id
+            and first_cells.wave_id = pool_targets.wave_id
+            and pool_targets.target_order = 1
+    inner join stamps
+        on zone_waves.delivery_id = stamps.delivery_id
+
+)
+
+select * from final
+{%- endif %}
