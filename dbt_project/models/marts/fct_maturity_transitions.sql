@@ -193,7 +193,9 @@ zone_cells as (
             and cells.wave_from = zone_bases.wave_from
             and cells.wave_to = zone_bases.wave_to
             and cells.measure = zone_bases.measure
-            and cells.level_from = zone_bases.level_from
+            -- a link without a level (never expected: level_from is tested not null)
+            -- must reach the mart and fail that test, not vanish in a join
+            and coalesce(cells.level_from, '') = coalesce(zone_bases.level_from, '')
 
 ),
 
@@ -264,7 +266,7 @@ proportions as (
             and counted.wave_from = bases.wave_from
             and counted.wave_to = bases.wave_to
             and counted.measure = bases.measure
-            and counted.level_from = bases.level_from
+            and coalesce(counted.level_from, '') = coalesce(bases.level_from, '')
 
 ),
 
