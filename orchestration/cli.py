@@ -429,6 +429,64 @@ def status(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.argument("zone_id")
+@click.argument("wave_id", type=int)
+@click.option("--delivery", "delivery_id", help="A delivery id (default: the newest).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every rejected row to this CSV file (UTF-8 with BOM, opens in Excel).",
+)
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows to print.")
+@click.pass_context
+def rejected(
+    ctx: click.Context,
+    zone_id: str,
+    wave_id: int,
+    delivery_id: str | None,
+    csv_path: Path | None,
+    limit: int,
+) -> None:
+    """The rows a zone-wave's delivery broke: file, data row, column, value, rule and reason.
+
+    Data rows are counted from 1 under the header line. Reads the build DB (restricted
+    storage; values are shown as delivered).
+    """
+    from orchestration.defs.report import table
+    from orchestration.rejections import RejectionsError, read_rejections, write_csv
+
+    home = _home(ctx)
+    try:
+        found = read_rejections(home.build_db, zone_id, wave_id, delivery_id)
+    except RejectionsError as exc:
+        raise SurveyError(str(exc)) from exc
+    click.echo(found.headline)
+    if found.message:
+        click.echo(f"reason: {found.message}")
+    if found.by_rule:
+        click.echo("")
+        click.echo(
+            table(
+                ["rule", "column", "rows", "most frequent value", "times"],
+                [
+                    (r.rule_id, r.column_name, r.rows, r.top_value, r.top_count)
+                    for r in found.by_rule
+                ],
+            )
+        )
+        click.echo("")
+        click.echo(
+            table(["file", "data row", "column", "value", "rule", "reason"], found.rows[:limit])
+        )
+        if len(found.rows) > limit:
+            click.echo(f"... {len(found.rows) - limit} more; --csv FILE writes them all")
+    if csv_path is not None:
+        write_csv(found, csv_path)
+        click.echo(f"wrote {len(found.rows)} rows to {csv_path}")
+
+
+@cli.command()
 @click.option("--sizes", default="10000,100000,1000000", show_default=True, help="Wave sizes.")
 @click.option("--zones", "layouts", default="1,50", show_default=True, help="Zone layouts.")
 @click.option(
