@@ -413,19 +413,29 @@ def dashboards(ctx: click.Context, out: Path) -> None:
 
 
 @cli.command()
+@click.option("--zone", "zone_id", help="Only this zone, e.g. SH-01.")
+@click.option("--wave", "wave_id", type=int, help="Only this wave, e.g. 2024.")
+@click.option("--failed", "failed_only", is_flag=True, help="Only what needs attention.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, zone_id: str | None, wave_id: int | None, failed_only: bool) -> None:
     """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths.
 
+    First what needs attention: zone-waves whose newest delivery was refused (until a
+    later delivery of that zone-wave loads) and failed checks, with their zone-waves.
+    Exit code 1 when anything needs attention, so scripts and cron can alert on it.
     Read-only and without Dagster: dead runs are shown as CRASHED, and ended (their
     slots freed) by the next writing command.
     """
-    from orchestration.defs.report import status_report
+    from orchestration.defs.report import StatusFilter
+    from orchestration.defs.report import status as status_of
 
     home = _home(ctx)
     if not home.root.is_dir():
         raise SurveyError(f"{home.root}: no such SMESURVEY_HOME (run `smesurvey demo` first)")
-    click.echo(guarded(lambda: status_report(home)))
+    found = guarded(lambda: status_of(home, StatusFilter(zone_id, wave_id, failed_only)))
+    click.echo(found.text)
+    if found.attention:
+        raise SystemExit(1)
 
 
 @cli.command()

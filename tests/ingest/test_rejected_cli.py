@@ -111,3 +111,32 @@ def test_a_zone_wave_without_deliveries_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"smesurvey: {home.build_db}: no build DB yet (nothing was ingested)"
     ]
+
+
+def test_status_lists_a_refusal_until_a_later_delivery_of_its_zone_wave_loads(
+    generated: Path, tmp_path: Path
+) -> None:
+    home = Home(tmp_path / "home").ensure()
+    deliver_with_bad_years(generated, home, list(range(1, 13)))
+    with pytest.raises(GateBlocked):
+        ingest_zone_wave(home, ZONE, WAVE)
+
+    done = smesurvey(home, "status", "--failed")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Needs attention:"
+    assert lines[1].startswith(f"  {ZONE}/{WAVE} blocked since ")
+    assert lines[1].endswith(f"(smesurvey rejected {ZONE} {WAVE})")
+    assert "Paths:" not in done.stdout  # --failed: only what needs attention
+    other_zone = smesurvey(home, "status", "--zone", "GD-01")
+    assert other_zone.returncode == 0 and "Needs attention: nothing" in other_zone.stdout
+    other_wave = smesurvey(home, "status", "--wave", str(WAVE + 1), "--failed")
+    assert (other_wave.returncode, other_wave.stdout.strip()) == (0, "Needs attention: nothing")
+
+    shutil.rmtree(home.inbox / ZONE / str(WAVE))
+    deliver_with_bad_years(generated, home, [])
+    ingest_zone_wave(home, ZONE, WAVE)
+    done = smesurvey(home, "status")
+    assert done.returncode == 0, done.stdout
+    assert "Needs attention: nothing" in done.stdout
+    assert "blocked" in done.stdout  # the refused delivery stays in the history
