@@ -184,6 +184,24 @@ def test_suppression_flags_follow_the_rule(built: DbtBuild):
     assert est.suppressed.any() and not est.suppressed.all()
 
 
+def test_published_counts_are_bigint(built: DbtBuild):
+    """HUGEINT (DuckDB's sum of integers) reaches pandas as float64 and Parquet as DOUBLE."""
+    wide = _query(
+        built,
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema like '%marts' "
+        "and (data_type = 'HUGEINT' or data_type like 'DECIMAL%')",
+    )
+    assert wide.empty, wide.to_string()
+    counts = _query(
+        built,
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema like '%marts' and table_name = 'fct_indicator_estimates' "
+        "and column_name in ('n_base', 'n_yes', 'weighted_n_base', 'n_item_missing')",
+    )
+    assert set(counts["data_type"]) == {"BIGINT"} and len(counts) == 4
+
+
 def test_wilson_interval_matches_the_formula(built: DbtBuild):
     est = _query(built, "select n_base, n_yes, ci_low, ci_high from marts.fct_indicator_estimates")
     z = 1.96

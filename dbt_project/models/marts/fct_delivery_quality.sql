@@ -34,8 +34,8 @@ final as (
         deliveries.rows_read,
         deliveries.rows_accepted,
         deliveries.rows_rejected,
-        coalesce(modes.n_electronic, 0) as n_electronic,
-        coalesce(modes.n_paper, 0) as n_paper,
+        cast(coalesce(modes.n_electronic, 0) as bigint) as n_electronic,
+        cast(coalesce(modes.n_paper, 0) as bigint) as n_paper,
         deliveries.message
     from deliveries
     left join modes
