@@ -17,7 +17,6 @@ industry and size counts); `levels`, `maturity`, `quality` one each.
 from __future__ import annotations
 
 import base64
-import csv
 import gzip
 import html
 import json
@@ -31,11 +30,8 @@ import pandas as pd
 
 from dashboards import figures as fg
 from dashboards.catalog import (
-    DIMENSION_WORDS,
     DOMAIN_ALL,
     HUB_GROUPS,
-    LEVEL_WORDS,
-    MEASURES,
     POOLED_ZONE,
     REPORT_FIGURES,
     UI,
@@ -51,14 +47,26 @@ from dashboards.data import (
     cube,
     load_marts,
 )
+from dashboards.labels import Labels, build_labels
+from dashboards.labels import nodes as _nodes
+from dashboards.labels import text_or as _text
+from dashboards.labels import zone_nodes as _zone_nodes
 from dashboards.plotly_bundle import plotly_js
 from dashboards.scoring import Scoring, load_scoring
-from orchestration.codebook import Codebook, load_codebook
-from orchestration.settings import DBT_PROJECT_DIR
+from dashboards.selectors import DEFAULT_ZONE, Selector
+from dashboards.selectors import domain_selector as _domain_selector
+from dashboards.selectors import domains as _domains
+from dashboards.selectors import indicator_ids as _indicator_ids
+from dashboards.selectors import indicator_selector as _indicator_selector
+from dashboards.selectors import lang_selector as _lang_selector
+from dashboards.selectors import measure_selector as _measure_selector
+from dashboards.selectors import wave_selector as _wave_selector
+from dashboards.selectors import waves as _waves
+from dashboards.selectors import zone_selector as _zone_selector
+from dashboards.selectors import zones_with_data as _zones_with_data
+from orchestration.codebook import load_codebook
 
 PAGES = ("report", "trends", "zones", "maturity", "quality")
-DEFAULT_WAVE, DEFAULT_ZONE = 2020, "SH-01"
-DEFAULT_INDICATOR = "procurement_online_gt50"
 QUALITY_COLUMNS = {
     "fct_delivery_quality": {"delivery_id", "zone_id", "wave_id", "status", "received_at"}
     | {"rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper"},
@@ -66,10 +74,6 @@ QUALITY_COLUMNS = {
 }
 ASSETS = ("app.js", "plots.js")
 Spec = dict[str, Any]
-
-
-class SiteLabelError(ValueError):
-    """A label source lacks an id the site shows; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -82,16 +86,6 @@ class SiteReport:
     plots_per_page: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Selector:
-    key: str
-    options: list[tuple[str, Text]]
-    default: str
-
-    def config(self) -> Spec:
-        return {"key": self.key, "default": self.default}
-
-
 @dataclass
 class Page:
     name: str
@@ -102,170 +96,12 @@ class Page:
     notes: list[Text] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Labels:
-    """zh/en labels from the marts, the codebook, scoring.yaml and the dbt seeds."""
-
-    indicators: dict[str, Text]
-    zones: dict[str, Text]  # full names (hover, selectors)
-    zone_short: dict[str, Text]  # axis labels: id and city
-    domains: dict[str, Text]
-    sections: dict[str, Text]
-    sizes: dict[str, Text]
-    modes: dict[str, Text]
-    levels: dict[str, list[tuple[str, Text]]]  # measure -> (level, label) lowest first
-    dimensions: list[tuple[str, Text]]
-
-
 def script_json(value: Any) -> str:
     """JSON safe inside <script>: no `</script>`, no HTML comment, no line separators."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(raw, escaped)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-# ---------------------------------------------------------------- labels
-
-
-def _industry_groups() -> dict[str, Text]:
-    path = DBT_PROJECT_DIR / "seeds" / "industry_groups.csv"
-    with path.open(encoding="utf-8") as handle:
-        return {
-            r["industry_group"]: Text(r["label_en"], r["label_zh"]) for r in csv.DictReader(handle)
-        }
-
-
-def _split_label(label: str, sep: str) -> tuple[str, str] | None:
-    head, found, tail = label.rpartition(sep)
-    return (head, tail) if found else None
-
-
-def _words(ids: list[str], words: dict[str, Text], what: str) -> list[tuple[str, Text]]:
-    missing = [i for i in ids if i not in words]
-    if missing:
-        raise SiteLabelError(
-            f"scoring.yaml: {what} {', '.join(missing)} have no words in dashboards/catalog.py"
-        )
-    return [(i, words[i]) for i in ids]
-
-
-def _text(value: Any, fallback: str) -> str:
-    return value if isinstance(value, str) and value else fallback
-
-
-def build_labels(marts: MartData, codebook: Codebook, scoring: Scoring) -> Labels:
-    indicators = {}
-    for row in marts.indicators.itertuples():
-        en, zh = _split_label(row.label_en, ": "), _split_label(row.label_zh, "：")
-        # "Question: option" labels break after the question so axis labels stay narrow.
-        indicators[row.indicator_id] = Text(
-            f"{en[0]}:\n{en[1]}" if en else row.label_en,
-            f"{zh[0]}：\n{zh[1]}" if zh else row.label_zh,
-        )
-    zones, short = {POOLED_ZONE: UI["pooled"]}, {POOLED_ZONE: UI["pooled"]}
-    for row in marts.zones.itertuples():
-        zones[row.zone_id] = Text(
-            _text(row.zone_name_en, row.zone_id), _text(row.zone_name_zh, row.zone_id)
-        )
-        # Full names run to 60 characters: axes show the id and the city instead.
-        short[row.zone_id] = Text(
-            f"{row.zone_id} {_text(row.city_en, '')}".strip(),
-            f"{row.zone_id} {_text(row.province_zh, '')}".strip(),
-        )
-    sizes = {k: Text(v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()}
-    sizes = {k: sizes[k] for k in codebook.size_class_order}
-    domains = {"all": DOMAIN_ALL, **_industry_groups(), **sizes}
-    sections = {o.code: Text(o.en, o.zh) for o in codebook.item("A5_industry_section").options}
-    modes = {o.code: Text(o.en, o.zh) for o in codebook.item("A12_mode").options}
-    levels = {}
-    for measure, spec in scoring.levels.items():
-        named = _words([x.level for x in spec], LEVEL_WORDS, "levels")
-        levels[measure] = [
-            (lv, Text(f"{w.en} ({x.min}-{x.max})", f"{w.zh}（{x.min}-{x.max}）"))
-            for (lv, w), x in zip(named, spec, strict=True)
-        ]
-    dims = _words(list(scoring.dimensions), DIMENSION_WORDS, "dimensions")
-    return Labels(indicators, zones, short, domains, sections, sizes, modes, levels, dims)
-
-
-def _nodes(labels: dict[str, Text]) -> dict[str, Spec]:
-    return {k: fg.t(v) for k, v in labels.items()}
-
-
-def _zone_nodes(labels: Labels, zones: list[str]) -> dict[str, Spec]:
-    return {
-        z: {"short": fg.t(labels.zone_short.get(z, Text(z, z))), "name": fg.t(labels.zones[z])}
-        for z in zones
-    }
-
-
-# ---------------------------------------------------------------- selectors
-
-
-def _waves(marts: MartData) -> list[int]:
-    return [int(w) for w in marts.waves["wave_id"]]
-
-
-def _zones_with_data(marts: MartData) -> list[str]:
-    return sorted(set(marts.estimates["zone_id"]) - {POOLED_ZONE})
-
-
-def _zone_selector(marts: MartData, labels: Labels, default: str) -> Selector:
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    chosen = default if default in zones else zones[min(1, len(zones) - 1)]
-    options = [(POOLED_ZONE, UI["pooled"])] + [
-        (z, Text(f"{z} · {labels.zones[z].en}", f"{z} · {labels.zones[z].zh}")) for z in zones[1:]
-    ]
-    return Selector("zone", options, chosen)
-
-
-def _wave_selector(marts: MartData) -> Selector:
-    waves = _waves(marts)
-    chosen = DEFAULT_WAVE if DEFAULT_WAVE in waves else waves[0]
-    return Selector("wave", [(str(w), Text(str(w), str(w))) for w in waves], str(chosen))
-
-
-def _lang_selector() -> Selector:
-    return Selector(
-        "lang", [("en", Text("English", "English")), ("zh", Text("中文", "中文"))], "en"
-    )
-
-
-def _measure_selector() -> Selector:
-    return Selector("measure", list(MEASURES.items()), "dma")
-
-
-def _indicator_ids(marts: MartData) -> list[str]:
-    present = set(marts.estimates["indicator_id"])
-    return [i for i in marts.indicators["indicator_id"] if i in present]
-
-
-def _indicator_selector(marts: MartData, labels: Labels) -> Selector:
-    ids = _indicator_ids(marts)
-    options = [
-        (
-            i,
-            Text(
-                labels.indicators[i].en.replace("\n", " "),
-                labels.indicators[i].zh.replace("\n", ""),
-            ),
-        )
-        for i in ids
-    ]
-    return Selector("indicator", options, DEFAULT_INDICATOR if DEFAULT_INDICATOR in ids else ids[0])
-
-
-def _domains(marts: MartData, labels: Labels) -> list[str]:
-    present = list(dict.fromkeys(marts.estimates["domain"]))
-    return [d for d in labels.domains if d in present] + [
-        d for d in present if d not in labels.domains
-    ]
-
-
-def _domain_selector(marts: MartData, labels: Labels) -> Selector:
-    options = [(d, labels.domains.get(d, Text(d, d))) for d in _domains(marts, labels)]
-    return Selector("domain", options, "all")
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:

@@ -21,11 +21,11 @@ import pytest
 from dashboards import figures as fg
 from dashboards.catalog import DIMENSION_WORDS, HUB_GROUPS, LEVEL_WORDS, UI, Text
 from dashboards.data import DashboardDataError, check_intervals, cube, wilson
+from dashboards.labels import build_labels
 from dashboards.scoring import load_scoring
+from dashboards.selectors import Selector
 from dashboards.site import (
     Page,
-    Selector,
-    build_labels,
     pack,
     quality_chunk,
     quality_page,
