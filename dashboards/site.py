@@ -26,52 +26,34 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import pandas as pd
-
 from dashboards import figures as fg
 from dashboards.catalog import (
-    DOMAIN_ALL,
-    HUB_GROUPS,
-    POOLED_ZONE,
-    REPORT_FIGURES,
     UI,
     Text,
 )
 from dashboards.data import (
-    DMA_BIN,
     MIN_CELL,
     MIN_ZONE,
     WILSON_Z,
     MartData,
     check_intervals,
-    cube,
     load_marts,
 )
 from dashboards.labels import Labels, build_labels
-from dashboards.labels import nodes as _nodes
-from dashboards.labels import text_or as _text
-from dashboards.labels import zone_nodes as _zone_nodes
+from dashboards.pages import PAGES, Page
+from dashboards.pages.indicators import indicator_chunks
+from dashboards.pages.maturity import maturity_chunk, maturity_page
+from dashboards.pages.quality import quality_page
+from dashboards.pages.report import report_page
+from dashboards.pages.trends import trends_page
+from dashboards.pages.zones import levels_chunk, zones_page
 from dashboards.plotly_bundle import plotly_js
 from dashboards.scoring import Scoring, load_scoring
-from dashboards.selectors import DEFAULT_ZONE, Selector
-from dashboards.selectors import domain_selector as _domain_selector
-from dashboards.selectors import domains as _domains
-from dashboards.selectors import indicator_ids as _indicator_ids
-from dashboards.selectors import indicator_selector as _indicator_selector
-from dashboards.selectors import lang_selector as _lang_selector
-from dashboards.selectors import measure_selector as _measure_selector
-from dashboards.selectors import wave_selector as _wave_selector
+from dashboards.selectors import Selector
 from dashboards.selectors import waves as _waves
-from dashboards.selectors import zone_selector as _zone_selector
 from dashboards.selectors import zones_with_data as _zones_with_data
 from orchestration.codebook import load_codebook
 
-PAGES = ("report", "trends", "zones", "maturity", "quality")
-QUALITY_COLUMNS = {
-    "fct_delivery_quality": {"delivery_id", "zone_id", "wave_id", "status", "received_at"}
-    | {"rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper"},
-    "fct_rejected_rules": {"zone_id", "wave_id", "delivery_id", "rule_id", "n_rows"},
-}
 ASSETS = ("app.js", "plots.js")
 Spec = dict[str, Any]
 
@@ -86,399 +68,12 @@ class SiteReport:
     plots_per_page: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class Page:
-    name: str
-    selectors: list[Selector]
-    panels: list[Spec]  # {"id", "kind", "template"}
-    config: Spec  # labels, dims and meta the page's plots read
-    chunks: dict[str, Any] = field(default_factory=dict)  # name -> JSON-able data
-    notes: list[Text] = field(default_factory=list)
-
-
 def script_json(value: Any) -> str:
     """JSON safe inside <script>: no `</script>`, no HTML comment, no line separators."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(raw, escaped)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _shares(frame: pd.DataFrame) -> pd.DataFrame:
-    """n_base/n_yes columns for a cube: n_yes null where the cell is suppressed."""
-    return frame.assign(n_yes=frame["n_yes"].where(~frame["suppressed"].astype(bool)))
-
-
-def _counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """n for shown cells, hidden = 1 for suppressed ones (a ghost, never a value)."""
-    hidden = frame["suppressed"].astype(bool)
-    return frame.assign(n=frame["n"].where(~hidden), hidden=hidden.astype(int).where(hidden))
-
-
-def _panel(kind: str, chunk: str, template: Spec) -> Spec:
-    """A plot of a page: its builder in plots.js, the chunk it reads, its template."""
-    return {"id": kind, "kind": kind, "chunk": chunk, "template": template}
-
-
-# ---------------------------------------------------------------- report
-
-
-def _report_indicators() -> tuple[list[str], list[str]]:
-    ids = list(dict.fromkeys(i for f in REPORT_FIGURES for i in f.indicators))
-    domains = list(dict.fromkeys(d for f in REPORT_FIGURES for d in f.domains))
-    return ids, domains
-
-
-def report_chunks(marts: MartData) -> dict[str, Any]:
-    """Per wave: report indicators x domains x zones, and the industry and size counts."""
-    ids, domains = _report_indicators()
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    est = _shares(marts.estimates[marts.estimates["indicator_id"].isin(ids)])
-    counts = {
-        "sections": (_counts(marts.sections), "industry_section"),
-        "groups": (_counts(marts.groups), "industry_group"),
-        "sizes": (_counts(marts.size_classes), "size_class"),
-    }
-    chunks = {}
-    for wave in _waves(marts):
-        body = {
-            "est": cube(
-                est[est["wave_id"] == wave],
-                {"indicator_id": ids, "domain": domains, "zone_id": zones},
-                {"n": "n_base", "y": "n_yes"},
-            )
-        }
-        for name, (frame, key) in counts.items():
-            part = frame[frame["wave_id"] == wave]
-            keys = sorted(part[key].dropna().unique().tolist())
-            body[name] = cube(part, {"zone_id": zones, key: keys}, {"n": "n", "h": "hidden"})
-        chunks[f"report/{wave}"] = body
-    return chunks
-
-
-def report_page(marts: MartData, labels: Labels) -> Page:
-    ids, _ = _report_indicators()
-    panels = []
-    for f in REPORT_FIGURES:
-        if f.kind == "industry":
-            template = fg.two_panel_template(
-                f.title, (UI["sections"], UI["groups"]), right_share=False
-            )
-        elif f.kind == "size":
-            template = fg.two_panel_template(
-                f.title, (UI["size_classes"], UI["size_flags"]), right_share=True
-            )
-        else:
-            template = fg.bars_template(f.title)
-        panels.append(
-            {
-                "id": f.fig_id,
-                "kind": f.kind,
-                "chunk": "report/{wave}",
-                "indicators": list(f.indicators),
-                "domains": list(f.domains),
-                "template": template,
-            }
-        )
-    bench = marts.benchmarks
-    config = {
-        "labels": {
-            "indicators": _nodes({i: labels.indicators[i] for i in ids}),
-            "domains": _nodes(labels.domains),
-            "sections": _nodes(labels.sections),
-            "sizes": _nodes(labels.sizes),
-        },
-        "benchmark": {
-            "indicators": bench["indicator_id"].tolist(),
-            "share": bench["share"].astype(float).tolist(),
-            "source": html.escape(
-                f"{bench['source_en'].iloc[0]} {bench['survey_year'].iloc[0]}" if len(bench) else ""
-            ),
-        },
-    }
-    selectors = [
-        _wave_selector(marts),
-        _zone_selector(marts, labels, DEFAULT_ZONE),
-        _lang_selector(),
-    ]
-    return Page("report", selectors, panels, config, report_chunks(marts))
-
-
-# ---------------------------------------------------------------- trends and zones
-
-
-def indicator_chunks(marts: MartData, labels: Labels) -> dict[str, Any]:
-    """Per indicator: n_base and n_yes over domain x zone x wave."""
-    axes = {
-        "domain": _domains(marts, labels),
-        "zone_id": [POOLED_ZONE, *_zones_with_data(marts)],
-        "wave_id": _waves(marts),
-    }
-    est = _shares(marts.estimates)
-    return {
-        f"ind/{indicator}": cube(rows, axes, {"n": "n_base", "y": "n_yes"})
-        for indicator, rows in est.groupby("indicator_id", sort=False)
-    }
-
-
-def _indicator_meta(marts: MartData) -> dict[str, Spec]:
-    return {
-        r.indicator_id: {
-            "comparability": r.comparability or "exact",
-            "note": html.escape(str(r.comparability_note or "")),
-        }
-        for r in marts.indicators.itertuples()
-    }
-
-
-def _wave_meta(marts: MartData) -> list[Spec]:
-    return [
-        {
-            "wave": int(r.wave_id),
-            "version": html.escape(str(r.instrument_version)),
-            "first": bool(r.is_first_wave_of_version),
-        }
-        for r in marts.waves.itertuples()
-    ]
-
-
-def trends_page(marts: MartData, labels: Labels, chunks: dict[str, Any]) -> Page:
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    config = {
-        "labels": {
-            "indicators": _nodes({i: labels.indicators[i] for i in _indicator_ids(marts)}),
-            "domains": _nodes(labels.domains),
-            "zones": _zone_nodes(labels, zones),
-        },
-        "indicators": _indicator_meta(marts),
-        "waves": _wave_meta(marts),
-    }
-    selectors = [
-        _indicator_selector(marts, labels),
-        _domain_selector(marts, labels),
-        _zone_selector(marts, labels, DEFAULT_ZONE),
-        _lang_selector(),
-    ]
-    panels = [
-        {
-            "id": "trend",
-            "kind": "trend",
-            "chunk": "ind/{indicator}",
-            "template": fg.trend_template(UI["trend"]),
-        }
-    ]
-    return Page("trends", selectors, panels, config, chunks)
-
-
-def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: Any) -> Page:
-    """Zones side by side for one wave and indicator (population: all enterprises)."""
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    group = marts.zones.set_index("zone_id")["hub_distance_group"]
-    config = {
-        "labels": {
-            "indicators": _nodes({i: labels.indicators[i] for i in _indicator_ids(marts)}),
-            "zones": _zone_nodes(labels, zones),
-            "levels": {m: [[lv, fg.t(x)] for lv, x in v] for m, v in labels.levels.items()},
-            "hubs": [[k, fg.t(v)] for k, v in HUB_GROUPS.items()],
-            "population": fg.t(DOMAIN_ALL),
-        },
-        "hub_group": {z: _text(group.get(z), "unknown") for z in zones[1:]},
-        "population_title": fg.t(UI["population_of"]),
-    }
-    selectors = [
-        _indicator_selector(marts, labels),
-        _wave_selector(marts),
-        _measure_selector(),
-        _lang_selector(),
-    ]
-    panels = [
-        _panel("dots", "ind/{indicator}", fg.dots_template(UI["zone_dots"])),
-        _panel("hubs", "ind/{indicator}", fg.hubs_template(UI["hub_groups"])),
-        _panel("levels", "levels", fg.level_mix_template(UI["level_mix"])),
-    ]
-    return Page("zones", selectors, panels, config, {**chunks, "levels": levels})
-
-
-# ---------------------------------------------------------------- maturity
-
-
-def levels_chunk(marts: MartData, labels: Labels) -> Any:
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    return {
-        m: cube(
-            marts.levels[marts.levels["measure"] == m],
-            {"wave_id": _waves(marts), "zone_id": zones, "level": [lv for lv, _ in levels]},
-            {"n": "n"},
-        )
-        for m, levels in labels.levels.items()
-    }
-
-
-def maturity_chunk(marts: MartData, labels: Labels, scoring: Scoring) -> Any:
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    waves = _waves(marts)
-    bins = {
-        "dma": list(range(0, scoring.score_max["dma"], DMA_BIN)),
-        "dii": list(range(0, scoring.score_max["dii"] + 1)),
-    }
-    hist = {
-        m: cube(
-            marts.scores[marts.scores["measure"] == m],
-            {"wave_id": waves, "zone_id": zones, "bin": bins[m]},
-            {"n": "n"},
-        )
-        | {"width": DMA_BIN if m == "dma" else 1}
-        for m in bins
-    }
-    dims = marts.dimensions.assign(
-        mean=marts.dimensions["mean_score"].round(1).where(~marts.dimensions["suppressed"])
-    )
-    moves = marts.transitions.assign(
-        pair=marts.transitions["wave_from"].astype(str)
-        + "-"
-        + marts.transitions["wave_to"].astype(str),
-        m=marts.transitions["movement"].map({"down": -1, "same": 0, "up": 1}),
-    )
-    pairs = sorted(moves["pair"].unique().tolist())
-    sankey = {
-        m: cube(
-            moves[moves["measure"] == m],
-            {
-                "pair": pairs,
-                "zone_id": zones,
-                "level_from": [lv for lv, _ in levels],
-                "level_to": [lv for lv, _ in levels],
-            },
-            {"n": "n_enterprises", "m": "m"},
-        )
-        for m, levels in labels.levels.items()
-    }
-    return {
-        "hist": hist,
-        "dims": cube(
-            dims,
-            {"wave_id": waves, "zone_id": zones, "dimension": [d for d, _ in labels.dimensions]},
-            {"mean": "mean"},
-        ),
-        "sankey": sankey,
-    }
-
-
-def maturity_page(marts: MartData, labels: Labels, chunk: Any) -> Page:
-    zones = [POOLED_ZONE, *_zones_with_data(marts)]
-    pairs = chunk["sankey"]["dma"]["keys"]["pair"]
-    pair = Selector(
-        "pair",
-        [(p, Text(p, p)) for p in pairs] or [("", Text("-", "-"))],
-        pairs[0] if pairs else "",
-    )
-    config = {
-        "labels": {
-            "zones": _zone_nodes(labels, zones),
-            "levels": {m: [[lv, fg.t(x)] for lv, x in v] for m, v in labels.levels.items()},
-            "dimensions": [[d, fg.t(x)] for d, x in labels.dimensions],
-        },
-    }
-    selectors = [
-        _wave_selector(marts),
-        _zone_selector(marts, labels, POOLED_ZONE),
-        _measure_selector(),
-        pair,
-        _lang_selector(),
-    ]
-    panels = [
-        _panel("hist", "maturity", fg.histogram_template(UI["score_distribution"])),
-        _panel("dims", "maturity", fg.heatmap_template(UI["dimensions"])),
-        _panel("sankey", "maturity", fg.sankey_template(UI["transitions"])),
-    ]
-    return Page("maturity", selectors, panels, config, {"maturity": chunk})
-
-
-# ---------------------------------------------------------------- data quality
-
-
-def _usable(frame: pd.DataFrame | None, table: str) -> pd.DataFrame | None:
-    if frame is None or not QUALITY_COLUMNS[table] <= set(frame.columns):
-        return None
-    return frame
-
-
-def _escaped(values: pd.Series) -> list[str]:
-    return [html.escape(str(v)) for v in values.fillna("")]
-
-
-def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> Any:
-    """Deliveries and failing rows per rule as columns (text from data HTML-escaped)."""
-    out: dict[str, Any] = {}
-    if quality is not None:
-        q = quality.sort_values(["wave_id", "zone_id", "received_at"])
-        out["deliveries"] = {
-            "label": [
-                # Delivery ids are 64-hex digests: 8 digits identify one in a zone-wave.
-                f"{w} {z} · {d[:8]} ({s})"
-                for w, z, d, s in zip(
-                    q["wave_id"],
-                    _escaped(q["zone_id"]),
-                    _escaped(q["delivery_id"]),
-                    _escaped(q["status"]),
-                    strict=True,
-                )
-            ],
-            "zone": _escaped(q["zone_id"]),
-            "wave": q["wave_id"].astype(int).tolist(),
-            "loaded": (q["status"] == "loaded").tolist(),
-            **{
-                c: q[c].fillna(0).astype(int).tolist()
-                for c in ("rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper")
-            },
-        }
-    if rules is not None:
-        out["rules"] = {
-            "zone": _escaped(rules["zone_id"]),
-            "wave": rules["wave_id"].astype(int).tolist(),
-            "rule": _escaped(rules["rule_id"]),
-            "n": rules["n_rows"].fillna(0).astype(int).tolist(),
-        }
-    return out
-
-
-def quality_page(marts: MartData, labels: Labels) -> Page:
-    zone = _zone_selector(marts, labels, POOLED_ZONE)
-    quality = _usable(marts.delivery_quality, "fct_delivery_quality")
-    rules = _usable(marts.rejected_rules, "fct_rejected_rules")
-    notes = [
-        fg.fmt(UI["no_table"], table=f"marts.{table}")
-        for table, frame in (("fct_delivery_quality", quality), ("fct_rejected_rules", rules))
-        if frame is None
-    ]
-    rows = {
-        "rows_read": (UI["rows_read"], fg.OKABE_ITO[0]),
-        "rows_accepted": (UI["rows_accepted"], fg.OKABE_ITO[2]),
-        "rows_rejected": (UI["rows_rejected"], fg.OKABE_ITO[5]),
-    }
-    modes = {m: (labels.modes[m], fg.OKABE_ITO[k]) for k, m in enumerate(("electronic", "paper"))}
-    panels = [
-        _panel("deliveries", "quality", fg.quality_template(UI["deliveries"], rows, False)),
-        _panel(
-            "rules",
-            "quality",
-            fg.quality_template(
-                UI["rejected_by_rule"],
-                {},
-                True,
-                UI["no_data" if rules is None else "no_rejections"],
-            ),
-        ),
-        _panel("modes", "quality", fg.quality_template(UI["mode_mix"], modes, True)),
-    ]
-    return Page(
-        "quality",
-        [zone, _lang_selector()],
-        panels,
-        {},
-        {"quality": quality_chunk(quality, rules)},
-        notes,
-    )
 
 
 # ---------------------------------------------------------------- HTML
