@@ -66,7 +66,7 @@ def test_published_marts_without_restricted_columns(demo_home: Home) -> None:
     assert unsuppressed == 0
     parquet = {p.stem for p in demo_home.parquet.glob("*.parquet")}
     assert parquet == set(counts)
-    from dashboards.site import PAGES
+    from dashboards.pages import PAGES
 
     index = (demo_home.dashboards / "index.html").read_text(encoding="utf-8")
     assert all(f"{page}.html" in index for page in PAGES)

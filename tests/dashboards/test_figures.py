@@ -21,18 +21,13 @@ import pytest
 from dashboards import figures as fg
 from dashboards.catalog import DIMENSION_WORDS, HUB_GROUPS, LEVEL_WORDS, UI, Text
 from dashboards.data import DashboardDataError, check_intervals, cube, wilson
+from dashboards.labels import build_labels
+from dashboards.packing import pack, unpack
+from dashboards.pages import Page
+from dashboards.pages.quality import quality_chunk, quality_page
+from dashboards.render import render_page, script_json
 from dashboards.scoring import load_scoring
-from dashboards.site import (
-    Page,
-    Selector,
-    build_labels,
-    pack,
-    quality_chunk,
-    quality_page,
-    render_page,
-    script_json,
-    unpack,
-)
+from dashboards.selectors import Selector
 from orchestration.codebook import load_codebook
 
 PLOTS_JS = Path(__file__).resolve().parents[2] / "dashboards" / "plots.js"
