@@ -277,8 +277,19 @@ def ingest_inbox(home: Home) -> None:
     from orchestration.defs.runs import run_inbox
 
     outcome = guarded(lambda: run_inbox(home))
+    for row in outcome.refused_before:
+        # Landed and refused by an earlier run: the same files wait for a fix.
+        click.echo(
+            f"{row.zone_id}/{row.wave_id}: refused on {row.received_at}, the same files are "
+            f"still in the inbox: {row.message or 'refused'} "
+            f"(smesurvey rejected {row.zone_id} {row.wave_id})"
+        )
     if not outcome.ingestion and not outcome.refusals and outcome.rebuild is None:
-        click.echo(f"nothing waiting in {home.inbox}")
+        click.echo(f"nothing new in {home.inbox}")
+        if outcome.refused_before:
+            raise SurveyError(
+                f"{len(outcome.refused_before)} zone-wave(s) in the inbox wait for a fix"
+            )
         return
     for refusal in outcome.refusals:
         # Refused at admission: nothing landed, no run (so no run id).
@@ -294,9 +305,9 @@ def ingest_inbox(home: Home) -> None:
             raise SurveyError(f"warehouse build failed: {reason(outcome.rebuild.failure)}")
         click.echo(f"warehouse built and published (run {outcome.rebuild.run_id[:8]})")
         click.echo(f"  analytics DB  {home.analytics_db}")
-    refused = len(outcome.refused) + len(outcome.refusals)
+    refused = len(outcome.refused) + len(outcome.refusals) + len(outcome.refused_before)
     if refused:
-        total = len(outcome.ingestion) + len(outcome.refusals)
+        total = len(outcome.ingestion) + len(outcome.refusals) + len(outcome.refused_before)
         raise SurveyError(f"{refused} of {total} zone-waves refused")
 
 

@@ -133,6 +133,15 @@ def test_status_lists_a_refusal_until_a_later_delivery_of_its_zone_wave_loads(
     other_wave = smesurvey(home, "status", "--wave", str(WAVE + 1), "--failed")
     assert (other_wave.returncode, other_wave.stdout.strip()) == (0, "Needs attention: nothing")
 
+    again = smesurvey(home, "ingest", "--inbox")
+    assert again.returncode == 1, again.stderr
+    assert (
+        again.stdout.splitlines()[0].startswith(f"{ZONE}/{WAVE}: refused on ")
+        and "the same files are still in the inbox" in again.stdout
+    )
+    assert f"nothing new in {home.inbox}" in again.stdout
+    assert again.stderr.strip() == "smesurvey: 1 zone-wave(s) in the inbox wait for a fix"
+
     shutil.rmtree(home.inbox / ZONE / str(WAVE))
     deliver_with_bad_years(generated, home, [])
     ingest_zone_wave(home, ZONE, WAVE)
