@@ -356,6 +356,10 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
         "DAGSTER_HOME": str(home.dagster_home),
         # dbt and dagster live next to this Python even when the venv is not activated.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # `dagster dev` is "superseded" by `dg dev`, which wants a dg project layout
+        # (pyproject [tool.dg]) this repository does not use; `dagster dev` stays fully
+        # supported in 1.x, so its one-line notice is only noise for an operator.
+        "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
     }
     command = [sys.executable, "-m", "dagster", "dev", "-m", DEFINITIONS_MODULE]
     command += ["--host", host, "--port", str(port)]
