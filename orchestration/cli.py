@@ -7,7 +7,6 @@ so `--help` stays fast).
 
 from __future__ import annotations
 
-import code
 import os
 import shutil
 import signal
@@ -376,26 +375,62 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     os.execve(sys.executable, command, env)
 
 
+SQL_FORMATS = {"table": "-box", "csv": "-csv", "json": "-json", "markdown": "-markdown"}
+
+
+def duckdb_shell() -> Path | None:
+    """The DuckDB shell installed with the project (duckdb-cli), else one on PATH."""
+    beside = Path(sys.executable).with_name("duckdb")
+    if beside.is_file():
+        return beside
+    found = shutil.which("duckdb")
+    return Path(found) if found else None
+
+
 @cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-c", "--command", "query", help="Run this SQL and exit.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(sorted(SQL_FORMATS)),
+    default="table",
+    show_default=True,
+    help="Output of -c, FILE and piped SQL.",
+)
 @click.pass_context
-def sql(ctx: click.Context) -> None:
-    """Open the analytics DB read-only: the duckdb CLI if installed, else Python with `con`."""
+def sql(ctx: click.Context, file: str | None, query: str | None, output: str) -> None:
+    """The DuckDB shell on the current release's analytics DB, read-only (schema marts).
+
+    Interactive without arguments; `-c "select ..."` runs one query, FILE (a .sql
+    file, or - for standard input) runs a script, and SQL piped in runs too; each
+    prints as --format table, csv, json or markdown and exits.
+    """
     db = _home(ctx).analytics_db
     if not db.is_file():
         raise SurveyError(f"{db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)")
-    duckdb_cli = shutil.which("duckdb")
-    if duckdb_cli:
-        raise SystemExit(subprocess.call([duckdb_cli, "-readonly", str(db)]))
-    import duckdb
+    shell = duckdb_shell()
+    if shell is None:
+        raise SurveyError(
+            "the DuckDB shell is missing: run `make install` (it installs duckdb-cli)"
+        )
+    if query is not None and file is not None:
+        raise SurveyError("sql takes -c QUERY or FILE, not both")
+    if file not in (None, "-") and not Path(file).is_file():
+        raise SurveyError(f"{file}: no such SQL file")
+    from orchestration.publish import MARTS
 
-    con = guarded(lambda: duckdb.connect(str(db), read_only=True))
-    banner = (
-        f"analytics DB {db} (read-only), schema marts.\n"
-        "`con` is a DuckDB connection: con.sql('show all tables').show(); "
-        "con.sql('select * from marts.dim_wave').df()"
-    )
-    code.interact(banner=banner, local={"con": con, "duckdb": duckdb}, exitmsg="")
-    con.close()
+    # Resolve `current` once: a publish during the session does not switch the file.
+    command = [str(shell), "-readonly", "-cmd", f"use {MARTS}"]
+    interactive = query is None and file is None and sys.stdin.isatty()
+    if not interactive:
+        command += ["-bail", "-no-init", SQL_FORMATS[output]]
+    command.append(str(db.resolve()))
+    if query is not None:
+        command += ["-c", query]
+    elif file not in (None, "-"):
+        command += ["-f", str(file)]
+    raise SystemExit(subprocess.call(command))
 
 
 @cli.command()
