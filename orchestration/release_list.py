@@ -49,12 +49,17 @@ class ReleaseSummary:
         created = _when(self.manifest.get("created_at"))
         version = (self.manifest.get("code_version") or "unknown")[:SHORT_COMMIT]
         revisions = (self.manifest.get("revisions") or {}).get("rows")
-        revised = "" if revisions is None else f"  {revisions} revisions"
+        revised = "" if revisions is None else f"  {_count(revisions, 'revision', 'revisions')}"
         mark = "  current" if self.current else ""
         return (
             f"{self.id}  {created}  code {version:<{SHORT_COMMIT}}  "
-            f"{self.deliveries:>4} deliveries  {_size(self.bytes):>9}{revised}{mark}"
-        )
+            f"{_count(self.deliveries, 'delivery', 'deliveries')}  "
+            f"{_size(self.bytes):>9}{revised}{mark}"
+        ).rstrip()
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:>4} {one if n == 1 else many:<10}"
 
 
 def _when(created_at: str | None) -> str:

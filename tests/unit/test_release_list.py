@@ -36,7 +36,7 @@ def test_releases_lists_each_kept_release_on_one_line(home: Home) -> None:
     first, second = output.splitlines()
     assert first.startswith("000001  ") and "2 deliveries" in first
     assert "0 revisions" in first and "current" not in first
-    assert second.startswith("000002  ") and second.endswith("2 revisions  current")
+    assert second.startswith("000002  ") and second.endswith("2 revisions   current")
     assert " kB" in second and "code " in second
 
 
