@@ -189,7 +189,8 @@ def _table_sql(
     return (
         f"INSERT INTO revisions WITH n AS ({_side(new_parquet, new_cols, keys)}), "
         f"o AS ({_side(old_parquet, old_cols, keys)}), "
-        f"keyed AS (SELECT {joined_keys}, coalesce(n._present, false) AS in_new, "
+        # Materialized: the join runs once, not once per figure column of the unpivot.
+        f"keyed AS MATERIALIZED (SELECT {joined_keys}, coalesce(n._present, false) AS in_new, "
         "coalesce(o._present, false) AS in_old, "
         f"coalesce(n.{SUPPRESSED}, false) AS new_suppressed, "
         f"coalesce(o.{SUPPRESSED}, false) AS old_suppressed, {', '.join(figures)} "
