@@ -466,6 +466,7 @@ def publish_release(
             # remove_unswitched, the newest one), inside the pending folder: a crash
             # leaves no release without its revisions.
             revisions = _revisions(home, pending, deliveries)
+            crash_point("publish.revisions")
             make_readable(pending)
             fsync_tree(pending)
             # Everything but the id is fixed now; the manifest goes in last, with the id.

@@ -325,7 +325,13 @@ KILLED_PUBLISH = textwrap.dedent(
     publish_release(home.build_db, home, site=site)
     """
 )
-PUBLISH_STEPS = ("publish.marts", "publish.dashboards", "publish.renamed", "publish.switched")
+PUBLISH_STEPS = (
+    "publish.marts",
+    "publish.dashboards",
+    "publish.revisions",
+    "publish.renamed",
+    "publish.switched",
+)
 
 
 @pytest.mark.parametrize("point", PUBLISH_STEPS)
