@@ -104,7 +104,7 @@ def _columns(con: duckdb.DuckDBPyConnection, parquet: Path) -> dict[str, str]:
 def _side(parquet: Path | None, columns: dict[str, str], keys: tuple[str, ...]) -> str:
     """One side of the join: the table with a presence marker, or no rows when absent."""
     if parquet is None:
-        # No table on this side: typed-less empty rows; every figure is null there.
+        # No table on this side: no rows, untyped keys; every figure is null there.
         nulls = ", ".join(f"NULL AS {ident(k)}" for k in keys)
         return f"SELECT {nulls}, false AS _present, false AS {SUPPRESSED} WHERE false"
     suppressed = "" if SUPPRESSED in columns else f", false AS {SUPPRESSED}"
@@ -254,6 +254,7 @@ def write_revisions(
     elif old_tables is None:
         note = f"no {PUBLIC_DIR_NAME}/ tables in release {previous.name}"
     compared: list[str] = []
+    skipped: list[str] = []
     with duckdb.connect() as con:
         con.execute(f"CREATE TEMP TABLE revisions ({', '.join(f'{n} {t}' for n, t in COLUMNS)})")
         if note is None:
@@ -266,6 +267,9 @@ def write_revisions(
                 old_cols = _columns(con, old.parquet) if old is not None else {}
                 table = new or old
                 assert table is not None
+                if not table.keys:  # rows without a key cannot be matched across releases
+                    skipped.append(name)
+                    continue
                 if new is not None and old is not None and not set(table.keys) <= set(old_cols):
                     old, old_cols = None, {}  # keyed differently: no row can be matched
                 con.execute(
@@ -280,6 +284,8 @@ def write_revisions(
                 compared.append(name)
         rows = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
         _write(con, new_release)
+    if skipped:
+        note = f"not compared, no keys in the codebook: {', '.join(skipped)}"
     return {
         "compared_to": previous.name if previous is not None else None,
         "rows": rows,

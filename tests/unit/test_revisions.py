@@ -148,8 +148,9 @@ def test_tables_added_or_dropped_and_tables_without_figures(tmp_path: Path) -> N
     dim = (["zone_id"], [], "zone_id", [("SH-01",)])  # no "values": not compared
     gone = (["wave_id"], ["share"], "wave_id, share, suppressed", [(2020, 0.1, False)])
     born = (["wave_id"], ["mean"], "wave_id, mean, suppressed", [(2020, 1.5, False)])
-    old = make_public(tmp_path / "000001", {"dim_zone": dim, "gone": gone})
-    new = make_public(tmp_path / "000002", {"dim_zone": dim, "born": born})
+    keyless = ([], ["total"], "total", [(1.0,), (2.0,)])  # cannot be matched: not compared
+    old = make_public(tmp_path / "000001", {"dim_zone": dim, "gone": gone, "total": keyless})
+    new = make_public(tmp_path / "000002", {"dim_zone": dim, "born": born, "total": keyless})
     fresh = [{"delivery_id": "d1", "zone_id": "SH-01", "wave_id": 2020, "files": []}]
 
     summary = write_revisions(new, old, fresh)
@@ -160,6 +161,7 @@ def test_tables_added_or_dropped_and_tables_without_figures(tmp_path: Path) -> N
         ("gone", "removed", "d1"),
     }
     assert summary["tables"] == ["born", "gone"]
+    assert summary["note"] == "not compared, no keys in the codebook: total"
 
 
 def test_no_previous_release_or_no_public_tables_gives_an_empty_file(tmp_path: Path) -> None:
