@@ -13,7 +13,8 @@ DuckDB and unpivoted to one row per (table, key, figure column) that differs:
     new_value    as text
     change       added | removed | changed | suppressed | unsuppressed
     deliveries   the deliveries new in this release of that row's zone-wave (of the
-                 whole wave for zone ALL; of every zone-wave when the key has neither),
+                 whole wave for zone ALL; of both waves for a transition's wave_from
+                 and wave_to; of every zone or wave the key does not name),
                  space-separated; null when none: the change came from the code or
                  the build parameters (both in the manifest)
 
@@ -38,7 +39,9 @@ REVISIONS_PARQUET = "revisions.parquet"
 REVISIONS_CSV = "revisions.csv"
 SUPPRESSED = "suppressed"
 POOLED_ZONE = "ALL"  # zone_id of the rows pooled over all zones (marts, dashboards)
-ZONE_KEY, WAVE_KEY = "zone_id", "wave_id"
+ZONE_KEY = "zone_id"
+# A row's waves: its wave, or the pair of waves of a transition (wave_from -> wave_to).
+WAVE_KEYS = ("wave_id", "wave_from", "wave_to")
 # The marts round to 6 decimals, but DuckDB's parallel sums are not bit-reproducible:
 # an unchanged figure may differ in its last bits, and that is no revision.
 RELATIVE_TOLERANCE = 1e-9
@@ -134,19 +137,20 @@ def _differs(old: str, new: str, old_type: str | None, new_type: str | None) -> 
     return f"(CAST({old} AS VARCHAR) IS DISTINCT FROM CAST({new} AS VARCHAR))"
 
 
-def _attribution(keys: tuple[str, ...]) -> tuple[str, str]:
-    """(joins, expression): the new deliveries that a row's key points at."""
-    wave = f"CAST(k.{ident(WAVE_KEY)} AS VARCHAR)"
-    if WAVE_KEY in keys and ZONE_KEY in keys:
+def _attribution(keys: tuple[str, ...]) -> str:
+    """SQL: the new deliveries a row's key points at (of its zone, or of every zone for
+    `ALL` or a key without zone; of its wave or waves, or of every wave without one)."""
+    conditions = []
+    waves = [f"CAST(k.{ident(w)} AS VARCHAR)" for w in WAVE_KEYS if w in keys]
+    if waves:
+        conditions.append(f"d.wave_id IN ({', '.join(waves)})")
+    if ZONE_KEY in keys:
         zone = f"CAST(k.{ident(ZONE_KEY)} AS VARCHAR)"
-        joins = (
-            f"LEFT JOIN new_by_zone_wave zw ON zw.zone_id = {zone} AND zw.wave_id = {wave} "
-            f"LEFT JOIN new_by_wave w ON w.wave_id = {wave}"
-        )
-        return joins, f"CASE WHEN {zone} = {literal(POOLED_ZONE)} THEN w.ids ELSE zw.ids END"
-    if WAVE_KEY in keys:
-        return f"LEFT JOIN new_by_wave w ON w.wave_id = {wave}", "w.ids"
-    return "", "(SELECT ids FROM new_all)"
+        conditions.append(f"({zone} = {literal(POOLED_ZONE)} OR d.zone_id = {zone})")
+    return (
+        "(SELECT string_agg(d.delivery_id, ' ' ORDER BY d.delivery_id) FROM new_deliveries d "
+        f"WHERE {' AND '.join(conditions) or 'true'})"
+    )
 
 
 def _table_sql(
@@ -169,7 +173,7 @@ def _table_sql(
         old_v = f"o.{ident(value)}" if value in old_cols else "NULL"
         new_v = f"n.{ident(value)}" if value in new_cols else "NULL"
         figures.append(f"{old_v} AS old_{i}, {new_v} AS new_{i}")
-    joins, caused_by = _attribution(keys)
+    caused_by = _attribution(keys)
     kind = (
         "CASE WHEN NOT k.in_old THEN 'added' WHEN NOT k.in_new THEN 'removed' "
         "WHEN k.new_suppressed AND NOT k.old_suppressed THEN 'suppressed' "
@@ -182,7 +186,7 @@ def _table_sql(
         unpivoted.append(
             f"SELECT {literal(table.name)}, to_json(struct_pack({key_json}))::VARCHAR, "
             f"{literal(value)}, CAST(k.old_{i} AS VARCHAR), CAST(k.new_{i} AS VARCHAR), "
-            f"{kind}, {caused_by} FROM keyed k {joins} "
+            f"{kind}, {caused_by} FROM keyed k "
             "WHERE NOT k.in_old OR NOT k.in_new OR k.old_suppressed <> k.new_suppressed "
             f"OR {differs}"
         )
@@ -200,22 +204,16 @@ def _table_sql(
 
 def _load_new_deliveries(con: duckdb.DuckDBPyConnection, deliveries: list[dict[str, Any]]) -> None:
     con.execute(
-        "CREATE TEMP TABLE new_deliveries AS SELECT * FROM (SELECT unnest($zone) AS zone_id, "
-        "unnest($wave) AS wave_id, unnest($id) AS delivery_id)",
+        "CREATE TEMP TABLE new_deliveries (zone_id VARCHAR, wave_id VARCHAR, delivery_id VARCHAR)"
+    )
+    con.execute(
+        "INSERT INTO new_deliveries SELECT unnest($zone::VARCHAR[]), unnest($wave::VARCHAR[]), "
+        "unnest($id::VARCHAR[])",
         {
             "zone": [str(d["zone_id"]) for d in deliveries],
             "wave": [str(d["wave_id"]) for d in deliveries],
             "id": [d["delivery_id"] for d in deliveries],
         },
-    )
-    ids = "string_agg(delivery_id, ' ' ORDER BY delivery_id) AS ids"
-    con.execute(f"CREATE TEMP TABLE new_all AS SELECT {ids} FROM new_deliveries")
-    con.execute(
-        f"CREATE TEMP TABLE new_by_wave AS SELECT wave_id, {ids} FROM new_deliveries GROUP BY 1"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE new_by_zone_wave AS SELECT zone_id, wave_id, {ids} "
-        "FROM new_deliveries GROUP BY 1, 2"
     )
 
 

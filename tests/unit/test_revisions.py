@@ -186,3 +186,25 @@ def test_no_previous_release_or_no_public_tables_gives_an_empty_file(tmp_path: P
     newest.mkdir()
     assert write_revisions(newest, new, [])["note"] == "no public/ tables in this release"
     assert revisions_of(newest) == []
+
+
+def test_transitions_point_at_both_waves_and_no_new_delivery_is_null(tmp_path: Path) -> None:
+    keys = ["zone_id", "wave_from", "wave_to", "level_from", "level_to"]
+    columns = "zone_id, wave_from, wave_to, level_from, level_to, share, suppressed"
+    old_rows = [("SH-01", 2020, 2021, 1, 2, 0.5, False), ("JS-01", 2020, 2021, 1, 2, 0.1, False)]
+    new_rows = [("SH-01", 2020, 2021, 1, 2, 0.6, False), ("JS-01", 2020, 2021, 1, 2, 0.2, False)]
+    old = make_public(tmp_path / "000001", {"tr": (keys, ["share"], columns, old_rows)})
+    new = make_public(tmp_path / "000002", {"tr": (keys, ["share"], columns, new_rows)})
+    fresh = [
+        {"delivery_id": "d-sh-20", "zone_id": "SH-01", "wave_id": 2020, "files": []},
+        {"delivery_id": "d-sh-21", "zone_id": "SH-01", "wave_id": 2021, "files": []},
+        {"delivery_id": "d-sh-22", "zone_id": "SH-01", "wave_id": 2022, "files": []},
+    ]
+
+    write_revisions(new, old, fresh)
+
+    caused = {json.loads(r["key"])["zone_id"]: r["deliveries"] for r in revisions_of(new)}
+    # JS-01 changed without a new delivery of its own: a change of code or parameters.
+    assert caused == {"SH-01": "d-sh-20 d-sh-21", "JS-01": None}
+    write_revisions(new, old, [])  # nothing new at all
+    assert {r["deliveries"] for r in revisions_of(new)} == {None}
