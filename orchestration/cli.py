@@ -398,8 +398,16 @@ def duckdb_shell() -> Path | None:
     show_default=True,
     help="Output of -c, FILE and piped SQL.",
 )
+@click.option(
+    "--release",
+    "release_id",
+    default=None,
+    help="A kept release's id (see `smesurvey releases`) instead of the current one.",
+)
 @click.pass_context
-def sql(ctx: click.Context, file: str | None, query: str | None, output: str) -> None:
+def sql(
+    ctx: click.Context, file: str | None, query: str | None, output: str, release_id: str | None
+) -> None:
     """The DuckDB shell on the current release's analytics DB, read-only (schema marts).
 
     Interactive without arguments; `-c "select ..."` runs one query, FILE (a .sql
@@ -407,6 +415,10 @@ def sql(ctx: click.Context, file: str | None, query: str | None, output: str) ->
     prints as --format table, csv, json or markdown and exits.
     """
     db = _home(ctx).analytics_db
+    if release_id is not None:
+        from orchestration.release_list import release_path
+
+        db = guarded(lambda: release_path(_home(ctx), release_id)) / "analytics.duckdb"
     if not db.is_file():
         raise SurveyError(f"{db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)")
     shell = duckdb_shell()
@@ -431,6 +443,35 @@ def sql(ctx: click.Context, file: str | None, query: str | None, output: str) ->
     elif file not in (None, "-"):
         command += ["-f", str(file)]
     raise SystemExit(subprocess.call(command))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def releases(ctx: click.Context) -> None:
+    """The kept releases, one a line: id, time, code version, deliveries, size, current.
+
+    `releases show ID` prints one release's manifest and its path; `sql --release ID`
+    opens its analytics DB. SMESURVEY_KEEP_RELEASES (default 5) releases are kept.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from orchestration.release_list import kept_releases
+
+    kept = guarded(lambda: kept_releases(_home(ctx)))
+    if not kept:
+        click.echo(f"no release yet in {_home(ctx).releases}")
+    for release in kept:
+        click.echo(release.line())
+
+
+@releases.command("show")
+@click.argument("release_id")
+@click.pass_context
+def releases_show(ctx: click.Context, release_id: str) -> None:
+    """One release's manifest: path, deliveries, parameters, row counts, revisions."""
+    from orchestration.release_list import describe
+
+    click.echo(guarded(lambda: describe(_home(ctx), release_id)))
 
 
 @cli.command()

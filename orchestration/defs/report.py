@@ -179,11 +179,11 @@ def published_deliveries(home: Home) -> set[str] | None:
     As orchestration.unfinished.published_deliveries, without importing the ingestion
     modules (numpy, pyarrow) that module needs for its other work.
     """
-    from orchestration.release import read_manifest
+    from orchestration.release import delivery_ids, read_manifest
 
     if not home.current.is_dir():
         return None
-    return set(read_manifest(home.current.resolve()).get("deliveries") or [])
+    return delivery_ids(read_manifest(home.current.resolve()))
 
 
 @dataclass(frozen=True)
