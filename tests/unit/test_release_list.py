@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,16 +80,22 @@ def test_an_unknown_release_is_one_line(home: Home) -> None:
     assert code == 1 and "a release id is a number" in output
 
 
-def test_sql_release_opens_that_release(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sql_release_opens_that_release(home: Home) -> None:
     assert release_path(home, "1") == home.releases / "000001"
     with pytest.raises(UnknownRelease):
         release_path(home, "3")
-    monkeypatch.setattr("orchestration.cli.shutil.which", lambda name: None)  # Python prompt
-    result = CliRunner().invoke(
-        cli,
-        ["--home", str(home.root), "sql", "--release", "1"],
-        input="print(con.execute('select count(*) from marts.fct_enterprise_wave').fetchone())\n",
-    )
-    assert result.exit_code == 0, result.output
-    assert f"{home.releases / '000001' / 'analytics.duckdb'}" in result.output
-    assert "(5,)" in result.output  # release 1 had 5 enterprises, the current one 7
+    query = "select count(*) as n from marts.fct_enterprise_wave"
+    counts = {}
+    for release in ("1", None):
+        chosen = ["--release", release] if release else []
+        cli_args = ["--home", str(home.root), "sql", *chosen, "--format", "csv", "-c", query]
+        done = subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", *cli_args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        counts[release] = done.stdout.split()
+    # release 1 had 5 enterprises, the current one 7
+    assert counts == {"1": ["n", "5"], None: ["n", "7"]}
