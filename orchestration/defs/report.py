@@ -72,11 +72,11 @@ def shown_status(row: DeliveryRow, published: set[str] | None) -> str:
 def delivery_table(
     rows: Sequence[DeliveryRow], with_id: bool = False, published: set[str] | None = None
 ) -> str:
-    header = ["zone", "wave", "status", "read", "accepted", "rejected"]
+    header = ["zone", "wave", "status", "read", "accepted", "not loaded", "broke a rule"]
     header += ["delivery", "received", "message"] if with_id else []
     body = [
         [r.zone_id, r.wave_id, shown_status(r, published)]
-        + [r.rows_read, r.rows_accepted, r.rows_rejected]
+        + [r.rows_read, r.rows_accepted, r.rows_rejected, r.rows_broken]
         # Stored HTML-escaped for the published tables; a terminal shows it as written.
         + ([r.delivery_id[:12], r.received_at, html.unescape(r.message or "")] if with_id else [])
         for r in rows

@@ -103,6 +103,13 @@ def test_a_blocked_delivery_names_its_broken_rows_and_most_frequent_value(
     assert "1800" in summary and str(len(bad)) in summary
     assert f"... {len(bad) - 3} more; --csv FILE writes them all" in out
 
+    # status: none of the 60 rows was loaded, but only the 12 bad ones broke a rule
+    status = smesurvey(home, "status", "--zone", ZONE)
+    header = next(line for line in status.stdout.splitlines() if line.startswith("zone "))
+    assert header.split()[3:9] == ["read", "accepted", "not", "loaded", "broke", "a"]
+    row = next(line for line in status.stdout.splitlines() if line.startswith(f"{ZONE} "))
+    assert row.split()[3:7] == ["60", "0", "60", str(len(bad))]
+
 
 def test_a_zone_wave_without_deliveries_is_one_line(tmp_path: Path) -> None:
     home = Home(tmp_path / "home").ensure()
