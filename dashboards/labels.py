@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboards import figures as fg
-from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, LEVEL_WORDS, POOLED_ZONE, UI, Text
+from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, POOLED_ZONE, UI, Text
 from dashboards.data import MartData
 from dashboards.figures import Spec
 from dashboards.scoring import Scoring
@@ -88,10 +88,9 @@ def build_labels(marts: MartData, codebook: Codebook, scoring: Scoring) -> Label
     modes = {o.code: Text(o.en, o.zh) for o in codebook.item("A12_mode").options}
     levels = {}
     for measure, spec in scoring.levels.items():
-        named = _words([x.level for x in spec], LEVEL_WORDS, "levels")
         levels[measure] = [
-            (lv, Text(f"{w.en} ({x.min}-{x.max})", f"{w.zh}（{x.min}-{x.max}）"))
-            for (lv, w), x in zip(named, spec, strict=True)
+            (x.level, Text(f"{x.label_en} ({x.min}-{x.max})", f"{x.label_zh}（{x.min}-{x.max}）"))
+            for x in spec
         ]
     dims = _words(list(scoring.dimensions), DIMENSION_WORDS, "dimensions")
     return Labels(indicators, zones, short, domains, sections, sizes, modes, levels, dims)

@@ -435,6 +435,14 @@ def _guide_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", GUIDE.read_text("utf-8"), flags=re.S)
 
 
+def test_analyst_guide_states_the_level_cut_points(built: DbtBuild):
+    levels = _query(built, "select * from marts.dim_maturity_level order by measure, level_rank")
+    assert list(levels["level"][:4]) == ["very_low", "low", "high", "very_high"]
+    guide = GUIDE.read_text("utf-8")
+    for row in levels.itertuples():
+        assert f"{row.level} {row.min_score:g}-{row.max_score:g}" in guide, row
+
+
 def test_analyst_guide_has_ten_queries():
     assert len(_guide_queries()) >= 10
 
