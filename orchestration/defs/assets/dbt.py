@@ -114,10 +114,14 @@ def parse_project(project: DbtProject) -> Path:
     """
     target = Path(project.project_dir) / project.target_path
     scratch = target / f".parse-{uuid.uuid4().hex}"
+    started = time.time()
     try:
         dbt_resource(project).cli(["parse", "--quiet"], target_path=scratch).wait()
         if (scratch / PARTIAL_PARSE).is_file():
             os.replace(scratch / PARTIAL_PARSE, target / PARTIAL_PARSE)
+        # Dated when the parse began: a file saved while dbt was parsing may be missing
+        # from this manifest, and must still make it stale (manifest_is_stale).
+        os.utime(scratch / "manifest.json", (started, started))
         os.replace(scratch / "manifest.json", project.manifest_path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
