@@ -4,7 +4,11 @@ Layout under `warehouse/`:
 
     releases/000001/                  one kept publication, never changed once named
         analytics.duckdb              the marts (orchestration/publish.py)
-        parquet/<mart>.parquet        the same rows as Parquet
+        parquet/<mart>.parquet        the same rows as Parquet (analytics.duckdb and parquet/
+                                      are the internal product: restricted, analysts only)
+        public/                       the public product: aggregate tables with disclosure
+                                      control, CSV + Parquet, codebook.json, README.md
+                                      (orchestration/public_release.py)
         dashboards/index.html ...     the static site, drawn from this folder's DB
         manifest.json                 id, time, code version, deliveries, files + sha256, rows
     releases/.pending-<pid>-<uuid>/   a release being written (swept when <pid> is dead)
@@ -45,6 +49,7 @@ import duckdb
 from orchestration.codebook import Codebook
 from orchestration.faults import crash_point
 from orchestration.processes import process_alive
+from orchestration.public_release import PUBLIC_DIR_NAME, write_public
 from orchestration.publish import (
     ANALYTICS_DB_NAME,
     PARQUET_DIR_NAME,
@@ -98,6 +103,10 @@ class Release:
     @property
     def dashboards(self) -> Path:
         return self.path / DASHBOARDS_DIR_NAME
+
+    @property
+    def public_dir(self) -> Path:
+        return self.path / PUBLIC_DIR_NAME
 
     def row_counts(self) -> dict[str, int]:
         return dict(self.manifest["row_counts"])
@@ -391,6 +400,8 @@ def publish_release(
         try:
             result = write_marts(build_db, pending, codebook=codebook, spark_marts=spark_marts)
             crash_point("publish.marts")
+            # from the finished internal DB of this same folder: both products agree
+            write_public(result.analytics_db, pending / PUBLIC_DIR_NAME)
             if site is not None:
                 site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
                 crash_point("publish.dashboards")
