@@ -290,6 +290,16 @@ class PublicResult:
     rows: dict[str, int]
     suppression: dict[str, SuppressionCounts] = field(default_factory=dict)
 
+    def summary(self) -> dict[str, Any]:
+        """For the release manifest: rows per public table, suppressed cells per figure table."""
+        return {
+            "row_counts": dict(sorted(self.rows.items())),
+            "suppressed": {
+                name: {"cells": c.cells, "primary": c.primary, "secondary": c.secondary}
+                for name, c in sorted(self.suppression.items())
+            },
+        }
+
 
 def _write_csv_with_bom(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
     scratch = target.with_suffix(".csv.part")

@@ -10,7 +10,8 @@ Layout under `warehouse/`:
                                       control, CSV + Parquet, codebook.json, README.md
                                       (orchestration/public_release.py)
         dashboards/index.html ...     the static site, drawn from this folder's DB
-        manifest.json                 id, time, code version, deliveries, files + sha256, rows
+        manifest.json                 id, time, code version, deliveries, files + sha256, rows,
+                                      public: its tables' rows and suppressed cells
     releases/.pending-<pid>-<uuid>/   a release being written (swept when <pid> is dead)
     current -> releases/000002        relative symlink: what analysts open
 
@@ -205,8 +206,9 @@ def build_manifest(
     deliveries: list[str] | None,
     version: str | None,
     created_at: datetime,
+    public: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    manifest = {
         "manifest_version": MANIFEST_VERSION,
         "release_id": release_id,
         "created_at": created_at.astimezone(UTC).isoformat(timespec="seconds"),
@@ -215,6 +217,9 @@ def build_manifest(
         "row_counts": dict(sorted(row_counts.items())),
         "files": file_entries(folder),
     }
+    if public is not None:
+        manifest["public"] = public
+    return manifest
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
@@ -401,7 +406,7 @@ def publish_release(
             result = write_marts(build_db, pending, codebook=codebook, spark_marts=spark_marts)
             crash_point("publish.marts")
             # from the finished internal DB of this same folder: both products agree
-            write_public(result.analytics_db, pending / PUBLIC_DIR_NAME)
+            public = write_public(result.analytics_db, pending / PUBLIC_DIR_NAME).summary()
             if site is not None:
                 site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
                 crash_point("publish.dashboards")
@@ -412,7 +417,9 @@ def publish_release(
             version, created = code_version(), now()
 
             def manifest_of(release_id: str) -> dict[str, Any]:
-                return build_manifest(release_id, pending, counts, deliveries, version, created)
+                return build_manifest(
+                    release_id, pending, counts, deliveries, version, created, public
+                )
 
             release_id = _rename_to_next_id(pending, home.releases, manifest_of)
         except BaseException:

@@ -103,6 +103,10 @@ def test_publish_makes_one_complete_release_current(home: Home) -> None:
     assert [f["path"] for f in manifest["files"]] == on_disk
     assert "analytics.duckdb" in on_disk and "parquet/fct_enterprise_wave.parquet" in on_disk
     assert "dashboards/index.html" in on_disk
+    # the public product sits in the release and in its manifest (labels only here:
+    # these marts have no estimates; tests/e2e/test_public_release.py checks a real one)
+    assert {"public/codebook.json", "public/README.md", "public/dim_wave.csv"} <= set(on_disk)
+    assert manifest["public"]["row_counts"]["dim_wave"] == 1
     for entry in manifest["files"]:
         path = release.path / entry["path"]
         assert (path.stat().st_size, sha256_of(path)) == (entry["bytes"], entry["sha256"])
