@@ -63,9 +63,14 @@ def test_public_folder_holds_the_contract_files(public: Path, codebook: dict) ->
 
 
 def test_manifest_lists_the_public_files(demo: Home, public: Path) -> None:
-    listed = {f["path"] for f in read_manifest(demo.current.resolve())["files"]}
+    manifest = read_manifest(demo.current.resolve())
+    listed = {f["path"] for f in manifest["files"]}
     on_disk = {f"public/{p.name}" for p in public.iterdir()}
     assert on_disk <= listed
+    for table, counts in manifest["public"]["suppressed"].items():
+        frame = read(public, table)
+        assert counts["cells"] == len(frame) == manifest["public"]["row_counts"][table]
+        assert counts["primary"] + counts["secondary"] == frame.suppressed.sum()
 
 
 def test_no_enterprise_level_data_or_numerator_counts(public: Path) -> None:
