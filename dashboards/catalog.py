@@ -232,8 +232,8 @@ REPORT_FIGURES: tuple[ReportFigure, ...] = (
     ),
 )
 
-# Words for the scoring ids of dbt_project/definitions/scoring.yaml, which holds ids,
-# order and score ranges but no display text. The site reads ids, order and ranges
+# Words for the dimension ids of dbt_project/definitions/scoring.yaml, which holds ids,
+# order, score ranges and level labels but no dimension text. The site reads ids, order and ranges
 # from that file (dashboards.scoring) and fails if an id has no words here.
 DIMENSION_WORDS: dict[str, Text] = {
     "infrastructure_cloud": Text("Infrastructure and cloud", "基础设施与云"),
@@ -242,16 +242,6 @@ DIMENSION_WORDS: dict[str, Text] = {
     "smart_production_rd": Text("Smart production and R&D", "智能生产与研发"),
     "digital_finance": Text("Digital finance", "数字金融"),
     "resilience_skills": Text("Resilience and mindset", "韧性与数字意识"),
-}
-LEVEL_WORDS: dict[str, Text] = {
-    "basic": Text("Basic", "初级"),
-    "average": Text("Average", "中级"),
-    "moderately_advanced": Text("Moderately advanced", "较高级"),
-    "advanced": Text("Advanced", "高级"),
-    "very_low": Text("Very low", "很低"),
-    "low": Text("Low", "低"),
-    "high": Text("High", "高"),
-    "very_high": Text("Very high", "很高"),
 }
 MEASURES: dict[str, Text] = {
     "dma": Text("Maturity level (0-100)", "成熟度等级（0-100）"),

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from dashboards.browser import launch_options
-from dashboards.site import PAGES, build_site
+from dashboards.pages import PAGES
+from dashboards.site import build_site
 
 VIEWPORT = {"width": 1366, "height": 768}
 TIMINGS = """[window.SME_READY_AT,

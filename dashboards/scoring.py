@@ -26,6 +26,8 @@ class Level:
     level: str
     min: int
     max: int
+    label_en: str
+    label_zh: str
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,10 @@ def load_scoring(path: Path = SCORING_FILE) -> Scoring:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         levels = {
-            m: tuple(Level(str(x["level"]), int(x["min"]), int(x["max"])) for x in raw[m]["levels"])
+            m: tuple(
+                Level(str(x["level"]), int(x["min"]), int(x["max"]), x["label_en"], x["label_zh"])
+                for x in raw[m]["levels"]
+            )
             for m in MEASURES
         }
         dimensions = tuple(raw["dma"]["dimensions"])

@@ -7,7 +7,6 @@ so `--help` stays fast).
 
 from __future__ import annotations
 
-import code
 import os
 import shutil
 import signal
@@ -277,8 +276,19 @@ def ingest_inbox(home: Home) -> None:
     from orchestration.defs.runs import run_inbox
 
     outcome = guarded(lambda: run_inbox(home))
+    for row in outcome.refused_before:
+        # Landed and refused by an earlier run: the same files wait for a fix.
+        click.echo(
+            f"{row.zone_id}/{row.wave_id}: refused on {row.received_at}, the same files are "
+            f"still in the inbox: {row.message or 'refused'} "
+            f"(smesurvey rejected {row.zone_id} {row.wave_id})"
+        )
     if not outcome.ingestion and not outcome.refusals and outcome.rebuild is None:
-        click.echo(f"nothing waiting in {home.inbox}")
+        click.echo(f"nothing new in {home.inbox}")
+        if outcome.refused_before:
+            raise SurveyError(
+                f"{len(outcome.refused_before)} zone-wave(s) in the inbox wait for a fix"
+            )
         return
     for refusal in outcome.refusals:
         # Refused at admission: nothing landed, no run (so no run id).
@@ -294,9 +304,9 @@ def ingest_inbox(home: Home) -> None:
             raise SurveyError(f"warehouse build failed: {reason(outcome.rebuild.failure)}")
         click.echo(f"warehouse built and published (run {outcome.rebuild.run_id[:8]})")
         click.echo(f"  analytics DB  {home.analytics_db}")
-    refused = len(outcome.refused) + len(outcome.refusals)
+    refused = len(outcome.refused) + len(outcome.refusals) + len(outcome.refused_before)
     if refused:
-        total = len(outcome.ingestion) + len(outcome.refusals)
+        total = len(outcome.ingestion) + len(outcome.refusals) + len(outcome.refused_before)
         raise SurveyError(f"{refused} of {total} zone-waves refused")
 
 
@@ -345,6 +355,10 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
         "DAGSTER_HOME": str(home.dagster_home),
         # dbt and dagster live next to this Python even when the venv is not activated.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # `dagster dev` is "superseded" by `dg dev`, which wants a dg project layout
+        # (pyproject [tool.dg]) this repository does not use; `dagster dev` stays fully
+        # supported in 1.x, so its one-line notice is only noise for an operator.
+        "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
     }
     command = [sys.executable, "-m", "dagster", "dev", "-m", DEFINITIONS_MODULE]
     command += ["--host", host, "--port", str(port)]
@@ -361,26 +375,103 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     os.execve(sys.executable, command, env)
 
 
+SQL_FORMATS = {"table": "-box", "csv": "-csv", "json": "-json", "markdown": "-markdown"}
+
+
+def duckdb_shell() -> Path | None:
+    """The DuckDB shell installed with the project (duckdb-cli), else one on PATH."""
+    beside = Path(sys.executable).with_name("duckdb")
+    if beside.is_file():
+        return beside
+    found = shutil.which("duckdb")
+    return Path(found) if found else None
+
+
 @cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-c", "--command", "query", help="Run this SQL and exit.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(sorted(SQL_FORMATS)),
+    default="table",
+    show_default=True,
+    help="Output of -c, FILE and piped SQL.",
+)
+@click.option(
+    "--release",
+    "release_id",
+    default=None,
+    help="A kept release's id (see `smesurvey releases`) instead of the current one.",
+)
 @click.pass_context
-def sql(ctx: click.Context) -> None:
-    """Open the analytics DB read-only: the duckdb CLI if installed, else Python with `con`."""
+def sql(
+    ctx: click.Context, file: str | None, query: str | None, output: str, release_id: str | None
+) -> None:
+    """The DuckDB shell on the current release's analytics DB, read-only (schema marts).
+
+    Interactive without arguments; `-c "select ..."` runs one query, FILE (a .sql
+    file, or - for standard input) runs a script, and SQL piped in runs too; each
+    prints as --format table, csv, json or markdown and exits.
+    """
     db = _home(ctx).analytics_db
+    if release_id is not None:
+        from orchestration.release_list import release_path
+
+        db = guarded(lambda: release_path(_home(ctx), release_id)) / "analytics.duckdb"
     if not db.is_file():
         raise SurveyError(f"{db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)")
-    duckdb_cli = shutil.which("duckdb")
-    if duckdb_cli:
-        raise SystemExit(subprocess.call([duckdb_cli, "-readonly", str(db)]))
-    import duckdb
+    shell = duckdb_shell()
+    if shell is None:
+        raise SurveyError(
+            "the DuckDB shell is missing: run `make install` (it installs duckdb-cli)"
+        )
+    if query is not None and file is not None:
+        raise SurveyError("sql takes -c QUERY or FILE, not both")
+    if file not in (None, "-") and not Path(file).is_file():
+        raise SurveyError(f"{file}: no such SQL file")
+    from orchestration.publish import MARTS
 
-    con = guarded(lambda: duckdb.connect(str(db), read_only=True))
-    banner = (
-        f"analytics DB {db} (read-only), schema marts.\n"
-        "`con` is a DuckDB connection: con.sql('show all tables').show(); "
-        "con.sql('select * from marts.dim_wave').df()"
-    )
-    code.interact(banner=banner, local={"con": con, "duckdb": duckdb}, exitmsg="")
-    con.close()
+    # Resolve `current` once: a publish during the session does not switch the file.
+    command = [str(shell), "-readonly", "-cmd", f"use {MARTS}"]
+    interactive = query is None and file is None and sys.stdin.isatty()
+    if not interactive:
+        command += ["-bail", "-no-init", SQL_FORMATS[output]]
+    command.append(str(db.resolve()))
+    if query is not None:
+        command += ["-c", query]
+    elif file not in (None, "-"):
+        command += ["-f", str(file)]
+    raise SystemExit(subprocess.call(command))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def releases(ctx: click.Context) -> None:
+    """The kept releases, one a line: id, time, code version, deliveries, size, current.
+
+    `releases show ID` prints one release's manifest and its path; `sql --release ID`
+    opens its analytics DB. SMESURVEY_KEEP_RELEASES (default 5) releases are kept.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from orchestration.release_list import kept_releases
+
+    kept = guarded(lambda: kept_releases(_home(ctx)))
+    if not kept:
+        click.echo(f"no release yet in {_home(ctx).releases}")
+    for release in kept:
+        click.echo(release.line())
+
+
+@releases.command("show")
+@click.argument("release_id")
+@click.pass_context
+def releases_show(ctx: click.Context, release_id: str) -> None:
+    """One release's manifest: path, deliveries, parameters, row counts, revisions."""
+    from orchestration.release_list import describe
+
+    click.echo(guarded(lambda: describe(_home(ctx), release_id)))
 
 
 @cli.command()
@@ -413,19 +504,87 @@ def dashboards(ctx: click.Context, out: Path) -> None:
 
 
 @cli.command()
+@click.option("--zone", "zone_id", help="Only this zone, e.g. SH-01.")
+@click.option("--wave", "wave_id", type=int, help="Only this wave, e.g. 2024.")
+@click.option("--failed", "failed_only", is_flag=True, help="Only what needs attention.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, zone_id: str | None, wave_id: int | None, failed_only: bool) -> None:
     """Waves, zones, deliveries (status, rows read/accepted/rejected), last runs, checks, paths.
 
+    First what needs attention: zone-waves whose newest delivery was refused (until a
+    later delivery of that zone-wave loads) and failed checks, with their zone-waves.
+    Exit code 1 when anything needs attention, so scripts and cron can alert on it.
     Read-only and without Dagster: dead runs are shown as CRASHED, and ended (their
     slots freed) by the next writing command.
     """
-    from orchestration.defs.report import status_report
+    from orchestration.defs.report import StatusFilter
+    from orchestration.defs.report import status as status_of
 
     home = _home(ctx)
     if not home.root.is_dir():
         raise SurveyError(f"{home.root}: no such SMESURVEY_HOME (run `smesurvey demo` first)")
-    click.echo(guarded(lambda: status_report(home)))
+    found = guarded(lambda: status_of(home, StatusFilter(zone_id, wave_id, failed_only)))
+    click.echo(found.text)
+    if found.attention:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("zone_id")
+@click.argument("wave_id", type=int)
+@click.option("--delivery", "delivery_id", help="A delivery id (default: the newest).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every rejected row to this CSV file (UTF-8 with BOM, opens in Excel).",
+)
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows to print.")
+@click.pass_context
+def rejected(
+    ctx: click.Context,
+    zone_id: str,
+    wave_id: int,
+    delivery_id: str | None,
+    csv_path: Path | None,
+    limit: int,
+) -> None:
+    """The rows a zone-wave's delivery broke: file, data row, column, value, rule and reason.
+
+    Data rows are counted from 1 under the header line. Reads the build DB (restricted
+    storage; values are shown as delivered).
+    """
+    from orchestration.defs.report import table
+    from orchestration.rejections import RejectionsError, read_rejections, write_csv
+
+    home = _home(ctx)
+    try:
+        found = read_rejections(home.build_db, zone_id, wave_id, delivery_id)
+    except RejectionsError as exc:
+        raise SurveyError(str(exc)) from exc
+    click.echo(found.headline)
+    if found.message:
+        click.echo(f"reason: {found.message}")
+    if found.by_rule:
+        click.echo("")
+        click.echo(
+            table(
+                ["rule", "column", "rows", "most frequent value", "times"],
+                [
+                    (r.rule_id, r.column_name, r.rows, r.top_value, r.top_count)
+                    for r in found.by_rule
+                ],
+            )
+        )
+        click.echo("")
+        click.echo(
+            table(["file", "data row", "column", "value", "rule", "reason"], found.rows[:limit])
+        )
+        if len(found.rows) > limit:
+            click.echo(f"... {len(found.rows) - limit} more; --csv FILE writes them all")
+    if csv_path is not None:
+        write_csv(found, csv_path)
+        click.echo(f"wrote {len(found.rows)} rows to {csv_path}")
 
 
 @cli.command()

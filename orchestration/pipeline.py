@@ -233,6 +233,9 @@ class DeliveryRow:
     rows_rejected: int | None
     received_at: str
     message: str | None
+    # Rows that broke a rule: for a blocked delivery fewer than rows_rejected, which
+    # counts every row held back.
+    rows_broken: int | None = None
 
 
 def delivery_rows(build_db: Path) -> list[DeliveryRow]:
@@ -240,17 +243,34 @@ def delivery_rows(build_db: Path) -> list[DeliveryRow]:
     if not build_db.is_file():
         return []
     with duckdb.connect(str(build_db), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'deliveries'"
-        ).fetchone()[0]
-        if not exists:
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        }
+        if "deliveries" not in tables:
             return []
+        rejected = (
+            "raw.rejected_rows"
+            if "rejected_rows" in tables
+            else (
+                "(select null::varchar as delivery_id, null::varchar as source_file, "
+                "null::integer as source_row where false)"
+            )
+        )
         rows = con.execute(
-            """
+            f"""
+            with broken as (
+                select delivery_id, count(distinct (source_file, source_row)) as n
+                from {rejected}
+                group by delivery_id
+            )
             select zone_id, wave_id, delivery_id, status, rows_read, rows_accepted,
-                   rows_rejected, strftime(received_at, '%Y-%m-%d %H:%M'), message
+                   rows_rejected, strftime(received_at, '%Y-%m-%d %H:%M'), message,
+                   coalesce(broken.n, 0)
             from raw.deliveries
+            left join broken using (delivery_id)
             order by wave_id, zone_id, received_at desc
             """
         ).fetchall()

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from dashboards.catalog import DOMAIN_ALL, LEVEL_WORDS, MEASURES, UI
+from dashboards.catalog import DOMAIN_ALL, MEASURES, UI
 from orchestration.disclosure import (
     ESTIMATE_KEYS,
     ESTIMATE_VALUES,
@@ -263,21 +263,18 @@ def _create_dim_domain(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_dim_level(con: duckdb.DuckDBPyConnection) -> None:
-    """Levels from the scoring seed, words from the dashboards' catalog (one place)."""
-    words = [(level, text.en, text.zh) for level, text in LEVEL_WORDS.items()]
+    """Levels with their zh/en labels from the scoring seed (the one place they are set),
+    measure words from the dashboards' catalog."""
     measures = [(m, text.en, text.zh) for m, text in MEASURES.items()]
-    con.execute("create temp table level_words (level varchar, en varchar, zh varchar)")
-    con.executemany("insert into level_words values (?, ?, ?)", words)
     con.execute("create temp table measure_words (measure varchar, en varchar, zh varchar)")
     con.executemany("insert into measure_words values (?, ?, ?)", measures)
     con.execute(
         f"""
         create table public.dim_level as
         select s.measure, s.level, s.level_rank, s.min_score, s.max_score,
-            w.en as label_en, w.zh as label_zh,
+            s.label_en, s.label_zh,
             mw.en as measure_label_en, mw.zh as measure_label_zh
         from read_csv({_literal(SEEDS / "scoring_levels.csv")}, header = true) as s
-        left join level_words as w on s.level = w.level
         left join measure_words as mw on s.measure = mw.measure
         order by s.measure, s.level_rank
         """

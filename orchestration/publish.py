@@ -26,6 +26,11 @@ from orchestration.codebook import Codebook, load_codebook
 
 MARTS = "marts"
 ANALYTICS_DB_NAME = "analytics.duckdb"
+# The analytics DB is written in DuckDB 1.5's storage format: the project's DuckDB (2.x)
+# would otherwise write files only 2.x reads, and analysts open releases with the
+# DuckDB they have, including the shell of `smesurvey sql` (duckdb-cli 1.5 from PyPI;
+# tests/unit/test_sql_cli.py opens a real release with it).
+ANALYTICS_STORAGE_VERSION = "v1.5.0"
 PARQUET_DIR_NAME = "parquet"
 # The pseudonym derived from the USCC: it is what analysts join waves on.
 KEPT_COLUMNS = frozenset({"enterprise_key"})
@@ -219,7 +224,12 @@ def _write_analytics_db(
 ) -> dict[str, TableSummary]:
     """Write the filtered marts into `target` and verify no restricted column made it."""
     tables: dict[str, TableSummary] = {}
-    with duckdb.connect(str(target)) as con:
+    with duckdb.connect() as con:
+        con.execute(
+            f"attach {_literal(target)} as analytics "
+            f"(storage_version '{ANALYTICS_STORAGE_VERSION}')"
+        )
+        con.execute("use analytics")
         if spark_marts is None:
             sources = _attach_build_db(con, build_db)
         else:
@@ -252,6 +262,8 @@ def _write_analytics_db(
             shown = ", ".join(leaked)
             raise PublishError(f"{target}: restricted columns would be published: {shown}")
         con.execute("checkpoint")
+        con.execute("use memory")
+        con.execute("detach analytics")
     return tables
 
 

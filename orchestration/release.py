@@ -10,7 +10,9 @@ Layout under `warehouse/`:
                                       control, CSV + Parquet, codebook.json, README.md
                                       (orchestration/public_release.py)
         dashboards/index.html ...     the static site, drawn from this folder's DB
-        manifest.json                 id, time, code version, deliveries, files + sha256, rows,
+        revisions.parquet, .csv       public figures changed since the previous release
+        manifest.json                 id, time, code version, deliveries (zone, wave, files'
+                                      sha256), build parameters, revisions, files + sha256, rows,
                                       public: its tables' rows and suppressed cells
     releases/.pending-<pid>-<uuid>/   a release being written (swept when <pid> is dead)
     current -> releases/000002        relative symlink: what analysts open
@@ -23,9 +25,10 @@ and sees the next one when it reopens the path. A crash at any point leaves
 `current` on the previous release; its leftovers carry the dead pid in their name
 and are removed by `sweep_leftovers` at the next start.
 
-Release ids are plain sortable numbers so that the next issue can add revisions
-and public/internal products as further folders or manifest fields without
-renaming anything here.
+Release ids are plain sortable numbers; an analyst cites "as published in release
+N" and can open any kept release by its id (`smesurvey releases`, `sql --release`).
+Manifest version 2 lists each delivery with its zone, wave and files; version 1
+(ids only) is still read: `delivery_ids` accepts both.
 """
 
 from __future__ import annotations
@@ -58,11 +61,16 @@ from orchestration.publish import (
     PublishError,
     write_marts,
 )
-from orchestration.settings import PROJECT_ROOT, Home
+from orchestration.revisions import new_deliveries, write_revisions
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
 
 MANIFEST = "manifest.json"
 DASHBOARDS_DIR_NAME = "dashboards"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
+# dbt vars that label or scope one invocation; every other var shapes the published
+# figures (thresholds, cut-offs) and is recorded in the manifest.
+RUN_SCOPED_DBT_VARS = frozenset({"wave_id", "zone_id", "zone_waves", "test_all_rows"})
 ID_WIDTH = 6
 KEEP_ENV = "SMESURVEY_KEEP_RELEASES"
 DEFAULT_KEEP = 5
@@ -174,18 +182,60 @@ def file_entries(folder: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def loaded_deliveries(build_db: Path) -> list[str] | None:
-    """Delivery ids in force in the build DB (`raw.deliveries` status `loaded`), if readable."""
+def loaded_deliveries(build_db: Path) -> list[dict[str, Any]] | None:
+    """The deliveries in force in the build DB (`raw.deliveries` status `loaded`), if readable:
+    id, zone, wave and each landed file's name and sha256, as landing recorded them."""
     if not build_db.is_file():
         return None
     try:
         with duckdb.connect(str(build_db), read_only=True) as con:
             rows = con.execute(
-                "select delivery_id from raw.deliveries where status = 'loaded' order by 1"
+                "select delivery_id, zone_id, wave_id, files from raw.deliveries "
+                "where status = 'loaded' order by zone_id, wave_id, delivery_id"
             ).fetchall()
     except duckdb.Error:  # busy, or no raw schema (tests, Spark-only builds)
         return None
-    return [r[0] for r in rows]
+    return [
+        {
+            "delivery_id": delivery_id,
+            "zone_id": zone_id,
+            "wave_id": wave_id,
+            "files": [
+                {"name": f["name"], "sha256": f["sha256"]} for f in json.loads(files or "[]")
+            ],
+        }
+        for delivery_id, zone_id, wave_id, files in rows
+    ]
+
+
+def delivery_ids(manifest: dict[str, Any]) -> set[str]:
+    """The delivery ids a manifest lists: plain ids (version 1) or delivery records (2)."""
+    entries = manifest.get("deliveries") or []
+    return {e if isinstance(e, str) else e["delivery_id"] for e in entries}
+
+
+def dbt_parameters(project_file: Path = DBT_PROJECT_FILE) -> dict[str, Any]:
+    """The dbt vars that shape the published figures, as dbt_project.yml sets them.
+
+    Builds pass no --vars (orchestration/defs/assets/dbt.py), so the file is what ran.
+    """
+    import yaml  # lazy: only publishing needs it
+
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    variables = project.get("vars") or {}
+    return {k: v for k, v in sorted(variables.items()) if k not in RUN_SCOPED_DBT_VARS}
+
+
+def build_parameters() -> dict[str, Any]:
+    """What, besides the code and the deliveries, decides the published figures."""
+    # Lazy: the dashboards module needs pandas; its disclosure thresholds are separate
+    # from the marts' (dbt vars) and hide cells of the published site.
+    from dashboards.data import MIN_CELL, MIN_ZONE
+
+    return {
+        "dbt_vars": dbt_parameters(),
+        "dashboards": {"min_cell": MIN_CELL, "min_zone": MIN_ZONE},
+    }
 
 
 def code_version(root: Path = PROJECT_ROOT) -> str | None:
@@ -203,9 +253,11 @@ def build_manifest(
     release_id: str,
     folder: Path,
     row_counts: dict[str, int],
-    deliveries: list[str] | None,
+    deliveries: list[dict[str, Any]] | None,
     version: str | None,
     created_at: datetime,
+    parameters: dict[str, Any] | None = None,
+    revisions: dict[str, Any] | None = None,
     public: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     manifest = {
@@ -214,6 +266,8 @@ def build_manifest(
         "created_at": created_at.astimezone(UTC).isoformat(timespec="seconds"),
         "code_version": version,
         "deliveries": deliveries,
+        "parameters": parameters,
+        "revisions": revisions,
         "row_counts": dict(sorted(row_counts.items())),
         "files": file_entries(folder),
     }
@@ -375,6 +429,18 @@ def _build_site(analytics_db: Path, out_dir: Path) -> object:
     return build_site(analytics_db, out_dir)
 
 
+def _revisions(
+    home: Home, pending: Path, deliveries: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """Write the pending release's revisions against the current release; their summary."""
+    previous_id = current_release_id(home)
+    previous = home.releases / previous_id if previous_id is not None else None
+    if previous is not None and not previous.is_dir():
+        previous = None  # `current` dangling (removed by hand): compare with nothing
+    previous_ids = delivery_ids(read_manifest(previous)) if previous is not None else set()
+    return write_revisions(pending, previous, new_deliveries(deliveries, previous_ids))
+
+
 def publish_release(
     build_db: Path,
     home: Home,
@@ -410,15 +476,29 @@ def publish_release(
             if site is not None:
                 site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
                 crash_point("publish.dashboards")
+            deliveries = loaded_deliveries(build_db)
+            # Compared with the release analysts have now (under the lock, and after
+            # remove_unswitched, the newest one), inside the pending folder: a crash
+            # leaves no release without its revisions.
+            revisions = _revisions(home, pending, deliveries)
+            crash_point("publish.revisions")
             make_readable(pending)
             fsync_tree(pending)
             # Everything but the id is fixed now; the manifest goes in last, with the id.
-            counts, deliveries = result.row_counts(), loaded_deliveries(build_db)
-            version, created = code_version(), now()
+            counts, version, created = result.row_counts(), code_version(), now()
+            parameters = build_parameters()
 
             def manifest_of(release_id: str) -> dict[str, Any]:
                 return build_manifest(
-                    release_id, pending, counts, deliveries, version, created, public
+                    release_id,
+                    pending,
+                    counts,
+                    deliveries,
+                    version,
+                    created,
+                    parameters,
+                    revisions,
+                    public,
                 )
 
             release_id = _rename_to_next_id(pending, home.releases, manifest_of)

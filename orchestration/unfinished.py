@@ -31,11 +31,11 @@ class UnfinishedWork:
 
 def published_deliveries(home: Home) -> set[str] | None:
     """Delivery ids in the current release's manifest; None before the first release."""
-    from orchestration.release import read_manifest
+    from orchestration.release import delivery_ids, read_manifest
 
     if not home.current.is_dir():
         return None
-    return set(read_manifest(home.current.resolve()).get("deliveries") or [])
+    return delivery_ids(read_manifest(home.current.resolve()))
 
 
 def unfinished_work(home: Home) -> UnfinishedWork:

@@ -368,14 +368,15 @@ def scoring_tables(scoring: dict[str, Any], indicator_ids: set[str]) -> dict[str
     if unknown:
         raise DefinitionError(f"scoring.yaml: unknown indicators {', '.join(unknown)}")
     levels = [
-        [measure, lv["level"], rank, lv["min"], lv["max"]]
+        [measure, lv["level"], rank, lv["min"], lv["max"], lv["label_en"], lv["label_zh"]]
         for measure in ("dii", "dma")
         for rank, lv in enumerate(scoring[measure]["levels"], start=1)
     ]
     return {
         "scoring_elements.csv": _csv_text(["measure", "dimension", "indicator_id"], elements),
         "scoring_levels.csv": _csv_text(
-            ["measure", "level", "level_rank", "min_score", "max_score"], levels
+            ["measure", "level", "level_rank", "min_score", "max_score", "label_en", "label_zh"],
+            levels,
         ),
     }
 

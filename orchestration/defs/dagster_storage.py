@@ -86,6 +86,9 @@ class CheckResult:
     asset: str  # AssetKey.to_user_string()
     check: str
     passed: bool
+    partition: str | None = None
+    # The zone-waves a failed evaluation names (the gate's `refused` metadata).
+    zone_waves: tuple[str, ...] = ()
 
 
 def _naive_utc(value: str | None) -> float:
@@ -225,16 +228,33 @@ class DagsterStorage:
             return []
         with self._read(self.index_db) as con:
             rows = con.execute(
-                "select asset_key, check_name, execution_status, evaluation_event_storage_id "
+                "select asset_key, check_name, execution_status, evaluation_event_storage_id, "
+                "partition, evaluation_event "
                 "from asset_check_executions where execution_status in (?, ?)",
                 list(EVALUATED),
             ).fetchall()
-        newest: dict[tuple[str, str], tuple[int, bool]] = {}
-        for asset_key, check, status, storage_id in rows:
+        newest: dict[tuple[str, str], tuple[int, bool, str | None, str | None]] = {}
+        for asset_key, check, status, storage_id, partition, event in rows:
             key = ("/".join(json.loads(asset_key)), check)
             if key not in newest or (storage_id or 0) > newest[key][0]:
-                newest[key] = (storage_id or 0, EVALUATED[status])
-        return sorted(CheckResult(a, c, passed) for (a, c), (_, passed) in newest.items())
+                newest[key] = (storage_id or 0, EVALUATED[status], partition, event)
+        return sorted(
+            CheckResult(a, c, passed, partition, () if passed else _refused_zone_waves(event))
+            for (a, c), (_, passed, partition, event) in newest.items()
+        )
+
+
+def _refused_zone_waves(event: str | None) -> tuple[str, ...]:
+    """The keys of an evaluation's `refused` metadata ({"SH-01/2024": reason}), if any."""
+    if not event:
+        return ()
+    try:
+        data = json.loads(event)["dagster_event"]["event_specific_data"]
+        refused = (data.get("metadata") or {}).get("refused") or {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ()
+    found = refused.get("data") if isinstance(refused, dict) else None
+    return tuple(sorted(found)) if isinstance(found, dict) else ()
 
 
 def _metadata(data: dict[str, Any]) -> dict[str, object]:

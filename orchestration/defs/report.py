@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -16,6 +17,7 @@ from orchestration.defs.dagster_storage import (
     CRASHED_TAG,
     PARTITION_RANGE_START_TAG,
     PARTITION_TAG,
+    CheckResult,
     DagsterStorage,
 )
 from orchestration.pipeline import DeliveryRow, delivery_rows
@@ -70,11 +72,11 @@ def shown_status(row: DeliveryRow, published: set[str] | None) -> str:
 def delivery_table(
     rows: Sequence[DeliveryRow], with_id: bool = False, published: set[str] | None = None
 ) -> str:
-    header = ["zone", "wave", "status", "read", "accepted", "rejected"]
+    header = ["zone", "wave", "status", "read", "accepted", "not loaded", "broke a rule"]
     header += ["delivery", "received", "message"] if with_id else []
     body = [
         [r.zone_id, r.wave_id, shown_status(r, published)]
-        + [r.rows_read, r.rows_accepted, r.rows_rejected]
+        + [r.rows_read, r.rows_accepted, r.rows_rejected, r.rows_broken]
         # Stored HTML-escaped for the published tables; a terminal shows it as written.
         + ([r.delivery_id[:12], r.received_at, html.unescape(r.message or "")] if with_id else [])
         for r in rows
@@ -177,16 +179,96 @@ def published_deliveries(home: Home) -> set[str] | None:
     As orchestration.unfinished.published_deliveries, without importing the ingestion
     modules (numpy, pyarrow) that module needs for its other work.
     """
-    from orchestration.release import read_manifest
+    from orchestration.release import delivery_ids, read_manifest
 
     if not home.current.is_dir():
         return None
-    return set(read_manifest(home.current.resolve()).get("deliveries") or [])
+    return delivery_ids(read_manifest(home.current.resolve()))
 
 
-def status_report(home: Home) -> str:
+@dataclass(frozen=True)
+class StatusFilter:
+    """What `smesurvey status --zone/--wave/--failed` narrows the report to."""
+
+    zone_id: str | None = None
+    wave_id: int | None = None
+    failed_only: bool = False
+
+    def keeps(self, zone_id: str, wave_id: int) -> bool:
+        return (self.zone_id is None or zone_id == self.zone_id) and (
+            self.wave_id is None or wave_id == self.wave_id
+        )
+
+    def keeps_zone_wave(self, zone_wave: str) -> bool:
+        """`SH-01/2024` (a check's metadata) or `2024|SH-01` (a partition key)."""
+        if "/" in zone_wave:
+            zone, _, wave = zone_wave.partition("/")
+        else:
+            wave, _, zone = zone_wave.partition("|")
+        return self.keeps(zone, int(wave)) if wave.isdigit() else self.zone_id is None
+
+
+@dataclass(frozen=True)
+class Status:
+    text: str
+    attention: list[str]  # what needs someone: exit code 1 when not empty
+
+
+def blocked_zone_waves(rows: Sequence[DeliveryRow]) -> list[DeliveryRow]:
+    """Zone-waves whose newest delivery was refused: listed until a later one loads.
+
+    A refusal is not forgotten because another zone-wave (or the gate check of a later
+    run) passed; only a newer delivery of the same zone-wave ends it.
+    """
+    newest: dict[tuple[str, int], DeliveryRow] = {}
+    for row in rows:  # newest first within a zone-wave
+        newest.setdefault((row.zone_id, row.wave_id), row)
+    return [r for r in newest.values() if r.status == "blocked"]
+
+
+def check_line(check: CheckResult) -> str:
+    where = ", ".join(check.zone_waves) or check.partition or "all partitions"
+    return f"{check.asset}: {check.check} failed ({where})"
+
+
+def attention_lines(
+    rows: Sequence[DeliveryRow], checks: Sequence[CheckResult], only: StatusFilter
+) -> list[str]:
+    lines = [
+        f"{r.zone_id}/{r.wave_id} blocked since {r.received_at}: "
+        f"{html.unescape(r.message or 'refused')}  (smesurvey rejected {r.zone_id} {r.wave_id})"
+        for r in blocked_zone_waves(rows)
+        if only.keeps(r.zone_id, r.wave_id)
+    ]
+    for check in checks:
+        if check.passed:
+            continue
+        named = check.zone_waves or ((check.partition,) if check.partition else ())
+        if not named or any(only.keeps_zone_wave(zw) for zw in named):
+            lines.append(check_line(check))
+    return lines
+
+
+def status(home: Home, only: StatusFilter | None = None) -> Status:
     """What `smesurvey status` prints; reads the build DB and Dagster's storage, writes nothing."""
+    only = only or StatusFilter()
     rows, note = read_deliveries(home)
+    storage = DagsterStorage(home.dagster_home)
+    checks = storage.check_results() if storage.exists() else []
+    attention = attention_lines(rows, checks, only)
+    shown = [r for r in rows if only.keeps(r.zone_id, r.wave_id)]
+    if only.failed_only:
+        blocked = {(r.zone_id, r.wave_id) for r in blocked_zone_waves(rows)}
+        shown = [r for r in shown if (r.zone_id, r.wave_id) in blocked]
+    lines = [
+        "Needs attention:" if attention else "Needs attention: nothing",
+        *(f"  {line}" for line in attention),
+        "",
+    ]
+    if only.failed_only:
+        if shown:
+            lines += ["Deliveries:", delivery_table(shown, with_id=True), ""]
+        return Status("\n".join(lines).rstrip("\n"), attention)
     waves = sorted({r.wave_id for r in rows})
     zones = sorted({r.zone_id for r in rows})
     lines = [
@@ -194,16 +276,16 @@ def status_report(home: Home) -> str:
         f"Waves ({len(waves)}): {', '.join(map(str, waves)) or '-'}",
         f"Zones ({len(zones)}): {', '.join(zones) or '-'}",
         "",
+        *lines,
         "Deliveries:",
         note
         or (
-            delivery_table(rows, with_id=True, published=published_deliveries(home) or set())
-            if rows
+            delivery_table(shown, with_id=True, published=published_deliveries(home) or set())
+            if shown
             else "  none yet"
         ),
         "",
     ]
-    storage = DagsterStorage(home.dagster_home)
     if not storage.exists():
         lines += ["Runs: no Dagster instance yet (run `smesurvey demo` or `smesurvey ui`)", ""]
     else:
@@ -215,9 +297,13 @@ def status_report(home: Home) -> str:
             else "  none"
         ]
         lines += ["", *pool_lines(storage)]
-        checks = storage.check_results()
         failed = [c for c in checks if not c.passed]
         lines += ["", f"Checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
-        lines += [f"  FAILED {c.asset}: {c.check}" for c in failed]
+        lines += [f"  FAILED {check_line(c)}" for c in failed]
         lines.append("")
-    return "\n".join([*lines, "Paths:", *path_lines(home)])
+    return Status("\n".join([*lines, "Paths:", *path_lines(home)]), attention)
+
+
+def status_report(home: Home) -> str:
+    """The whole `smesurvey status` text."""
+    return status(home).text

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import duckdb
 
 from orchestration.defs.assets.ingestion import LOADED, REFUSED
 from orchestration.defs.checks import RAW_DELIVERY
@@ -23,6 +24,7 @@ from orchestration.defs.drops import RANGE_END, RANGE_START, drop_run_target, pa
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
 from orchestration.defs.progress import echoed
 from orchestration.defs.resources import BUILD_DB_POOL, HOME_ENV, environment
+from orchestration.pipeline import DeliveryRow, delivery_rows
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
 if TYPE_CHECKING:
@@ -329,6 +331,8 @@ class InboxOutcome:
     ingestion: dict[ZoneWave, RunOutcome]  # in inbox order (zone, then wave)
     rebuild: RunOutcome | None  # None when no zone-wave was loaded
     refusals: tuple[InboxRefusal, ...] = ()  # refused at admission: no run, no partition
+    # Inbox drops landed and refused by an earlier run, still in the inbox unchanged.
+    refused_before: tuple[DeliveryRow, ...] = ()
 
     @property
     def refused(self) -> dict[ZoneWave, RunOutcome]:
@@ -338,11 +342,36 @@ class InboxOutcome:
 def waiting_drops(home: Home) -> tuple[list[InboxDelivery], list[InboxRefusal]]:
     """Admitted inbox drops whose content is not landed yet (what the inbox sensor would
     run), and the inbox folders admission refused."""
+    waiting, refusals, _ = inbox_state(home)
+    return waiting, refusals
+
+
+def inbox_state(
+    home: Home,
+) -> tuple[list[InboxDelivery], list[InboxRefusal], list[DeliveryRow]]:
+    """What waits in the inbox (not landed yet), what admission refused, and the drops
+    that were landed and refused before and still lie there unchanged."""
     from orchestration.ingest.landing import inbox_drops, landed_deliveries
 
     landed = {la.delivery_id for la in landed_deliveries(home)}
     deliveries, refusals = inbox_drops(home)
-    return [d for d in deliveries if d.fingerprint not in landed], refusals
+    waiting = [d for d in deliveries if d.fingerprint not in landed]
+    still_there = {d.fingerprint for d in deliveries if d.fingerprint in landed}
+    return waiting, refusals, refused_deliveries_in(home, still_there)
+
+
+def refused_deliveries_in(home: Home, delivery_ids: set[str]) -> list[DeliveryRow]:
+    """Of these landed deliveries, the refused ones still newest for their zone-wave."""
+    if not delivery_ids:
+        return []
+    try:
+        rows = delivery_rows(home.build_db)
+    except duckdb.IOException:  # a run holds the build DB: nothing to add now
+        return []
+    newest: dict[tuple[str, int], DeliveryRow] = {}
+    for row in rows:  # newest first within a zone-wave
+        newest.setdefault((row.zone_id, row.wave_id), row)
+    return [r for r in newest.values() if r.status == "blocked" and r.delivery_id in delivery_ids]
 
 
 def waiting_deliveries(home: Home) -> list[InboxDelivery]:
@@ -366,7 +395,7 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
     from orchestration.unfinished import unfinished_work
 
     start_writing(home)
-    waiting, refused = waiting_drops(home)
+    waiting, refused, refused_before = inbox_state(home)
     unfinished = unfinished_work(home)
     work = {ZoneWave(wave_id=d.wave_id, zone_id=d.zone_id): d.fingerprint for d in waiting}
     for landing in unfinished.unjudged:  # a newer drop of the same zone-wave wins
@@ -374,7 +403,12 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
             ZoneWave(wave_id=landing.wave_id, zone_id=landing.zone_id), landing.delivery_id
         )
     if not work and not unfinished.unpublished:
-        return InboxOutcome(ingestion={}, rebuild=None, refusals=tuple(refused))
+        return InboxOutcome(
+            ingestion={},
+            rebuild=None,
+            refusals=tuple(refused),
+            refused_before=tuple(refused_before),
+        )
     with home_instance(home) as instance, output_to_log(home):
         defs = build_definitions(dbt_project_dir)
         ingestion: dict[ZoneWave, RunOutcome] = {}
@@ -385,7 +419,14 @@ def run_inbox(home: Home, dbt_project_dir: Path = DBT_PROJECT_DIR) -> InboxOutco
             rebuild = drop.build
         if rebuild is None and unfinished.unpublished:
             rebuild = run_rebuild_all(defs, instance)
-        return InboxOutcome(ingestion=ingestion, rebuild=rebuild, refusals=tuple(refused))
+        return InboxOutcome(
+            ingestion=ingestion,
+            rebuild=rebuild,
+            refusals=tuple(refused),
+            refused_before=tuple(
+                r for r in refused_before if ZoneWave(r.wave_id, r.zone_id) not in work
+            ),
+        )
 
 
 def run_ingest(

@@ -349,6 +349,28 @@ def _files_of(rejected: pa.Table, rule_id: str) -> str:
     return " and ".join(files) if files else "no file"
 
 
+SHOWN_VALUE_CHARS = 40
+
+
+def _top_value_of(rejected: pa.Table, rule_id: str) -> str:
+    """`, most often '<value>'`: the value a rule rejected most, so the team sees what to fix.
+
+    Printable and cut to SHOWN_VALUE_CHARS: the message is one line, and a value may hold
+    control characters or a whole pasted paragraph.
+    """
+    if "value" not in rejected.column_names:
+        return ""
+    values = rejected.filter(pc.equal(rejected["rule_id"], rule_id))["value"].drop_null()
+    if len(values) == 0:
+        return ""
+    counts = pc.value_counts(values).to_pylist()
+    top = max(counts, key=lambda c: c["counts"])["values"]
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(top))
+    if len(shown) > SHOWN_VALUE_CHARS:
+        shown = shown[: SHOWN_VALUE_CHARS - 1] + "…"
+    return f", most often '{shown}'"
+
+
 def _text(table: pa.Table, column: str) -> pa.ChunkedArray:
     if column not in table.column_names:
         return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
@@ -398,6 +420,7 @@ def _reason(
     top = max(counts, key=counts.__getitem__) if counts else None
     tail = (
         f"; most frequent rule {top} ({counts[top]} rows, {_files_of(rejected, top)})"
+        f"{_top_value_of(rejected, top)}"
         if top
         else ""
     )

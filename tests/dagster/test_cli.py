@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from orchestration.cli import cli
 
-COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status", "dashboards"]
+COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status", "dashboards", "releases"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

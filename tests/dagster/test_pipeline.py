@@ -66,7 +66,7 @@ def test_published_marts_without_restricted_columns(demo_home: Home) -> None:
     assert unsuppressed == 0
     parquet = {p.stem for p in demo_home.parquet.glob("*.parquet")}
     assert parquet == set(counts)
-    from dashboards.site import PAGES
+    from dashboards.pages import PAGES
 
     index = (demo_home.dashboards / "index.html").read_text(encoding="utf-8")
     assert all(f"{page}.html" in index for page in PAGES)
@@ -144,8 +144,8 @@ def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> N
     assert {r.status for r in rows} == {"loaded", "blocked"}
     assert current_release_id(demo_home) == published  # nothing downstream ran
     status = CliRunner().invoke(cli, ["--home", str(demo_home.root), "status"])
-    assert status.exit_code == 0, status.output
-    assert "blocked" in status.output and "Last runs" in status.output
+    assert status.exit_code == 1, status.output  # the refused zone-wave needs attention
+    assert f"{zone}/2022 blocked since" in status.output and "Last runs" in status.output
     # refused by the parser before any run: no run was made, the archive has the file
     with home_instance(demo_home) as instance:
         assert runs_before == len(instance.get_runs())

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboards.packing import ASSETS, write_scripts
 from dashboards.plotly_bundle import RECORD, VENDOR, BundleError, load_record, plotly_js
-from dashboards.site import ASSETS, write_scripts
 
 
 def test_shipped_bundle_matches_its_recorded_sha256_and_size() -> None:

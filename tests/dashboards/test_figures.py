@@ -19,20 +19,15 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboards import figures as fg
-from dashboards.catalog import DIMENSION_WORDS, HUB_GROUPS, LEVEL_WORDS, UI, Text
+from dashboards.catalog import DIMENSION_WORDS, HUB_GROUPS, UI, Text
 from dashboards.data import DashboardDataError, check_intervals, cube, wilson
+from dashboards.labels import build_labels
+from dashboards.packing import pack, unpack
+from dashboards.pages import Page
+from dashboards.pages.quality import quality_chunk, quality_page
+from dashboards.render import render_page, script_json
 from dashboards.scoring import load_scoring
-from dashboards.site import (
-    Page,
-    Selector,
-    build_labels,
-    pack,
-    quality_chunk,
-    quality_page,
-    render_page,
-    script_json,
-    unpack,
-)
+from dashboards.selectors import Selector
 from orchestration.codebook import load_codebook
 
 PLOTS_JS = Path(__file__).resolve().parents[2] / "dashboards" / "plots.js"
@@ -299,7 +294,9 @@ def test_labels_come_from_codebook_and_scoring_yaml() -> None:
     labels = build_labels(marts, codebook, scoring)  # type: ignore[arg-type]
     assert [lv for lv, _ in labels.levels["dii"]] == [x.level for x in scoring.levels["dii"]]
     assert [d for d, _ in labels.dimensions] == list(scoring.dimensions)
-    assert set(LEVEL_WORDS) >= {x.level for v in scoring.levels.values() for x in v}
+    # level labels come from scoring.yaml, with the level's score range
+    first = scoring.levels["dma"][0]
+    assert labels.levels["dma"][0][1].en == f"{first.label_en} ({first.min}-{first.max})"
     assert set(DIMENSION_WORDS) == set(scoring.dimensions)
     assert {k: (v.en, v.zh) for k, v in labels.sizes.items()} == {
         k: (v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()

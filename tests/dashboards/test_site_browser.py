@@ -40,7 +40,7 @@ def test_site_files(built_site) -> None:
 
 
 def test_quality_page_reads_the_quality_marts(built_site) -> None:
-    from dashboards.site import unpack
+    from dashboards.packing import unpack
 
     with duckdb.connect(str(built_site.analytics_db), read_only=True) as con:
         rules = con.execute("select sum(n_rows) from marts.fct_rejected_rules").fetchall()[0][0]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +23,7 @@ from fixture_raw import DUPLICATED, MISSING_REGISTER
 
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.codebook import seeds as codebook_seeds
+from orchestration.publish import write_marts
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 CB = load_codebook()
@@ -182,6 +187,24 @@ def test_suppression_flags_follow_the_rule(built: DbtBuild):
     rule = (est.n_base < 5) | (est.n_yes < 3) | (est.n_base - est.n_yes < 3)
     assert (est.suppressed == rule).all()
     assert est.suppressed.any() and not est.suppressed.all()
+
+
+def test_published_counts_are_bigint(built: DbtBuild):
+    """HUGEINT (DuckDB's sum of integers) reaches pandas as float64 and Parquet as DOUBLE."""
+    wide = _query(
+        built,
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema like '%marts' "
+        "and (data_type = 'HUGEINT' or data_type like 'DECIMAL%')",
+    )
+    assert wide.empty, wide.to_string()
+    counts = _query(
+        built,
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema like '%marts' and table_name = 'fct_indicator_estimates' "
+        "and column_name in ('n_base', 'n_yes', 'weighted_n_base', 'n_item_missing')",
+    )
+    assert set(counts["data_type"]) == {"BIGINT"} and len(counts) == 4
 
 
 def test_wilson_interval_matches_the_formula(built: DbtBuild):
@@ -412,15 +435,69 @@ def _guide_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", GUIDE.read_text("utf-8"), flags=re.S)
 
 
+def test_analyst_guide_states_the_level_cut_points(built: DbtBuild):
+    levels = _query(built, "select * from marts.dim_maturity_level order by measure, level_rank")
+    assert list(levels["level"][:4]) == ["very_low", "low", "high", "very_high"]
+    guide = GUIDE.read_text("utf-8")
+    for row in levels.itertuples():
+        assert f"{row.level} {row.min_score:g}-{row.max_score:g}" in guide, row
+
+
 def test_analyst_guide_has_ten_queries():
     assert len(_guide_queries()) >= 10
 
 
+@pytest.fixture(scope="module")
+def published_home(built: DbtBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture marts published as a release of a home, as analysts get them."""
+    root = tmp_path_factory.mktemp("published") / "home"
+    release = root / "warehouse" / "releases" / "000001"
+    write_marts(built.db, release)
+    (root / "warehouse" / "current").symlink_to(Path("releases") / "000001")
+    return root
+
+
+def smesurvey_sql(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "--home", str(home), "sql", *args],
+        input=stdin or "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.mark.parametrize("index", range(12))
-def test_analyst_guide_query_runs(built: DbtBuild, index: int):
-    sql = _guide_queries()[index]
-    rows = _query(built, sql)
-    assert len(rows) > 0, sql
+def test_analyst_guide_query_runs_as_written_in_smesurvey_sql(published_home: Path, index: int):
+    """Through the project's DuckDB shell (duckdb-cli) on a published release."""
+    query = _guide_queries()[index]
+    done = smesurvey_sql(published_home, "--format", "csv", "-c", query)
+    assert done.returncode == 0, f"{query}\n{done.stderr}"
+    header, *rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert header and rows, query
+
+
+def test_smesurvey_sql_reads_files_and_stdin_in_every_format(
+    published_home: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "waves.sql"
+    script.write_text("select wave_id from dim_wave order by wave_id;\n", encoding="utf-8")
+    waves = smesurvey_sql(published_home, "--format", "json", str(script))
+    assert waves.returncode == 0, waves.stderr
+    expected = _query_published(published_home, "select wave_id from marts.dim_wave order by 1")
+    assert [row["wave_id"] for row in json.loads(waves.stdout)] == expected
+    piped = smesurvey_sql(published_home, "--format", "csv", stdin=script.read_text())
+    assert piped.stdout.split() == ["wave_id", *map(str, expected)]
+    table = smesurvey_sql(published_home, "-c", "select count(*) as n from dim_wave")
+    assert table.returncode == 0 and "│" in table.stdout  # the shell's box table
+    broken = smesurvey_sql(published_home, "-c", "select no_such_column from dim_wave")
+    assert broken.returncode == 1 and "no_such_column" in broken.stderr
+
+
+def _query_published(home: Path, sql: str) -> list:
+    db = home / "warehouse" / "current" / "analytics.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [row[0] for row in con.execute(sql).fetchall()]
 
 
 def test_every_mart_column_is_documented(built: DbtBuild):

@@ -76,8 +76,16 @@ def loaded_by(home: Home, *args: str) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize(
     "args",
-    [("status",), ("zones", "list"), ("key", "show"), ("sql",)],
-    ids=["status", "zones-list", "key-show", "sql"],
+    [
+        ("status",),
+        ("zones", "list"),
+        ("key", "show"),
+        ("sql",),
+        ("rejected", "SH-01", "2021"),
+        ("releases",),
+        ("releases", "show", "1"),
+    ],
+    ids=["status", "zones-list", "key-show", "sql", "rejected", "releases", "releases-show"],
 )
 def test_read_only_commands_import_no_dagster_gx_dbt_or_pandas(
     home: Home, args: tuple[str, ...]

@@ -234,6 +234,30 @@ def test_owners_and_slots_match(populated: tuple[Home, dict[str, str]]) -> None:
     assert {s.run_id for s in slots} == {ids["live"], ids["killed"]}
 
 
+@dg.asset_check(asset=survey_asset)
+def gate_like() -> dg.AssetCheckResult:
+    """Fails as the quality gate does when it refuses zone-waves (WARN, `refused`)."""
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"refused": dg.MetadataValue.json({"SH-01/2024": "bad", "GD-01/2024": "bad"})},
+    )
+
+
+def test_a_failed_check_names_the_zone_waves_it_refused(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home").ensure()
+    write_dagster_yaml(home)
+    with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        dg.materialize([survey_asset, gate_like], instance=instance)
+    [result] = ds.DagsterStorage(home.dagster_home).check_results()
+    assert (result.check, result.passed, result.zone_waves) == (
+        "gate_like",
+        False,
+        ("GD-01/2024", "SH-01/2024"),
+    )
+    assert "  FAILED survey_asset: gate_like failed (GD-01/2024, SH-01/2024)" in status_report(home)
+
+
 def test_checks_match(populated: tuple[Home, dict[str, str]]) -> None:
     home, _ = populated
     mine = ds.DagsterStorage(home.dagster_home).check_results()

@@ -3,6 +3,7 @@ sweeping crashed runs' leftovers, live readers, and a publish killed half-way.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -10,37 +11,61 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration.faults import CRASH_ENV
 from orchestration.publish import PublishError, read_published_tables
 from orchestration.release import (
     MANIFEST,
     current_release_id,
+    delivery_ids,
     keep_count,
     publish_release,
     release_ids,
     sha256_of,
     sweep_leftovers,
 )
+from orchestration.revisions import PUBLIC_CODEBOOK, PUBLIC_DIR_NAME, REVISIONS_PARQUET
 from orchestration.settings import PROJECT_ROOT, Home
 
 DELIVERIES = ("d-loaded-1", "d-loaded-2")
+# (delivery id, zone, wave, status) of raw.deliveries: one delivery superseded
+DELIVERY_ROWS = (
+    (DELIVERIES[0], "SH-01", 2020, "loaded"),
+    ("d-old", "JS-01", 2020, "superseded"),
+    (DELIVERIES[1], "JS-01", 2020, "loaded"),
+)
 
 
-def make_build_db(path: Path, n_enterprises: int) -> None:
-    """A small build DB: two marts and raw.deliveries (one superseded delivery)."""
+def landed_files(delivery_id: str) -> str:
+    """raw.deliveries.files as landing records it (name, bytes, sha256, ...)."""
+    sha = hashlib.sha256(delivery_id.encode()).hexdigest()
+    return json.dumps([{"name": "platform_export.csv", "bytes": 3, "sha256": sha, "kind": "x"}])
+
+
+def make_build_db(
+    path: Path,
+    n_enterprises: int,
+    deliveries: tuple[tuple[str, str, int, str], ...] = DELIVERY_ROWS,
+) -> None:
+    """A small build DB: two marts and raw.deliveries."""
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw; create schema marts")
         con.execute(
-            "create table raw.deliveries as select * from (values "
-            f"('{DELIVERIES[0]}', 'loaded'), ('d-old', 'superseded'), "
-            f"('{DELIVERIES[1]}', 'loaded')) t(delivery_id, status)"
+            "create table raw.deliveries (delivery_id varchar, zone_id varchar, "
+            "wave_id integer, files varchar, status varchar)"
         )
+        for delivery_id, zone, wave, status in deliveries:
+            con.execute(
+                "insert into raw.deliveries values (?, ?, ?, ?, ?)",
+                [delivery_id, zone, wave, landed_files(delivery_id), status],
+            )
         con.execute(
             "create table marts.fct_enterprise_wave as select 'k' || i as enterprise_key, "
             f"2020 as wave_id, 0.5 as maturity_score from range({n_enterprises}) t(i)"
@@ -57,9 +82,10 @@ def tiny_site(analytics_db: Path, out_dir: Path) -> None:
     (out_dir / "index.html").write_text(f"<p>{rows} enterprises</p>", encoding="utf-8")
 
 
-def publish(home: Home, n_enterprises: int, **options):
-    make_build_db(home.build_db, n_enterprises)
-    return publish_release(home.build_db, home, site=tiny_site, **options)
+def publish(home: Home, n_enterprises: int, deliveries=DELIVERY_ROWS, **options):
+    make_build_db(home.build_db, n_enterprises, deliveries)
+    options.setdefault("site", tiny_site)
+    return publish_release(home.build_db, home, **options)
 
 
 @pytest.fixture
@@ -92,7 +118,49 @@ def test_publish_makes_one_complete_release_current(home: Home) -> None:
     manifest = json.loads((home.current / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["release_id"] == "000001"
     assert manifest["created_at"].endswith("+00:00")
-    assert manifest["deliveries"] == sorted(DELIVERIES)
+    assert manifest["manifest_version"] == 2
+    assert manifest["deliveries"] == [
+        {
+            "delivery_id": DELIVERIES[1],
+            "zone_id": "JS-01",
+            "wave_id": 2020,
+            "files": [
+                {
+                    "name": "platform_export.csv",
+                    "sha256": hashlib.sha256(DELIVERIES[1].encode()).hexdigest(),
+                }
+            ],
+        },
+        {
+            "delivery_id": DELIVERIES[0],
+            "zone_id": "SH-01",
+            "wave_id": 2020,
+            "files": [
+                {
+                    "name": "platform_export.csv",
+                    "sha256": hashlib.sha256(DELIVERIES[0].encode()).hexdigest(),
+                }
+            ],
+        },
+    ]
+    assert delivery_ids(manifest) == set(DELIVERIES)
+    # The build parameters are dbt_project.yml's vars, less those scoping one invocation.
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    dbt_vars = manifest["parameters"]["dbt_vars"]
+    assert dbt_vars["min_base"] == project["vars"]["min_base"]
+    assert set(dbt_vars) == set(project["vars"]) - {
+        "wave_id",
+        "zone_id",
+        "zone_waves",
+        "test_all_rows",
+    }
+    assert set(manifest["parameters"]["dashboards"]) == {"min_cell", "min_zone"}
+    assert manifest["revisions"] == {
+        "compared_to": None,
+        "rows": 0,
+        "tables": [],
+        "note": "first release: nothing to compare",
+    }
     assert manifest["row_counts"] == read_published_tables(home.analytics_db)
     assert manifest["row_counts"] == {"dim_wave": 1, "fct_enterprise_wave": 5}
     on_disk = sorted(
@@ -103,6 +171,7 @@ def test_publish_makes_one_complete_release_current(home: Home) -> None:
     assert [f["path"] for f in manifest["files"]] == on_disk
     assert "analytics.duckdb" in on_disk and "parquet/fct_enterprise_wave.parquet" in on_disk
     assert "dashboards/index.html" in on_disk
+    assert "revisions.parquet" in on_disk and "revisions.csv" in on_disk
     # the public product sits in the release and in its manifest (labels only here:
     # these marts have no estimates; tests/e2e/test_public_release.py checks a real one)
     assert {"public/codebook.json", "public/README.md", "public/dim_wave.csv"} <= set(on_disk)
@@ -260,7 +329,13 @@ KILLED_PUBLISH = textwrap.dedent(
     publish_release(home.build_db, home, site=site)
     """
 )
-PUBLISH_STEPS = ("publish.marts", "publish.dashboards", "publish.renamed", "publish.switched")
+PUBLISH_STEPS = (
+    "publish.marts",
+    "publish.dashboards",
+    "publish.revisions",
+    "publish.renamed",
+    "publish.switched",
+)
 
 
 @pytest.mark.parametrize("point", PUBLISH_STEPS)
@@ -292,3 +367,64 @@ def test_a_publish_killed_at_each_step_is_old_or_new_and_the_next_one_finishes(
     assert read_published_tables(home.analytics_db)["fct_enterprise_wave"] == 8
     assert [p.name for p in home.releases.iterdir() if p.name.startswith(".")] == []
     assert release_ids(home.releases) == ["000001", "000002", "000003"][: int(release.id)]
+
+
+def site_with_public(n_estimate: float) -> Callable[[Path, Path], None]:
+    """The tiny site, plus a `public/` folder per the public-table contract beside it
+    (the publish's own public step finds no estimates in these tiny marts; the site's
+    hook, which runs after it, replaces its codebook with one naming `est` only)."""
+
+    def build(analytics_db: Path, out_dir: Path) -> None:
+        tiny_site(analytics_db, out_dir)
+        public = out_dir.parent / PUBLIC_DIR_NAME
+        public.mkdir(exist_ok=True)
+        with duckdb.connect() as con:
+            con.execute(
+                "copy (select * from (values (2020, 'SH-01', 0.5::double, false), "
+                f"(2020, 'JS-01', {n_estimate}::double, false), "
+                f"(2020, 'ALL', {n_estimate}::double / 2, false)) "
+                "t(wave_id, zone_id, estimate, suppressed)) "
+                f"to '{public / 'est.parquet'}' (format parquet)"
+            )
+        codebook = {
+            "tables": {
+                "est": {
+                    "description": "an estimate",
+                    "keys": ["wave_id", "zone_id"],
+                    "values": ["estimate"],
+                    "columns": {},
+                }
+            }
+        }
+        (public / PUBLIC_CODEBOOK).write_text(json.dumps(codebook), encoding="utf-8")
+
+    return build
+
+
+def test_a_publish_writes_the_revisions_against_the_current_release(home: Home) -> None:
+    publish(home, n_enterprises=5, site=site_with_public(0.4))
+    # JS-01/2020 delivered again: only its figures and the pooled ones may change.
+    redelivered = (
+        (DELIVERIES[0], "SH-01", 2020, "loaded"),
+        (DELIVERIES[1], "JS-01", 2020, "superseded"),
+        ("d-js-again", "JS-01", 2020, "loaded"),
+    )
+    second = publish(home, n_enterprises=5, deliveries=redelivered, site=site_with_public(0.6))
+
+    assert second.manifest["revisions"] == {
+        "compared_to": "000001",
+        "rows": 2,
+        "tables": ["est"],
+        "note": None,
+    }
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select key, old_value, new_value, change, deliveries "
+            f"from read_parquet('{second.path / REVISIONS_PARQUET}') order by key"
+        ).fetchall()
+    assert rows == [
+        ('{"wave_id":2020,"zone_id":"ALL"}', "0.2", "0.3", "changed", "d-js-again"),
+        ('{"wave_id":2020,"zone_id":"JS-01"}', "0.4", "0.6", "changed", "d-js-again"),
+    ]
+    listed = {f["path"] for f in second.manifest["files"]}
+    assert {"revisions.parquet", "revisions.csv", "public/est.parquet"} <= listed

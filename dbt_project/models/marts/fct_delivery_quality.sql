@@ -11,6 +11,19 @@ deliveries as (
 
 ),
 
+broken as (
+
+    -- rows that broke at least one rule: of a blocked delivery, only these were bad,
+    -- though none of its rows was loaded
+    select
+        delivery_id,
+        count(distinct source_file || ':' || cast(source_row as {{ dbt.type_string() }}))
+            as rows_broken
+    from {{ ref('stg_survey__rejected_rows') }}
+    group by delivery_id
+
+),
+
 modes as (
 
     select
@@ -34,10 +47,13 @@ final as (
         deliveries.rows_read,
         deliveries.rows_accepted,
         deliveries.rows_rejected,
-        coalesce(modes.n_electronic, 0) as n_electronic,
-        coalesce(modes.n_paper, 0) as n_paper,
+        cast(coalesce(broken.rows_broken, 0) as bigint) as rows_broken,
+        cast(coalesce(modes.n_electronic, 0) as bigint) as n_electronic,
+        cast(coalesce(modes.n_paper, 0) as bigint) as n_paper,
         deliveries.message
     from deliveries
+    left join broken
+        on deliveries.delivery_id = broken.delivery_id
     left join modes
         on deliveries.delivery_id = modes.delivery_id
 

@@ -137,12 +137,12 @@ final as (
         domain,
         domain_type,
         indicator_id,
-        n_base,
-        n_yes,
+        cast(n_base as bigint) as n_base,
+        cast(n_yes as bigint) as n_yes,
         {{ round_double('p', 6) }} as estimate,
         {{ round_double(wilson_bound('p', 'n_base', 'low'), 6) }} as ci_low,
         {{ round_double(wilson_bound('p', 'n_base', 'high'), 6) }} as ci_high,
-        weighted_n_base,
+        cast(weighted_n_base as bigint) as weighted_n_base,
         {{ round_double('p_weighted', 6) }} as weighted_estimate,
         {{ round_double('std_error', 6) }} as std_error,
         {{ round_double('cv', 6) }} as cv,
@@ -158,7 +158,7 @@ final as (
             or n_yes < {{ var('min_cell_count') }}
             or n_base - n_yes < {{ var('min_cell_count') }}
         ) as suppressed,
-        n_item_missing,
+        cast(n_item_missing as bigint) as n_item_missing,
         {{ round_double('item_nonresponse_rate', 6) }} as item_nonresponse_rate
     from intervals
 

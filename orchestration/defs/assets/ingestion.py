@@ -46,7 +46,7 @@ Events = Iterator[dg.MaterializeResult | dg.AssetCheckResult]
     kinds={"python", "duckdb"},
     check_specs=[quality_gate, rows_accounted_for],
     description="Questionnaires and zone register of each zone-wave in the build DB's raw "
-    "schema (replaced as a whole), from the delivery landed in landing/<zone>/<wave>/.",
+    "schema (replaced as a whole), from the delivery landed in `landing/<zone>/<wave>/`.",
 )
 def raw_delivery(context: dg.AssetExecutionContext, survey: SurveyHome) -> Events:
     drop = drop_of_run(context.run.tags, context.partition_keys)

@@ -33,8 +33,8 @@ def build_analytics_db_asset(
         pool=BUILD_DB_POOL,
         group_name="publish",
         kinds={"duckdb", "parquet", "html"},
-        description="A release warehouse/releases/<id>/: analytics.duckdb (schema marts, "
-        "restricted columns removed, suppressed estimates nulled), parquet/<mart>.parquet, "
+        description="A release `warehouse/releases/<id>/`: analytics.duckdb (schema marts, "
+        "restricted columns removed, suppressed estimates nulled), `parquet/<mart>.parquet`, "
         "the dashboards and a manifest; warehouse/current switches to it atomically.",
     )
     def analytics_db(context: dg.AssetExecutionContext, survey: SurveyHome) -> dg.MaterializeResult:

@@ -1,0 +1,72 @@
+"""The trends page: one indicator across waves, per population and zone, with the
+instrument-version breaks and comparability notes the marts record."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from dashboards import figures as fg
+from dashboards.catalog import UI
+from dashboards.data import MartData
+from dashboards.figures import Spec
+from dashboards.labels import Labels, nodes, zone_nodes
+from dashboards.pages import Page
+from dashboards.selectors import (
+    DEFAULT_ZONE,
+    domain_selector,
+    indicator_ids,
+    indicator_selector,
+    lang_selector,
+    zone_axis,
+    zone_selector,
+)
+
+
+def _indicator_meta(marts: MartData) -> dict[str, Spec]:
+    return {
+        r.indicator_id: {
+            "comparability": r.comparability or "exact",
+            "note": html.escape(str(r.comparability_note or "")),
+        }
+        for r in marts.indicators.itertuples()
+    }
+
+
+def _wave_meta(marts: MartData) -> list[Spec]:
+    return [
+        {
+            "wave": int(r.wave_id),
+            "version": html.escape(str(r.instrument_version)),
+            "first": bool(r.is_first_wave_of_version),
+        }
+        for r in marts.waves.itertuples()
+    ]
+
+
+def trends_page(marts: MartData, labels: Labels, chunks: dict[str, Any]) -> Page:
+    zones = zone_axis(marts)
+    config = {
+        "labels": {
+            "indicators": nodes({i: labels.indicators[i] for i in indicator_ids(marts)}),
+            "domains": nodes(labels.domains),
+            "zones": zone_nodes(labels, zones),
+        },
+        "indicators": _indicator_meta(marts),
+        "waves": _wave_meta(marts),
+    }
+    selectors = [
+        indicator_selector(marts, labels),
+        domain_selector(marts, labels),
+        zone_selector(marts, labels, DEFAULT_ZONE),
+        lang_selector(),
+    ]
+    panels = [
+        {
+            "id": "trend",
+            "kind": "trend",
+            "chunk": "ind/{indicator}",
+            "template": fg.trend_template(UI["trend"]),
+        }
+    ]
+    return Page("trends", selectors, panels, config, chunks)

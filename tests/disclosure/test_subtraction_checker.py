@@ -1,0 +1,108 @@
+"""The subtraction checker itself finds what an attacker would, on hand-made public tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.disclosure.subtraction import numbers_in_suppressed_cells, recoverable_cells
+
+ESTIMATE_KEYS = ["wave_id", "zone_id", "domain_type", "domain", "indicator_id"]
+TRANSITION_KEYS = ["zone_id", "wave_from", "wave_to", "measure", "level_from", "level_to"]
+
+
+def _write(public: Path, estimates: list[tuple], transitions: list[tuple]) -> Path:
+    """Rows as (keys..., estimate, suppressed); the figure is null where suppressed."""
+    public.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    for table, keys, rows in (
+        ("public_indicator_estimates", ESTIMATE_KEYS, estimates),
+        ("public_maturity_transitions", TRANSITION_KEYS, transitions),
+    ):
+        columns = ", ".join(f"{k} varchar" for k in keys)
+        con.execute(f"create table {table} ({columns}, estimate double, suppressed boolean)")
+        for row in rows:
+            *key, suppressed = row
+            con.execute(
+                f"insert into {table} values ({', '.join('?' * (len(keys) + 2))})",
+                [*key, None if suppressed else 0.5, suppressed],
+            )
+        con.execute(f"copy {table} to '{public / table}.parquet' (format parquet)")
+    codebook = {
+        "tables": {
+            "public_indicator_estimates": {"keys": ESTIMATE_KEYS, "values": ["estimate"]},
+            "public_maturity_transitions": {"keys": TRANSITION_KEYS, "values": ["estimate"]},
+        }
+    }
+    (public / "codebook.json").write_text(json.dumps(codebook), encoding="utf-8")
+    return public
+
+
+def _zones(suppressed: dict[str, bool]) -> list[tuple]:
+    return [("2022", zone, "all", "all", "tech_erp", s) for zone, s in suppressed.items()]
+
+
+def _domains(suppressed: dict[str, bool]) -> list[tuple]:
+    rows = [("2022", "SH-01", "all", "all", "tech_erp", suppressed.pop("all"))]
+    return rows + [("2022", "SH-01", "size_class", d, "tech_erp", s) for d, s in suppressed.items()]
+
+
+def _moves(suppressed: dict[str, bool], zone: str = "SH-01") -> list[tuple]:
+    return [(zone, "2021", "2022", "dii", "basic", to, s) for to, s in suppressed.items()]
+
+
+@pytest.mark.parametrize(
+    ("zones", "leaked"),
+    [
+        ({"SH-01": True, "SH-02": False, "ALL": False}, ["SH-01"]),
+        ({"SH-01": False, "SH-02": False, "ALL": True}, ["ALL"]),
+        ({"SH-01": True, "SH-02": True, "ALL": False}, []),
+        ({"SH-01": True, "SH-02": False}, []),  # no published total: nothing follows
+    ],
+)
+def test_a_lone_suppressed_zone_or_total_is_found(tmp_path: Path, zones, leaked) -> None:
+    public = _write(tmp_path, _zones(zones), [])
+    found = [leak.suppressed_cell["zone_id"] for leak in recoverable_cells(public)]
+    assert found == leaked
+
+
+def test_a_lone_suppressed_domain_is_found_per_domain_type(tmp_path: Path) -> None:
+    alone = _domains({"all": False, "small": True, "medium": False})
+    public = _write(tmp_path / "a", alone, [])
+    assert [leak.suppressed_cell["domain"] for leak in recoverable_cells(public)] == ["small"]
+
+    paired = _domains({"all": False, "small": True, "medium": True})
+    assert recoverable_cells(_write(tmp_path / "b", paired, [])) == []
+
+
+def test_transitions_leak_along_levels_and_zones(tmp_path: Path) -> None:
+    one_move = _moves({"basic": False, "advanced": True, "leading": False})
+    found = recoverable_cells(_write(tmp_path / "a", [], one_move))
+    assert [leak.relation for leak in found] == ["moves out of a level sum to the level's total"]
+
+    by_zone = _moves({"basic": True, "advanced": True}) + _moves(
+        {"basic": False, "advanced": False}, zone="ALL"
+    )
+    found = recoverable_cells(_write(tmp_path / "b", [], by_zone))
+    assert {leak.relation for leak in found} == {"zones sum to ALL (transitions)"}
+    assert (
+        recoverable_cells(_write(tmp_path / "c", [], _moves({"basic": True, "advanced": True})))
+        == []
+    )
+
+
+def test_a_suppressed_row_with_a_figure_is_reported(tmp_path: Path) -> None:
+    public = _write(tmp_path, _zones({"SH-01": True, "SH-02": True, "ALL": False}), [])
+    assert numbers_in_suppressed_cells(public) == []
+    con = duckdb.connect()
+    path = public / "public_indicator_estimates.parquet"
+    con.execute(
+        f"copy (select * replace (0.25 as estimate) from '{path}') to '{path}.new' (format parquet)"
+    )
+    Path(f"{path}.new").replace(path)
+    assert numbers_in_suppressed_cells(public) == [
+        "public_indicator_estimates.estimate: 2 suppressed rows carry a value"
+    ]
