@@ -4,12 +4,16 @@ Layout under `warehouse/`:
 
     releases/000001/                  one kept publication, never changed once named
         analytics.duckdb              the marts (orchestration/publish.py)
-        parquet/<mart>.parquet        the same rows as Parquet
+        parquet/<mart>.parquet        the same rows as Parquet (analytics.duckdb and parquet/
+                                      are the internal product: restricted, analysts only)
+        public/                       the public product: aggregate tables with disclosure
+                                      control, CSV + Parquet, codebook.json, README.md
+                                      (orchestration/public_release.py)
         dashboards/index.html ...     the static site, drawn from this folder's DB
-        public/<table>.parquet ...    the public tables and their codebook.json (when built)
         revisions.parquet, .csv       public figures changed since the previous release
         manifest.json                 id, time, code version, deliveries (zone, wave, files'
-                                      sha256), build parameters, revisions, files + sha256, rows
+                                      sha256), build parameters, revisions, files + sha256, rows,
+                                      public: its tables' rows and suppressed cells
     releases/.pending-<pid>-<uuid>/   a release being written (swept when <pid> is dead)
     current -> releases/000002        relative symlink: what analysts open
 
@@ -49,6 +53,7 @@ import duckdb
 from orchestration.codebook import Codebook
 from orchestration.faults import crash_point
 from orchestration.processes import process_alive
+from orchestration.public_release import PUBLIC_DIR_NAME, write_public
 from orchestration.publish import (
     ANALYTICS_DB_NAME,
     PARQUET_DIR_NAME,
@@ -107,6 +112,10 @@ class Release:
     @property
     def dashboards(self) -> Path:
         return self.path / DASHBOARDS_DIR_NAME
+
+    @property
+    def public_dir(self) -> Path:
+        return self.path / PUBLIC_DIR_NAME
 
     def row_counts(self) -> dict[str, int]:
         return dict(self.manifest["row_counts"])
@@ -249,8 +258,9 @@ def build_manifest(
     created_at: datetime,
     parameters: dict[str, Any] | None = None,
     revisions: dict[str, Any] | None = None,
+    public: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    manifest = {
         "manifest_version": MANIFEST_VERSION,
         "release_id": release_id,
         "created_at": created_at.astimezone(UTC).isoformat(timespec="seconds"),
@@ -261,6 +271,9 @@ def build_manifest(
         "row_counts": dict(sorted(row_counts.items())),
         "files": file_entries(folder),
     }
+    if public is not None:
+        manifest["public"] = public
+    return manifest
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
@@ -458,6 +471,8 @@ def publish_release(
         try:
             result = write_marts(build_db, pending, codebook=codebook, spark_marts=spark_marts)
             crash_point("publish.marts")
+            # from the finished internal DB of this same folder: both products agree
+            public = write_public(result.analytics_db, pending / PUBLIC_DIR_NAME).summary()
             if site is not None:
                 site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
                 crash_point("publish.dashboards")
@@ -475,7 +490,15 @@ def publish_release(
 
             def manifest_of(release_id: str) -> dict[str, Any]:
                 return build_manifest(
-                    release_id, pending, counts, deliveries, version, created, parameters, revisions
+                    release_id,
+                    pending,
+                    counts,
+                    deliveries,
+                    version,
+                    created,
+                    parameters,
+                    revisions,
+                    public,
                 )
 
             release_id = _rename_to_next_id(pending, home.releases, manifest_of)

@@ -16,24 +16,13 @@ import pandas as pd
 import pytest
 
 from orchestration.codebook import load_codebook
-from orchestration.defs.runs import run_demo
-from orchestration.demo.generator import GeneratorConfig
 from orchestration.settings import DBT_PROJECT_DIR, Home
+
+SEEDS = DBT_PROJECT_DIR / "seeds"
 
 pytestmark = pytest.mark.slow
 
-CONFIG = GeneratorConfig(zones=2, waves=(2020, 2021, 2022))  # SH-01 and JS-01
-SEEDS = DBT_PROJECT_DIR / "seeds"
 CB = load_codebook()
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home(tmp_path_factory.mktemp("e2e") / "home").ensure()
-    outcome = run_demo(home, CONFIG)
-    assert outcome.rebuild.success, outcome.rebuild.failure
-    assert all(o.success for o in outcome.ingestion.values())
-    return home
 
 
 def marts(home: Home, sql: str) -> pd.DataFrame:

@@ -172,6 +172,10 @@ def test_publish_makes_one_complete_release_current(home: Home) -> None:
     assert "analytics.duckdb" in on_disk and "parquet/fct_enterprise_wave.parquet" in on_disk
     assert "dashboards/index.html" in on_disk
     assert "revisions.parquet" in on_disk and "revisions.csv" in on_disk
+    # the public product sits in the release and in its manifest (labels only here:
+    # these marts have no estimates; tests/e2e/test_public_release.py checks a real one)
+    assert {"public/codebook.json", "public/README.md", "public/dim_wave.csv"} <= set(on_disk)
+    assert manifest["public"]["row_counts"]["dim_wave"] == 1
     for entry in manifest["files"]:
         path = release.path / entry["path"]
         assert (path.stat().st_size, sha256_of(path)) == (entry["bytes"], entry["sha256"])
@@ -367,12 +371,13 @@ def test_a_publish_killed_at_each_step_is_old_or_new_and_the_next_one_finishes(
 
 def site_with_public(n_estimate: float) -> Callable[[Path, Path], None]:
     """The tiny site, plus a `public/` folder per the public-table contract beside it
-    (the public tables are written by their own step; here the site's hook stands in)."""
+    (the publish's own public step finds no estimates in these tiny marts; the site's
+    hook, which runs after it, replaces its codebook with one naming `est` only)."""
 
     def build(analytics_db: Path, out_dir: Path) -> None:
         tiny_site(analytics_db, out_dir)
         public = out_dir.parent / PUBLIC_DIR_NAME
-        public.mkdir()
+        public.mkdir(exist_ok=True)
         with duckdb.connect() as con:
             con.execute(
                 "copy (select * from (values (2020, 'SH-01', 0.5::double, false), "
