@@ -265,22 +265,33 @@
         }));
       }
       if (!shown.length) return;
-      var pts = [];
+      // Runs of waves the indicator is comparable across: a new run starts at each break.
+      var runs = [[]];
       shown.forEach(function (r, i) {
-        // A gap where the line crosses a break the indicator is not comparable across.
         if (i > 0 && breaks.some(function (b) { return shown[i - 1][0] < b && b <= r[0]; })) {
-          pts.push(null);
+          runs.push([]);
         }
-        pts.push(r);
+        runs[runs.length - 1].push(r);
       });
+      // One band per run: a single "toself" polygon with a gap in it fills only the
+      // last run (the first run's upper and lower edges end up in different pieces).
+      runs.forEach(function (run) {
+        // A run of one wave gets a narrow box, else its band would have no width.
+        var one = run.length === 1 ? [[run[0][0] - 0.08, run[0][1]], [run[0][0] + 0.08, run[0][1]]]
+          : run;
+        var bx = one.map(function (r) { return r[0]; });
+        data.push(merge(tpl.styles.band, {
+          x: bx.concat(bx.slice().reverse()),
+          y: one.map(function (r) { return r[1].hi; })
+            .concat(one.map(function (r) { return r[1].lo; }).reverse()),
+          fillcolor: colours[k] + "26", meta: { zone: zone, band: true }
+        }));
+      });
+      // The line gaps (null) between runs: no line across a break.
+      var pts = [];
+      runs.forEach(function (run, i) { if (i > 0) pts.push(null); pts.push.apply(pts, run); });
       var x = pts.map(function (r) { return r && r[0]; });
-      var lo = pts.map(function (r) { return r && r[1].lo; });
-      var hi = pts.map(function (r) { return r && r[1].hi; });
       var name = zone === POOLED ? cfg.labels.zones[POOLED].name : zoneShort(cfg, zone);
-      data.push(merge(tpl.styles.band, {
-        x: x.concat(x.slice().reverse()), y: hi.concat(lo.slice().reverse()),
-        fillcolor: colours[k] + "26", meta: { zone: zone }
-      }));
       data.push(merge(tpl.styles.line, {
         name: name, x: x, y: pts.map(function (r) { return r && r[1].p; }),
         customdata: pts.map(function (r) { return r ? [r[1].lo, r[1].hi, r[1].n] : [null, null, null]; }),

@@ -201,6 +201,29 @@ def test_trend_marks_the_version_break(comparability: str) -> None:
     assert list(ghost.x) == [2021] and ghost.yaxis == "y2"
 
 
+def test_trend_keeps_the_bands_on_both_sides_of_a_break() -> None:
+    """Issue: the bands of the waves before a non-exact break vanished (one polygon with a
+    gap filled only its last piece). Now each comparable run has its own closed band."""
+    panel = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
+    state = {"indicator": "i", "domain": "all", "zone": "ALL"}
+    fig = valid(run_plots(panel, trend_chunk(), state, trend_config("approximate")))
+    bands = [tr for tr in fig.data if tr.meta and tr.meta.get("band")]
+    assert len(bands) == 2  # 2020-21 and 2022
+    before, after = bands
+    assert None not in list(before.x) and None not in list(after.y)
+    assert min(before.x) == 2020 and max(before.x) == 2021
+    # Upper edge then lower edge: the polygon encloses the point estimates.
+    p, lo, hi = (
+        [0.40, 0.42],
+        [v for v in before.y[2:]][::-1],
+        list(before.y[:2]),
+    )
+    assert all(low < est < high for est, low, high in zip(p, lo, hi, strict=True))
+    # A run of one wave (2022) still has a band with width, around its interval.
+    assert max(after.x) - min(after.x) > 0.1
+    assert min(after.y) < 0.45 < max(after.y)
+
+
 def test_zone_dots_sorted_with_suppressed_last() -> None:
     rows = [("ALL", 200, 100, False), ("Z1", 100, 20, False), ("Z2", 96, 67, False)]
     rows += [("Z3", 4, 2, True)]
