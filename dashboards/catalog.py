@@ -303,6 +303,7 @@ UI: dict[str, Text] = {
     "rows_accepted": Text("Rows accepted", "接受行数"),
     "rows_rejected": Text("Rows quarantined", "隔离行数"),
     "rejected_by_rule": Text("Rows failing each rule", "各规则未通过行数"),
+    "rule_legend": Text("{rule}: fails on {columns}", "{rule}：未通过字段 {columns}"),
     "mode_mix": Text("Response mode", "问卷形式"),
     "deliveries": Text("Rows per delivery", "各批次行数"),
     "score_distribution": Text("Score distribution", "得分分布"),

@@ -485,3 +485,20 @@ def quality_template(
         },
         "empty": empty_figure(title, empty),
     }
+
+
+def deliveries_template(title: Text, roles: dict[str, tuple[Text, str]]) -> Spec:
+    """Rows per delivery: a large release has ~50 deliveries, so the x labels stand
+    upright in a small font (one label per bar group, none overlapping) and the status
+    and full label go to the hover."""
+    template = quality_template(title, roles, stacked=False)
+    template["layout"]["xaxis"] = {
+        "type": "category",
+        "automargin": True,
+        "tickangle": -90,
+        "tickfont": {"size": 10},
+    }
+    template["layout"]["height"] = 460
+    for style in template["styles"].values():
+        style["hovertemplate"] = "%{x} (%{customdata})<br>%{y}<extra>%{fullData.name}</extra>"
+    return template

@@ -544,7 +544,8 @@
     var data = ["rows_read", "rows_accepted", "rows_rejected"].map(function (key) {
       return merge(tpl.styles[key], {
         x: idx.map(function (i) { return d.label[i]; }),
-        y: idx.map(function (i) { return d[key][i]; })
+        y: idx.map(function (i) { return d[key][i]; }),
+        customdata: idx.map(function (i) { return d.status ? d.status[i] : ""; })
       });
     });
     return { data: data, layout: layoutOf(tpl) };
@@ -566,14 +567,19 @@
     var data = names.map(function (rule, k) {
       var sums = byWave(idx.filter(function (i) { return r.rule[i] === rule; }),
                         function (i) { return r.wave[i]; }, function (i) { return r.n[i]; });
+      // The legend says what each rule id means: the columns its rows failed on.
+      var cols = (chunk.rule_columns || {})[rule];
       return {
-        type: "bar", name: rule, x: waves.map(String),
+        type: "bar", x: waves.map(String),
+        name: cols ? tpl.rule_name.replace("{rule}", rule).replace("{columns}", cols) : rule,
+        meta: { rule: rule },
         y: waves.map(function (w) { return sums[w] || 0; }),
         marker: { color: palette(cfg, k) },
         hovertemplate: "%{x}: %{y}<extra>%{fullData.name}</extra>"
       };
     });
-    return { data: data, layout: layoutOf(tpl) };
+    // Shown even for one rule: the legend is where a rule id gets its meaning.
+    return { data: data, layout: layoutOf(tpl, { showlegend: true }) };
   }
 
   function modes(panel, tpl, chunk, state) {

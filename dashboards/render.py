@@ -47,6 +47,7 @@ INDEX = Template("""<!doctype html>
 <ul class="cards">$cards</ul>
 <p class="facts">$facts</p>
 </main>
+<script>$keep_lang</script>
 </body></html>
 """)
 
@@ -69,6 +70,16 @@ h1{font-size:1.4rem}
 .cards a{display:block;background:#fff;border:1px solid #ddd;padding:1rem;border-radius:4px;
   text-decoration:none;color:#0b3954;font-weight:600}
 """
+
+
+# The index has no app.js: this passes its ?lang= on to the pages it links to.
+KEEP_LANG = """(function () {
+  var lang = new URLSearchParams(window.location.search).get("lang");
+  if (lang !== "en" && lang !== "zh") return;
+  document.querySelectorAll("a[href$='.html']").forEach(function (a) {
+    a.setAttribute("href", a.getAttribute("href") + "?lang=" + lang);
+  });
+})();"""
 
 
 def script_json(value: Any) -> str:
@@ -151,4 +162,5 @@ def render_index(marts: MartData) -> str:
         intro=html.escape(f"{UI['index_intro'].en} {UI['index_intro'].zh}"),
         cards=cards,
         facts=html.escape(facts),
+        keep_lang=KEEP_LANG,
     )

@@ -306,11 +306,12 @@ def test_labels_come_from_codebook_and_scoring_yaml() -> None:
         ),
         zones=pd.DataFrame(
             {
-                "zone_id": ["Z1"],
-                "zone_name_en": ["<b>Long</b> zone"],
-                "zone_name_zh": [None],
-                "city_en": ["City"],
-                "province_zh": [None],
+                "zone_id": ["Z1", "Z2"],
+                "zone_name_en": ["<b>Long</b> zone", "Second zone"],
+                "zone_name_zh": [None, "第二开发区"],
+                "city_en": ["City", "Wuhan"],
+                "province_en": ["Province", "Hubei"],
+                "province_zh": [None, "湖北省"],
             }
         ),
     )
@@ -322,7 +323,9 @@ def test_labels_come_from_codebook_and_scoring_yaml() -> None:
     assert {k: (v.en, v.zh) for k, v in labels.sizes.items()} == {
         k: (v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()
     }
-    assert labels.zone_short["Z1"].en == "Z1 City" and labels.zones["Z1"].zh == "Z1"
+    assert labels.zone_short["Z1"].en == "Z1 Province" and labels.zones["Z1"].zh == "Z1"
+    # The same kind of name in both languages: the province (not a city in English only).
+    assert (labels.zone_short["Z2"].en, labels.zone_short["Z2"].zh) == ("Z2 Hubei", "Z2 湖北省")
     assert "<b>" not in json.dumps(fg.t(labels.zones["Z1"]))
 
 
@@ -404,13 +407,49 @@ def test_quality_page_draws_with_no_rejected_rules(zone: str) -> None:
     )
     page = quality_page(marts, labels)  # type: ignore[arg-type]
     chunk = quality_chunk_of(rules)
-    assert chunk["deliveries"]["label"][0] == f"2020 Z1 · {'a' * 8} (loaded)"
+    assert chunk["deliveries"]["label"][0] == f"Z1 2020 {'a' * 8}"
+    assert chunk["deliveries"]["status"][0] == "loaded"
     figs = {p["kind"]: run_plots(p, chunk, {"zone": zone}, {}) for p in page.panels}
     assert figs["rules"]["data"] == []
     assert UI["no_rejections"].en in json.dumps(figs["rules"])
     modes = valid(figs["modes"])
     assert sum(sum(tr.y) for tr in modes.data) == (30 if zone == "ALL" else 10)
     assert len(valid(figs["deliveries"]).data) == 3
+
+
+def test_quality_rules_have_a_legend_with_their_meaning_and_upright_delivery_labels() -> None:
+    rules = pd.DataFrame(
+        {
+            "zone_id": ["Z1", "Z1", "Z2"],
+            "wave_id": [2020, 2020, 2020],
+            "delivery_id": ["a" * 64, "a" * 64, "b" * 64],
+            "rule_id": ["codes_in_codebook", "codes_in_codebook", "skip_rule_C5"],
+            "column_name": ["B3_cloud", "A5_industry_section", "C5_<x>"],
+            "n_rows": [2, 1, 3],
+        }
+    )
+    marts = SimpleNamespace(
+        delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
+    )
+    labels = SimpleNamespace(
+        zones={}, modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")}
+    )
+    page = quality_page(marts, labels)  # type: ignore[arg-type]
+    chunk = quality_chunk_of(rules)
+    panels = {p["kind"]: p for p in page.panels}
+    for lang in ("en", "zh"):
+        fig = valid(run_plots(panels["rules"], chunk, {"zone": "ALL"}, {}, lang))
+        names = sorted(tr.name for tr in fig.data)
+        word = {"en": ": fails on ", "zh": "：未通过字段 "}[lang]
+        assert names == [
+            f"codes_in_codebook{word}A5_industry_section, B3_cloud",
+            f"skip_rule_C5{word}C5_&lt;x&gt;",
+        ]
+        assert fig.layout.showlegend is True
+    deliveries = valid(run_plots(panels["deliveries"], chunk, {"zone": "ALL"}, {}))
+    # Upright, small tick labels: ~50 deliveries fit side by side without overlapping.
+    assert deliveries.layout.xaxis.tickangle == -90
+    assert list(deliveries.data[0].customdata) == ["loaded", "loaded"]
 
 
 def test_hub_groups_spread_and_label_their_zones() -> None:

@@ -181,8 +181,10 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     db = built_site.analytics_db
     opened = Opened(browser, built_site.report.out_dir / "report.html")
     opened.ready()
-    assert opened.page.input_value("#sel-wave") == "2020"
+    # Pages open on the latest wave (issue: they opened on 2020).
+    assert opened.page.input_value("#sel-wave") == "2022"
     assert opened.page.input_value("#sel-zone") == "SH-01"
+    opened.select("wave", "2020")
     before = opened.plots()
     assert assert_report_matches(before, marts_estimates(db, 2020, "SH-01")) > 50
 
@@ -209,6 +211,33 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     title = opened.page.evaluate("document.querySelector('.js-plotly-plot').layout.title.text")
     assert title.startswith("图表1")
     assert opened.page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert opened.errors == [] and opened.foreign == []
+
+
+def test_language_is_kept_in_the_url_and_across_pages(built_site, browser) -> None:
+    out = built_site.report.out_dir
+    opened = Opened(browser, out / "report.html")
+    opened.page.goto((out / "report.html").as_uri() + "?lang=zh")
+    opened.ready()
+    assert opened.page.input_value("#sel-lang") == "zh"
+    assert opened.page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert opened.page.input_value("#sel-wave") == "2022"  # every page opens on the latest
+    # The navigation carries the language: the next page opens in it.
+    opened.page.click("header nav a[href^='zones.html']")
+    opened.page.wait_for_url("**/zones.html?lang=zh")
+    opened.ready()
+    assert opened.page.input_value("#sel-lang") == "zh"
+    assert opened.page.input_value("#sel-wave") == "2022"
+    opened.select("lang", "en")
+    assert opened.page.url.endswith("zones.html?lang=en")
+    assert opened.page.get_attribute("header nav a[href^='trends.html']", "href") == (
+        "trends.html?lang=en"
+    )
+    # The index (no app.js) passes the language on as well.
+    opened.page.goto((out / "index.html").as_uri() + "?lang=zh")
+    assert opened.page.get_attribute(".cards a[href^='maturity.html']", "href") == (
+        "maturity.html?lang=zh"
+    )
     assert opened.errors == [] and opened.foreign == []
 
 
