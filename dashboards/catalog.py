@@ -313,6 +313,7 @@ UI: dict[str, Text] = {
     ),
     "level_mix": Text("Maturity levels per zone", "各开发区成熟度等级分布"),
     "zone_dots": Text("Zones compared", "开发区比较"),
+    "by_size": Text("By size class, all zones (pooled)", "按企业规模（全部开发区合计）"),
     "population_of": Text("{indicator} — {population}", "{indicator}——{population}"),
     "hub_groups": Text("Zones by distance to the tech hubs", "按与科技中心距离分组"),
     "trend": Text("Across waves", "历年变化"),

@@ -168,6 +168,11 @@ def _series_style() -> Spec:
         "orientation": "h",
         "error_x": {"type": "data", "symmetric": False, "color": "#333", "thickness": 1},
         "hovertemplate": estimate_hover(),
+        # n at the bar's base, inside it (outside it would sit on the interval whisker).
+        "textposition": "inside",
+        "insidetextanchor": "start",
+        "textfont": {"size": 10},
+        "constraintext": "none",
     }
 
 

@@ -133,6 +133,8 @@
         customdata: shown.map(function (r) {
           return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y];
         }),
+        // The sample size on the bar itself, not only in the hover.
+        text: shown.map(function (r) { return "n=" + r[1].n; }),
         marker: { color: palette(cfg, k) },
         meta: { domain: s.domain, indicators: shown.map(function (r) { return r[0]; }) }
       }, axes || {})));
@@ -327,7 +329,8 @@
     var c = cube(chunk), rows = [];
     c.keys("zone_id").forEach(function (zone) {
       if (zone === POOLED) return;
-      var cell = cellAt(c, { domain: "all", zone_id: zone, wave_id: state.wave }, cfg.wilson_z);
+      var where = { domain: state.domain || "all", zone_id: zone, wave_id: state.wave };
+      var cell = cellAt(c, where, cfg.wilson_z);
       if (cell) rows.push([zone, cell]);
     });
     return rows;
@@ -336,7 +339,7 @@
   function populationTitle(cfg, state) {
     return cfg.population_title
       .replace("{indicator}", (cfg.labels.indicators[state.indicator] || "").replace(/<br>/g, " "))
-      .replace("{population}", cfg.labels.population);
+      .replace("{population}", (cfg.labels.domains || {})[state.domain] || cfg.labels.population);
   }
 
   function dots(panel, tpl, chunk, state, cfg) {
@@ -345,7 +348,10 @@
     var shown = rows.filter(function (r) { return !r[1].suppressed; });
     var hidden = rows.filter(function (r) { return r[1].suppressed; });
     shown.sort(function (a, b) { return b[1].p - a[1].p; });
-    var name = function (r) { return zoneShort(cfg, r[0]); };
+    // Shown zones carry their sample size in the axis label; suppressed ones only the name.
+    var name = function (r) {
+      return zoneShort(cfg, r[0]) + (r[1].suppressed ? "" : " · n=" + r[1].n);
+    };
     var data = [merge(tpl.styles.dots, {
       y: shown.map(name), x: shown.map(function (r) { return r[1].p; }),
       error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
@@ -362,6 +368,41 @@
         title: { text: populationTitle(cfg, state) },
         height: 140 + 22 * rows.length,
         yaxis: { categoryorder: "array", categoryarray: shown.concat(hidden).map(name) }
+      })
+    };
+  }
+
+  // The indicator per size class (domain_type size_class), all zones pooled, chosen wave.
+  function sizes(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk), z = cfg.wilson_z, shown = [], hidden = [];
+    cfg.size_classes.forEach(function (d) {
+      var cell = cellAt(c, { domain: d, zone_id: POOLED, wave_id: state.wave }, z);
+      if (!cell) return;
+      (cell.suppressed ? hidden : shown).push([d, cell]);
+    });
+    if (!shown.length && !hidden.length) return null;
+    var label = function (r) { return cfg.labels.domains[r[0]] || r[0]; };
+    var data = [merge(tpl.styles.series, {
+      name: cfg.labels.indicators[state.indicator] || state.indicator,
+      y: shown.map(label), x: shown.map(function (r) { return r[1].p; }),
+      error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
+                 arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
+      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y]; }),
+      text: shown.map(function (r) { return "n=" + r[1].n; }),
+      marker: { color: palette(cfg, 0) },
+      meta: { domains: shown.map(function (r) { return r[0]; }) }
+    })];
+    if (hidden.length) {
+      data.push(ghost(tpl, hidden.map(label), hidden.map(function (r) { return r[1].n; }), STUB));
+    }
+    var order = cfg.size_classes.map(function (d) { return label([d]); });
+    return {
+      data: data,
+      layout: layoutOf(tpl, {
+        title: { text: (cfg.labels.indicators[state.indicator] || "").replace(/<br>/g, " ") +
+                 "<br><sub>" + tpl.layout.title.text + "</sub>" },
+        height: 170 + 40 * order.length, showlegend: false,
+        yaxis: { categoryorder: "array", categoryarray: order }
       })
     };
   }
@@ -383,7 +424,7 @@
         x: part.map(function (r, i) { return at + (i - (part.length - 1) / 2) * step; }),
         y: part.map(function (r) { return r[1].p; }),
         // Points carry the zone id (short enough not to collide); hover adds the city.
-        text: part.map(function (r) { return r[0]; }),
+        text: part.map(function (r) { return r[0] + " (n=" + r[1].n + ")"; }),
         customdata: part.map(function (r) { return zoneShort(cfg, r[0]); }),
         // Many zones: names only on hover, or the labels would pile up.
         mode: part.length > 12 ? "markers" : tpl.styles.group.mode,
@@ -599,7 +640,7 @@
 
   var BUILDERS = {
     bars: bars, benchmark: bars, industry: industry, size: size, trend: trend,
-    dots: dots, hubs: hubs, levels: levelMix, hist: histogram, dims: heatmap, sankey: sankey,
+    dots: dots, hubs: hubs, sizes: sizes, levels: levelMix, hist: histogram, dims: heatmap, sankey: sankey,
     deliveries: deliveries, rules: rules, modes: modes
   };
 

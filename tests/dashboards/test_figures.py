@@ -254,6 +254,71 @@ def test_zone_dots_sorted_with_suppressed_last() -> None:
     assert "All enterprises" in fig.layout.title.text
 
 
+def population_chunk() -> dict:
+    rows = [
+        ("all", "ALL", 300, 120, False),
+        ("all", "Z1", 150, 60, False),
+        ("all", "Z2", 150, 60, False),
+        ("manufacturing", "Z1", 40, 10, False),
+        ("manufacturing", "Z2", 60, 45, False),
+        ("micro", "ALL", 120, 30, False),
+        ("small", "ALL", 100, 50, False),
+        ("large", "ALL", 4, 2, True),
+    ]
+    frame = pd.DataFrame(rows, columns=["domain", "zone_id", "n_base", "n_yes", "suppressed"])
+    frame = frame.assign(wave_id=2022, n_yes=frame["n_yes"].where(~frame["suppressed"]))
+    axes = {
+        "domain": ["all", "manufacturing", "micro", "small", "large"],
+        "zone_id": ["ALL", "Z1", "Z2"],
+        "wave_id": [2022],
+    }
+    return cube(frame, axes, {"n": "n_base", "y": "n_yes"})
+
+
+def population_config() -> dict:
+    domains = {
+        "all": Text("All enterprises", "全部企业"),
+        "manufacturing": Text("Manufacturing", "制造业"),
+        "micro": Text("Micro", "微型"),
+        "small": Text("Small", "小型"),
+        "large": Text("Large", "大型"),
+    }
+    return {
+        "labels": {
+            "indicators": {"i": fg.t("Indicator")},
+            "zones": {z: {"short": fg.t(z), "name": fg.t(z)} for z in ("ALL", "Z1", "Z2")},
+            "population": fg.t(domains["all"]),
+            "domains": {k: fg.t(v) for k, v in domains.items()},
+        },
+        "population_title": fg.t(UI["population_of"]),
+        "size_classes": ["micro", "small", "medium", "large"],
+    }
+
+
+def test_zones_compared_within_a_population_with_n_on_the_chart() -> None:
+    panel = {"id": "dots", "kind": "dots", "template": fg.dots_template(UI["zone_dots"])}
+    state = {"indicator": "i", "wave": "2022", "domain": "manufacturing"}
+    fig = valid(run_plots(panel, population_chunk(), state, population_config(), "zh"))
+    (dots,) = fig.data
+    assert dots.meta["zones"] == ["Z2", "Z1"]
+    assert list(dots.x) == pytest.approx([45 / 60, 10 / 40])
+    assert list(dots.y) == ["Z2 · n=60", "Z1 · n=40"]  # the sample size on the axis
+    assert "制造业" in fig.layout.title.text
+
+
+def test_adoption_by_size_class_with_suppressed_classes_as_ghosts() -> None:
+    panel = {"id": "sizes", "kind": "sizes", "template": fg.bars_template(UI["by_size"])}
+    state = {"indicator": "i", "wave": "2022"}
+    fig = valid(run_plots(panel, population_chunk(), state, population_config()))
+    bars, ghost = fig.data
+    assert list(bars.y) == ["Micro", "Small"] and list(bars.x) == pytest.approx([0.25, 0.5])
+    assert list(bars.text) == ["n=120", "n=100"]
+    # Large is suppressed: a stub labelled "suppressed", never its share.
+    assert list(ghost.y) == ["Large"] and ghost.meta["suppressed"]
+    assert all(x <= 0.05 for x in ghost.x)
+    assert list(fig.layout.yaxis.categoryarray) == ["Micro", "Small", "medium", "Large"]
+
+
 def test_cube_is_dense_row_major_with_nulls() -> None:
     frame = pd.DataFrame({"a": ["x", "y", "z"], "b": [2, 1, 1], "v": [1.0, 2.5, 9.0]})
     packed = cube(frame, {"a": ["x", "y"], "b": [1, 2]}, {"v": "v"})
@@ -473,7 +538,7 @@ def test_hub_groups_spread_and_label_their_zones() -> None:
     panel = {"id": "hubs", "kind": "hubs", "template": fg.hubs_template(UI["hub_groups"])}
     fig = valid(run_plots(panel, chunk, {"wave": "2020"}, config))
     near, far = fig.data
-    # Equal estimates in one group get distinct x positions and their ids as labels.
-    assert len(set(near.x)) == 2 and list(near.text) == ["Z1", "Z2"]
+    # Equal estimates in one group get distinct x positions and their ids (and n) as labels.
+    assert len(set(near.x)) == 2 and list(near.text) == ["Z1 (n=100)", "Z2 (n=100)"]
     assert list(far.x) == [1] and list(fig.layout.xaxis.tickvals) == [0, 1]
     assert "<br>" in fig.layout.xaxis.ticktext[1]  # the long group name wraps
