@@ -312,6 +312,7 @@ UI: dict[str, Text] = {
         "Level transitions of enterprises seen in both waves", "两年均受访企业的等级变化"
     ),
     "level_mix": Text("Maturity levels per zone", "各开发区成熟度等级分布"),
+    "level_waves": Text("Maturity levels across waves", "历年成熟度等级分布"),
     "zone_dots": Text("Zones compared", "开发区比较"),
     "by_size": Text("By size class, all zones (pooled)", "按企业规模（全部开发区合计）"),
     "population_of": Text("{indicator} — {population}", "{indicator}——{population}"),

@@ -507,3 +507,27 @@ def deliveries_template(title: Text, roles: dict[str, tuple[Text, str]]) -> Spec
     for style in template["styles"].values():
         style["hovertemplate"] = "%{x} (%{customdata})<br>%{y}<extra>%{fullData.name}</extra>"
     return template
+
+
+def level_waves_template(title: Text) -> Spec:
+    """Share of enterprises at each level, one stacked column per wave (n under each)."""
+    return {
+        "layout": {
+            "title": {"text": t(title)},
+            "barmode": "stack",
+            "height": 440,
+            "xaxis": {"type": "category", "automargin": True},
+            "yaxis": share_axis(),
+            "legend": {**LEGEND_BELOW, "traceorder": "normal"},
+            "margin": {"b": LEGEND_MARGIN + 20},
+        },
+        "styles": {
+            "level": {
+                "type": "bar",
+                "hovertemplate": "%{x}<br>%{y:.0%} (n = %{customdata[0]})"
+                "<extra>%{fullData.name}</extra>",
+            },
+            "suppressed": t(UI["suppressed_stub"]),
+        },
+        "empty": empty_figure(title),
+    }

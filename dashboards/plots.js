@@ -482,6 +482,41 @@
 
   // ------------------------------------------------------------ maturity
 
+  // The chosen zone's level mix in each wave: stacked shares, n (or "suppressed" for a
+  // zone-wave below min_zone, which gets no bars) under each wave.
+  function levelWaves(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk[state.measure]);
+    if (!c) return null;
+    var levels = cfg.labels.levels[state.measure], ticks = [], shown = [];
+    c.keys("wave_id").forEach(function (w) {
+      var total = 0;
+      levels.forEach(function (l) {
+        total += c.at("n", { wave_id: w, zone_id: state.zone, level: l[0] }) || 0;
+      });
+      if (!total) return;
+      var small = total < cfg.min_zone;
+      var tick = w + "<br>" + (small ? tpl.styles.suppressed : "n=" + total);
+      ticks.push(tick);
+      if (!small) shown.push([w, total, tick]);
+    });
+    if (!ticks.length) return null;
+    var data = levels.map(function (l, k) {
+      var counts = shown.map(function (r) {
+        return c.at("n", { wave_id: r[0], zone_id: state.zone, level: l[0] }) || 0;
+      });
+      return merge(tpl.styles.level, {
+        name: l[1], x: shown.map(function (r) { return r[2]; }),
+        y: counts.map(function (n, i) { return n / shown[i][1]; }),
+        customdata: counts.map(function (n) { return [n]; }),
+        marker: { color: palette(cfg, k) }, meta: { level: l[0], waves: shown.map(function (r) { return r[0]; }) }
+      });
+    });
+    return {
+      data: data,
+      layout: layoutOf(tpl, { xaxis: { categoryorder: "array", categoryarray: ticks } })
+    };
+  }
+
   function histogram(panel, tpl, chunk, state, cfg) {
     var h = chunk.hist[state.measure], c = cube(h);
     var rows = c.keys("bin").map(function (b) {
@@ -640,7 +675,7 @@
 
   var BUILDERS = {
     bars: bars, benchmark: bars, industry: industry, size: size, trend: trend,
-    dots: dots, hubs: hubs, sizes: sizes, levels: levelMix, hist: histogram, dims: heatmap, sankey: sankey,
+    dots: dots, hubs: hubs, sizes: sizes, levels: levelMix, hist: histogram, dims: heatmap, level_waves: levelWaves, sankey: sankey,
     deliveries: deliveries, rules: rules, modes: modes
   };
 

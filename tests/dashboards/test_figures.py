@@ -319,6 +319,40 @@ def test_adoption_by_size_class_with_suppressed_classes_as_ghosts() -> None:
     assert list(fig.layout.yaxis.categoryarray) == ["Micro", "Small", "medium", "Large"]
 
 
+def test_maturity_levels_across_waves_with_n_and_small_waves_suppressed() -> None:
+    rows = [(2020, "basic", 6), (2020, "advanced", 4), (2021, "basic", 3), (2022, "basic", 1)]
+    rows += [(2022, "advanced", 19)]
+    frame = pd.DataFrame(rows, columns=["wave_id", "level", "n"]).assign(zone_id="Z1")
+    levels = {
+        "dma": cube(
+            frame,
+            {"wave_id": [2020, 2021, 2022], "zone_id": ["Z1"], "level": ["basic", "advanced"]},
+            {"n": "n"},
+        )
+    }
+    config = {
+        "labels": {
+            "levels": {"dma": [["basic", fg.t("Basic")], ["advanced", fg.t("Advanced")]]}
+        }
+    }
+    panel = {
+        "id": "level_waves",
+        "kind": "level_waves",
+        "template": fg.level_waves_template(UI["level_waves"]),
+    }
+    fig = valid(run_plots(panel, levels, {"zone": "Z1", "measure": "dma"}, config))
+    basic, advanced = fig.data
+    # 2021 has 3 enterprises (< min_zone 5): named with "suppressed", no bars.
+    assert list(fig.layout.xaxis.categoryarray) == [
+        "2020<br>n=10",
+        "2021<br>suppressed",
+        "2022<br>n=20",
+    ]
+    assert basic.meta["waves"] == [2020, 2022]
+    assert list(basic.y) == pytest.approx([0.6, 0.05])
+    assert list(advanced.y) == pytest.approx([0.4, 0.95])
+
+
 def test_cube_is_dense_row_major_with_nulls() -> None:
     frame = pd.DataFrame({"a": ["x", "y", "z"], "b": [2, 1, 1], "v": [1.0, 2.5, 9.0]})
     packed = cube(frame, {"a": ["x", "y"], "b": [1, 2]}, {"v": "v"})
