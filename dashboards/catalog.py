@@ -319,6 +319,32 @@ UI: dict[str, Text] = {
     "hub_groups": Text("Zones by distance to the tech hubs", "按与科技中心距离分组"),
     "trend": Text("Across waves", "历年变化"),
     "mean_score": Text("Mean score", "平均得分"),
+    # What each chart draws, said on the chart (subtitle): the pages draw sample shares
+    # n_yes / n_base, not the marts' weighted (population) estimates.
+    "basis_share": Text(
+        "Sample share of respondents (unweighted), 95% Wilson interval;"
+        " n = respondents in the base",
+        "受访企业样本占比（未加权），95% Wilson区间；n = 基数受访企业数",
+    ),
+    "basis_counts": Text("Respondents (unweighted counts)", "受访企业数（未加权计数）"),
+    "basis_counts_share": Text(
+        "Respondents (unweighted counts); below: sample shares (unweighted), 95% Wilson interval",
+        "受访企业数（未加权）；下图：样本占比（未加权），95% Wilson区间",
+    ),
+    "basis_levels": Text(
+        "Sample shares of respondents per level (unweighted); n = respondents",
+        "各等级受访企业样本占比（未加权）；n = 受访企业数",
+    ),
+    "basis_means": Text(
+        "Mean scores of respondents (unweighted); n = respondents",
+        "受访企业平均得分（未加权）；n = 受访企业数",
+    ),
+    "basis_moves": Text(
+        "Respondents seen in both waves (unweighted counts)", "两年均受访的企业（未加权计数）"
+    ),
+    "basis_rows": Text(
+        "Rows as delivered (counts, not estimates)", "交付数据行数（计数，非估计值）"
+    ),
     "index_intro": Text(
         "Static dashboards built from the published analytics database. They work offline.",
         "基于已发布分析数据库生成的静态仪表板，可离线使用。",

@@ -1,6 +1,8 @@
 """Pure figure templates: the look of every plot, as Plotly spec fragments.
 
-A template is `{"layout": {...}, "styles": {role: partial trace}}`. The page script
+A template is `{"layout": {...}, "styles": {role: partial trace}, "basis": text}`;
+`basis` says what the plot draws (which estimate, or what it counts) and plots.js shows
+it as the title's subtitle on every chart. The page script
 (`plots.js`) turns the selected slice of the compact data into traces, gives each
 trace the style of its role and merges the layout, so a plot's look is defined
 once, here, and its data-to-trace mapping once, in plots.js.
@@ -198,6 +200,7 @@ def bars_template(title: Text) -> Spec:
             },
             "legend_margin": LEGEND_MARGIN,
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -230,10 +233,12 @@ def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool
             "showlegend": False,
             "margin": {"t": 80},
             "xaxis": {"anchor": "y", **counts_axis},
-            "yaxis": {"domain": [0.56, 1.0], **category_axis()},
+            # The top panel stops short of the paper's top: its panel title sits in the
+            # gap, below the figure title's subtitle (which is anchored at the top).
+            "yaxis": {"domain": [0.56, 0.93], **category_axis()},
             "xaxis2": {"anchor": "y2", **(share_axis() if right_share else counts_axis)},
             "yaxis2": {"domain": [0.0, 0.34], **category_axis()},
-            "annotations": [_panel_title(titles[0], 1.01), _panel_title(titles[1], 0.35)],
+            "annotations": [_panel_title(titles[0], 0.94), _panel_title(titles[1], 0.35)],
         },
         "styles": {
             "counts": {
@@ -245,6 +250,7 @@ def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool
             "ghost": ghost_style(),
             "series": _series_style(),
         },
+        "basis": t(UI["basis_counts_share" if right_share else "basis_counts"]),
         "empty": empty_figure(title),
     }
 
@@ -289,6 +295,15 @@ def trend_template(title: Text) -> Spec:
                 "marker": {"symbol": "x-thin-open", "size": 10, "color": SUPPRESSED_COLOUR},
                 "hovertemplate": _hover("%{{x}} %{{y}}: {s}<extra></extra>", s=UI["suppressed"]),
             },
+            "nrow": {
+                "type": "scatter",
+                "mode": "text",
+                "yaxis": "y2",
+                "textfont": {"size": 10, "color": "#444"},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "cliponaxis": False,
+            },
             "mark": {
                 "type": "line",
                 "xref": "x",
@@ -297,16 +312,22 @@ def trend_template(title: Text) -> Spec:
                 "y1": 1,
                 "line": {"dash": "dot", "color": "#555", "width": 1.5},
             },
+            # Inside the plot's top edge, right of the dotted line: above the plot it ran
+            # into the title's subtitle (what the chart draws).
             "note": {
                 "xref": "x",
                 "yref": "paper",
                 "y": 1.0,
-                "yanchor": "bottom",
+                "yanchor": "top",
+                "xanchor": "left",
+                "xshift": 4,
                 "showarrow": False,
+                "bgcolor": "rgba(255,255,255,0.85)",
                 "font": {"size": 11},
             },
             "break": t(UI["break"]),
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -331,6 +352,7 @@ def dots_template(title: Text) -> Spec:
             },
             "ghost": ghost_style(),
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -366,6 +388,7 @@ def hubs_template(title: Text) -> Spec:
                 "hovertemplate": "%{customdata}: %{y:.1%}<extra></extra>",
             }
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -392,6 +415,7 @@ def level_mix_template(title: Text) -> Spec:
             },
             "ghost": ghost_style(),
         },
+        "basis": t(UI["basis_levels"]),
         "empty": empty_figure(title),
     }
 
@@ -414,6 +438,7 @@ def histogram_template(title: Text) -> Spec:
                 "hovertemplate": "%{customdata[0]}-%{customdata[1]}: n = %{y}<extra></extra>",
             }
         },
+        "basis": t(UI["basis_counts"]),
         "empty": empty_figure(title),
     }
 
@@ -442,6 +467,7 @@ def heatmap_template(title: Text) -> Spec:
             },
             "suppressed": t(UI["suppressed_short"]),
         },
+        "basis": t(UI["basis_means"]),
         "empty": empty_figure(title),
     }
 
@@ -462,6 +488,7 @@ def sankey_template(title: Text) -> Spec:
             },
             "movement": {"up": UP, "same": SAME, "down": DOWN},
         },
+        "basis": t(UI["basis_moves"]),
         "empty": empty_figure(title),
     }
 
@@ -488,6 +515,7 @@ def quality_template(
             }
             for role, (label, colour) in roles.items()
         },
+        "basis": t(UI["basis_rows"]),
         "empty": empty_figure(title, empty),
     }
 
@@ -529,5 +557,6 @@ def level_waves_template(title: Text) -> Spec:
             },
             "suppressed": t(UI["suppressed_stub"]),
         },
+        "basis": t(UI["basis_levels"]),
         "empty": empty_figure(title),
     }

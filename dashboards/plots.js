@@ -267,6 +267,13 @@
         }));
       }
       if (!shown.length) return;
+      // The sample size of each drawn wave, on a row of the strip under the plot.
+      ghosts.push(merge(tpl.styles.nrow, {
+        x: shown.map(function (r) { return r[0]; }),
+        y: shown.map(function () { return zoneShort(cfg, zone); }),
+        text: shown.map(function (r) { return "n=" + r[1].n; }),
+        meta: { zone: zone, n: shown.map(function (r) { return r[1].n; }) }
+      }));
       // Runs of waves the indicator is comparable across: a new run starts at each break.
       var runs = [[]];
       shown.forEach(function (r, i) {
@@ -316,8 +323,8 @@
       layout: layoutOf(tpl, {
         title: { text: title },
         xaxis: { tickvals: waves, range: [first - 0.5, Math.max.apply(null, waves) + 0.5] },
-        yaxis: { domain: ghosts.length ? [0.16, 1] : [0, 1] },
-        yaxis2: { domain: [0, 0.1], visible: ghosts.length > 0 },
+        yaxis: { domain: ghosts.length ? [0.24, 1] : [0, 1] },
+        yaxis2: { domain: [0, 0.12], visible: ghosts.length > 0 },
         shapes: shapes, annotations: notes
       })
     };
@@ -455,7 +462,10 @@
       (total < cfg.min_zone ? small : zones).push(zone);
     });
     if (!zones.length && !small.length) return null;
-    var label = function (zone) { return zoneShort(cfg, zone); };
+    // Zones drawn carry their n in the label; small ones (no bars) only their name.
+    var label = function (zone) {
+      return zoneShort(cfg, zone) + (totals[zone] < cfg.min_zone ? "" : " · n=" + totals[zone]);
+    };
     var data = levels.map(function (l, k) {
       var counts = zones.map(function (zone) {
         return c.at("n", { wave_id: state.wave, zone_id: zone, level: l[0] }) || 0;
@@ -474,7 +484,9 @@
     return {
       data: data,
       layout: layoutOf(tpl, {
-        height: 190 + 24 * (zones.length + small.length),
+        // Room for the title, its subtitle and the legend below: a lower figure let
+        // Plotly squeeze the top margin, putting the subtitle on the first bar.
+        height: 250 + 24 * (zones.length + small.length),
         yaxis: { categoryorder: "array", categoryarray: zones.concat(small).map(label) }
       })
     };
@@ -523,7 +535,8 @@
       return [b, c.at("n", { wave_id: state.wave, zone_id: state.zone, bin: b })];
     }).filter(function (r) { return r[1] !== undefined; });
     if (!rows.length) return null;
-    var wide = h.width > 1;
+    var wide = h.width > 1, total = 0;
+    rows.forEach(function (r) { total += r[1]; });
     return {
       data: [merge(tpl.styles.bins, {
         x: rows.map(function (r) { return r[0] + (wide ? h.width / 2 : 0); }),
@@ -531,7 +544,7 @@
         width: rows.map(function () { return h.width * 0.95; }),
         customdata: rows.map(function (r) { return [r[0], r[0] + h.width - (wide ? 0 : 1)]; })
       })],
-      layout: layoutOf(tpl)
+      layout: layoutOf(tpl, { title: { text: tpl.layout.title.text + " (n=" + total + ")" } })
     };
   }
 
@@ -549,13 +562,21 @@
         return v === undefined ? null : v;
       });
     });
+    // Respondents per zone (the most any dimension has) beside the zone's name.
+    var label = function (zone) {
+      var n = 0;
+      dims.forEach(function (d) {
+        n = Math.max(n, c.at("n", { wave_id: state.wave, zone_id: zone, dimension: d[0] }) || 0);
+      });
+      return zoneShort(cfg, zone) + (n ? " · n=" + n : "");
+    };
     var text = z.map(function (row) {
       return row.map(function (v) { return v === null ? tpl.styles.suppressed : v.toFixed(0); });
     });
     return {
       data: [merge(tpl.styles.cells, {
         z: z, text: text, x: dims.map(function (d) { return d[1]; }),
-        y: zones.map(function (zone) { return zoneShort(cfg, zone); })
+        y: zones.map(label)
       })],
       layout: layoutOf(tpl, { height: 200 + 24 * zones.length })
     };
@@ -587,8 +608,13 @@
     var colour = { "-1": tpl.styles.movement.down, "0": tpl.styles.movement.same,
                    "1": tpl.styles.movement.up };
     var flow = merge(tpl.styles.flow, {});
+    var sizes = nodes.map(function (n) {
+      return moves.reduce(function (sum, m) { return sum + (m[n[0]] === n[1] ? m[2] : 0); }, 0);
+    });
     flow.node = Object.assign({}, flow.node, {
-      label: nodes.map(function (n) { return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]]; }),
+      label: nodes.map(function (n, i) {
+        return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]] + " (n=" + sizes[i] + ")";
+      }),
       color: nodes.map(function (n) { return palette(cfg, order.indexOf(n[1])); }),
       x: nodes.map(function (n) { return n[0] === 0 ? 0.001 : 0.999; }),
       y: nodes.map(function (n) {
@@ -682,7 +708,17 @@
   // The figure of one panel, or the template's empty figure when there is nothing to show.
   function build(panel, tpl, chunk, state, cfg) {
     var fig = chunk ? BUILDERS[panel.kind](panel, tpl, chunk, state, cfg) : null;
-    return fig || JSON.parse(JSON.stringify(tpl.empty));
+    fig = fig || JSON.parse(JSON.stringify(tpl.empty));
+    // Every chart says what it draws (the unweighted sample share, or what it counts).
+    if (tpl.basis) {
+      // automargin: the top margin grows to hold the title and the subtitle, however many
+      // lines the title has (a fixed margin put the subtitle on the plot).
+      fig.layout.title = Object.assign({}, fig.layout.title, {
+        subtitle: { text: tpl.basis, font: { size: 11, color: "#555" } },
+        automargin: true, yref: "paper", y: 1, yanchor: "bottom", pad: { b: 28 }
+      });
+    }
+    return fig;
   }
 
   var api = { build: build, share: share, Cube: Cube, shortLabels: shortLabels };

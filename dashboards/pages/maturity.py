@@ -67,7 +67,7 @@ def maturity_chunk(marts: MartData, labels: Labels, scoring: Scoring) -> Any:
         "dims": cube(
             dims,
             {"wave_id": found, "zone_id": zones, "dimension": [d for d, _ in labels.dimensions]},
-            {"mean": "mean"},
+            {"mean": "mean", "n": "n"},
         ),
         "sankey": sankey,
     }

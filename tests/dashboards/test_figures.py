@@ -331,9 +331,7 @@ def test_maturity_levels_across_waves_with_n_and_small_waves_suppressed() -> Non
         )
     }
     config = {
-        "labels": {
-            "levels": {"dma": [["basic", fg.t("Basic")], ["advanced", fg.t("Advanced")]]}
-        }
+        "labels": {"levels": {"dma": [["basic", fg.t("Basic")], ["advanced", fg.t("Advanced")]]}}
     }
     panel = {
         "id": "level_waves",
@@ -390,10 +388,37 @@ def test_templates_are_valid_plotly_layouts() -> None:
         fg.histogram_template(title),
         fg.heatmap_template(title),
         fg.sankey_template(title),
+        fg.level_waves_template(title),
+        fg.quality_template(title, {}, True),
+        fg.deliveries_template(title, {}),
     ):
         for lang in ("en", "zh"):
             go.Layout({**fg.base_layout(), **fg.localize(template["layout"], lang)})
             assert fg.I18N not in json.dumps(fg.localize(template, lang))
+        # Every chart says what it draws (issue: which estimate, sample share or weighted).
+        assert fg.localize(template["basis"], "en") and fg.localize(template["basis"], "zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_chart_says_it_draws_the_unweighted_sample_share(lang: str) -> None:
+    trend = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
+    state = {"indicator": "i", "domain": "all", "zone": "Z1"}
+    figs = [
+        run_plots(trend, trend_chunk(), state, trend_config("exact"), lang),
+        run_plots(bars_panel(), bars_chunk(), {"zone": "Z1"}, bars_config(), lang),
+        run_plots(bars_panel(), bars_chunk(), {"zone": "nowhere"}, bars_config(), lang),
+    ]
+    for fig in figs:
+        valid(fig)
+        subtitle = fig["layout"]["title"]["subtitle"]["text"]
+        assert subtitle == fg.localize(fg.t(UI["basis_share"]), lang)
+    assert "unweighted" in fg.localize(fg.t(UI["basis_share"]), "en")
+    # The trend shows n per wave on a text row under the plot (not only on hover).
+    rows = [tr for tr in figs[0]["data"] if tr.get("mode") == "text"]
+    assert {tr["meta"]["zone"]: tr["text"] for tr in rows} == {
+        "ALL": ["n=100", "n=100", "n=100"],
+        "Z1": ["n=50", "n=50"],  # 2021 is suppressed: a cross, no number
+    }
 
 
 def test_labels_come_from_codebook_and_scoring_yaml() -> None:
