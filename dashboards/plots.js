@@ -431,7 +431,8 @@
         x: part.map(function (r, i) { return at + (i - (part.length - 1) / 2) * step; }),
         y: part.map(function (r) { return r[1].p; }),
         // Points carry the zone id (short enough not to collide); hover adds the city.
-        text: part.map(function (r) { return r[0] + " (n=" + r[1].n + ")"; }),
+        // n on a second line: one line ran into the neighbouring point's label.
+        text: part.map(function (r) { return r[0] + "<br>n=" + r[1].n; }),
         customdata: part.map(function (r) { return zoneShort(cfg, r[0]); }),
         // Many zones: names only on hover, or the labels would pile up.
         mode: part.length > 12 ? "markers" : tpl.styles.group.mode,

@@ -65,6 +65,7 @@ h1{font-size:1.4rem}
 .selectors select{font-size:.9rem;max-width:26rem}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(600px,1fr));gap:1rem}
 .plot{background:#fff;border:1px solid #e3e3e3;border-radius:4px;min-height:320px}
+.plot.wide{grid-column:1/-1}
 .note{background:#fff4e5;border-left:4px solid #E69F00;padding:.5rem .8rem}
 .cards{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:1rem}
 .cards a{display:block;background:#fff;border:1px solid #ddd;padding:1rem;border-radius:4px;
@@ -139,7 +140,11 @@ def render_page(page: Page, chunk_files: dict[str, str]) -> str:
         h1_text=html.escape(title.en),
         notes=notes,
         selectors="".join(_select_html(s) for s in page.selectors),
-        plots="".join(f'<div class="plot" id="plot-{i}"></div>' for i in range(len(page.panels))),
+        plots="".join(
+            # A wide panel spans the whole row (one bar group per delivery needs the width).
+            f'<div class="plot{" wide" if p.get("wide") else ""}" id="plot-{i}"></div>'
+            for i, p in enumerate(page.panels)
+        ),
         config=script_json(config),
     )
 

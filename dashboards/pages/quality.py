@@ -89,7 +89,9 @@ def quality_page(marts: MartData, labels: Labels) -> Page:
     }
     modes = {m: (labels.modes[m], fg.OKABE_ITO[k]) for k, m in enumerate(("electronic", "paper"))}
     panels = [
-        panel("deliveries", "quality", fg.deliveries_template(UI["deliveries"], rows)),
+        # Full width: a release has ~50 deliveries, each labelled upright under its bars.
+        panel("deliveries", "quality", fg.deliveries_template(UI["deliveries"], rows))
+        | {"wide": True},
         panel(
             "rules",
             "quality",

@@ -573,6 +573,9 @@ def test_quality_rules_have_a_legend_with_their_meaning_and_upright_delivery_lab
     deliveries = valid(run_plots(panels["deliveries"], chunk, {"zone": "ALL"}, {}))
     # Upright, small tick labels: ~50 deliveries fit side by side without overlapping.
     assert deliveries.layout.xaxis.tickangle == -90
+    # ... and the panel spans the page's full width, so each delivery keeps its label.
+    assert panels["deliveries"]["wide"] is True
+    assert '<div class="plot wide" id="plot-0">' in render_page(page, {})
     assert list(deliveries.data[0].customdata) == ["loaded", "loaded"]
 
 
@@ -598,6 +601,6 @@ def test_hub_groups_spread_and_label_their_zones() -> None:
     fig = valid(run_plots(panel, chunk, {"wave": "2020"}, config))
     near, far = fig.data
     # Equal estimates in one group get distinct x positions and their ids (and n) as labels.
-    assert len(set(near.x)) == 2 and list(near.text) == ["Z1 (n=100)", "Z2 (n=100)"]
+    assert len(set(near.x)) == 2 and list(near.text) == ["Z1<br>n=100", "Z2<br>n=100"]
     assert list(far.x) == [1] and list(fig.layout.xaxis.tickvals) == [0, 1]
     assert "<br>" in fig.layout.xaxis.ticktext[1]  # the long group name wraps
