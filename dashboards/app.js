@@ -149,16 +149,37 @@
     });
   }, { rootMargin: AHEAD + "px 0px" });
 
+  // The language lives in the URL (?lang=zh) and in the navigation links, so a reload, a
+  // shared link or a move to another page keeps it (file:// pages share no storage we
+  // can rely on).
+  function urlLang() {
+    var lang = new URLSearchParams(window.location.search).get("lang");
+    return lang === "en" || lang === "zh" ? lang : null;
+  }
+
+  function keepLang(lang) {
+    var url = new URL(window.location.href);
+    url.searchParams.set("lang", lang);
+    window.history.replaceState(null, "", url.href);
+    document.querySelectorAll("header nav a").forEach(function (a) {
+      var href = a.getAttribute("href").split("?")[0];
+      a.setAttribute("href", href + "?lang=" + lang);
+    });
+  }
+
   cfg.selectors.forEach(function (sel) {
     var el = document.getElementById("sel-" + sel.key);
-    state[sel.key] = sel.default;
-    el.value = sel.default;
+    var start = sel.key === "lang" && urlLang() ? urlLang() : sel.default;
+    state[sel.key] = start;
+    el.value = start;
     el.addEventListener("change", function () {
       state[sel.key] = el.value;
+      if (sel.key === "lang") keepLang(el.value);
       window.SME_READY = false;
       render();
     });
   });
+  if (state.lang) keepLang(state.lang);
   render();
   divs.forEach(function (div) { observer.observe(div); });
 })();

@@ -293,6 +293,7 @@ UI: dict[str, Text] = {
     "rows_accepted": Text("Rows accepted", "接受行数"),
     "rows_rejected": Text("Rows quarantined", "隔离行数"),
     "rejected_by_rule": Text("Rows failing each rule", "各规则未通过行数"),
+    "rule_legend": Text("{rule}: fails on {columns}", "{rule}：未通过字段 {columns}"),
     "mode_mix": Text("Response mode", "问卷形式"),
     "deliveries": Text("Rows per delivery", "各批次行数"),
     "score_distribution": Text("Score distribution", "得分分布"),
@@ -301,11 +302,39 @@ UI: dict[str, Text] = {
         "Level transitions of enterprises seen in both waves", "两年均受访企业的等级变化"
     ),
     "level_mix": Text("Maturity levels per zone", "各开发区成熟度等级分布"),
+    "level_waves": Text("Maturity levels across waves", "历年成熟度等级分布"),
     "zone_dots": Text("Zones compared", "开发区比较"),
+    "by_size": Text("By size class, all zones (pooled)", "按企业规模（全部开发区合计）"),
     "population_of": Text("{indicator} — {population}", "{indicator}——{population}"),
     "hub_groups": Text("Zones by distance to the tech hubs", "按与科技中心距离分组"),
     "trend": Text("Across waves", "历年变化"),
     "mean_score": Text("Mean score", "平均得分"),
+    # What each chart draws, said on the chart (subtitle): the pages draw sample shares
+    # n_yes / n_base, not the marts' weighted (population) estimates.
+    "basis_share": Text(
+        "Sample share of respondents (unweighted), 95% Wilson interval;"
+        " n = respondents in the base",
+        "受访企业样本占比（未加权），95% Wilson区间；n = 基数受访企业数",
+    ),
+    "basis_counts": Text("Respondents (unweighted counts)", "受访企业数（未加权计数）"),
+    "basis_counts_share": Text(
+        "Respondents (unweighted counts); below: sample shares (unweighted), 95% Wilson interval",
+        "受访企业数（未加权）；下图：样本占比（未加权），95% Wilson区间",
+    ),
+    "basis_levels": Text(
+        "Sample shares of respondents per level (unweighted); n = respondents",
+        "各等级受访企业样本占比（未加权）；n = 受访企业数",
+    ),
+    "basis_means": Text(
+        "Mean scores of respondents (unweighted); n = respondents",
+        "受访企业平均得分（未加权）；n = 受访企业数",
+    ),
+    "basis_moves": Text(
+        "Respondents seen in both waves (unweighted counts)", "两年均受访的企业（未加权计数）"
+    ),
+    "basis_rows": Text(
+        "Rows as delivered (counts, not estimates)", "交付数据行数（计数，非估计值）"
+    ),
     "index_intro": Text(
         "Static dashboards built from the published analytics database. They work offline.",
         "基于已发布分析数据库生成的静态仪表板，可离线使用。",

@@ -27,8 +27,8 @@ MIN_ZONE = 5  # fewer enterprises in a zone-wave: its level mix and dimension me
 DMA_BIN = 10  # width of the maturity-score histogram bins (points)
 WILSON_Z = 1.96  # dbt macro wilson_bound's default: the pages use the same
 INTERVAL_TOLERANCE = 2e-6  # the marts round to 6 decimals
-ESTIMATE_COLUMNS = ["wave_id", "zone_id", "domain", "indicator_id", "n_base", "n_yes"]
-ESTIMATE_COLUMNS += ["estimate", "ci_low", "ci_high", "suppressed"]
+ESTIMATE_COLUMNS = ["wave_id", "zone_id", "domain", "domain_type", "indicator_id"]
+ESTIMATE_COLUMNS += ["n_base", "n_yes", "estimate", "ci_low", "ci_high", "suppressed"]
 
 
 class DashboardDataError(RuntimeError):

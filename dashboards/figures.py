@@ -1,6 +1,8 @@
 """Pure figure templates: the look of every plot, as Plotly spec fragments.
 
-A template is `{"layout": {...}, "styles": {role: partial trace}}`. The page script
+A template is `{"layout": {...}, "styles": {role: partial trace}, "basis": text}`;
+`basis` says what the plot draws (which estimate, or what it counts) and plots.js shows
+it as the title's subtitle on every chart. The page script
 (`plots.js`) turns the selected slice of the compact data into traces, gives each
 trace the style of its role and merges the layout, so a plot's look is defined
 once, here, and its data-to-trace mapping once, in plots.js.
@@ -168,6 +170,11 @@ def _series_style() -> Spec:
         "orientation": "h",
         "error_x": {"type": "data", "symmetric": False, "color": "#333", "thickness": 1},
         "hovertemplate": estimate_hover(),
+        # n at the bar's base, inside it (outside it would sit on the interval whisker).
+        "textposition": "inside",
+        "insidetextanchor": "start",
+        "textfont": {"size": 10},
+        "constraintext": "none",
     }
 
 
@@ -193,6 +200,7 @@ def bars_template(title: Text) -> Spec:
             },
             "legend_margin": LEGEND_MARGIN,
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -225,10 +233,12 @@ def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool
             "showlegend": False,
             "margin": {"t": 80},
             "xaxis": {"anchor": "y", **counts_axis},
-            "yaxis": {"domain": [0.56, 1.0], **category_axis()},
+            # The top panel stops short of the paper's top: its panel title sits in the
+            # gap, below the figure title's subtitle (which is anchored at the top).
+            "yaxis": {"domain": [0.56, 0.93], **category_axis()},
             "xaxis2": {"anchor": "y2", **(share_axis() if right_share else counts_axis)},
             "yaxis2": {"domain": [0.0, 0.34], **category_axis()},
-            "annotations": [_panel_title(titles[0], 1.01), _panel_title(titles[1], 0.35)],
+            "annotations": [_panel_title(titles[0], 0.94), _panel_title(titles[1], 0.35)],
         },
         "styles": {
             "counts": {
@@ -240,6 +250,7 @@ def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool
             "ghost": ghost_style(),
             "series": _series_style(),
         },
+        "basis": t(UI["basis_counts_share" if right_share else "basis_counts"]),
         "empty": empty_figure(title),
     }
 
@@ -284,6 +295,15 @@ def trend_template(title: Text) -> Spec:
                 "marker": {"symbol": "x-thin-open", "size": 10, "color": SUPPRESSED_COLOUR},
                 "hovertemplate": _hover("%{{x}} %{{y}}: {s}<extra></extra>", s=UI["suppressed"]),
             },
+            "nrow": {
+                "type": "scatter",
+                "mode": "text",
+                "yaxis": "y2",
+                "textfont": {"size": 10, "color": "#444"},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "cliponaxis": False,
+            },
             "mark": {
                 "type": "line",
                 "xref": "x",
@@ -292,16 +312,22 @@ def trend_template(title: Text) -> Spec:
                 "y1": 1,
                 "line": {"dash": "dot", "color": "#555", "width": 1.5},
             },
+            # Inside the plot's top edge, right of the dotted line: above the plot it ran
+            # into the title's subtitle (what the chart draws).
             "note": {
                 "xref": "x",
                 "yref": "paper",
                 "y": 1.0,
-                "yanchor": "bottom",
+                "yanchor": "top",
+                "xanchor": "left",
+                "xshift": 4,
                 "showarrow": False,
+                "bgcolor": "rgba(255,255,255,0.85)",
                 "font": {"size": 11},
             },
             "break": t(UI["break"]),
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -326,6 +352,7 @@ def dots_template(title: Text) -> Spec:
             },
             "ghost": ghost_style(),
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -361,6 +388,7 @@ def hubs_template(title: Text) -> Spec:
                 "hovertemplate": "%{customdata}: %{y:.1%}<extra></extra>",
             }
         },
+        "basis": t(UI["basis_share"]),
         "empty": empty_figure(title),
     }
 
@@ -387,6 +415,7 @@ def level_mix_template(title: Text) -> Spec:
             },
             "ghost": ghost_style(),
         },
+        "basis": t(UI["basis_levels"]),
         "empty": empty_figure(title),
     }
 
@@ -409,6 +438,7 @@ def histogram_template(title: Text) -> Spec:
                 "hovertemplate": "%{customdata[0]}-%{customdata[1]}: n = %{y}<extra></extra>",
             }
         },
+        "basis": t(UI["basis_counts"]),
         "empty": empty_figure(title),
     }
 
@@ -437,6 +467,7 @@ def heatmap_template(title: Text) -> Spec:
             },
             "suppressed": t(UI["suppressed_short"]),
         },
+        "basis": t(UI["basis_means"]),
         "empty": empty_figure(title),
     }
 
@@ -457,6 +488,7 @@ def sankey_template(title: Text) -> Spec:
             },
             "movement": {"up": UP, "same": SAME, "down": DOWN},
         },
+        "basis": t(UI["basis_moves"]),
         "empty": empty_figure(title),
     }
 
@@ -483,5 +515,48 @@ def quality_template(
             }
             for role, (label, colour) in roles.items()
         },
+        "basis": t(UI["basis_rows"]),
         "empty": empty_figure(title, empty),
+    }
+
+
+def deliveries_template(title: Text, roles: dict[str, tuple[Text, str]]) -> Spec:
+    """Rows per delivery: a large release has ~50 deliveries, so the x labels stand
+    upright in a small font (one label per bar group, none overlapping) and the status
+    and full label go to the hover."""
+    template = quality_template(title, roles, stacked=False)
+    template["layout"]["xaxis"] = {
+        "type": "category",
+        "automargin": True,
+        "tickangle": -90,
+        "tickfont": {"size": 10},
+    }
+    template["layout"]["height"] = 460
+    for style in template["styles"].values():
+        style["hovertemplate"] = "%{x} (%{customdata})<br>%{y}<extra>%{fullData.name}</extra>"
+    return template
+
+
+def level_waves_template(title: Text) -> Spec:
+    """Share of enterprises at each level, one stacked column per wave (n under each)."""
+    return {
+        "layout": {
+            "title": {"text": t(title)},
+            "barmode": "stack",
+            "height": 440,
+            "xaxis": {"type": "category", "automargin": True},
+            "yaxis": share_axis(),
+            "legend": {**LEGEND_BELOW, "traceorder": "normal"},
+            "margin": {"b": LEGEND_MARGIN + 20},
+        },
+        "styles": {
+            "level": {
+                "type": "bar",
+                "hovertemplate": "%{x}<br>%{y:.0%} (n = %{customdata[0]})"
+                "<extra>%{fullData.name}</extra>",
+            },
+            "suppressed": t(UI["suppressed_stub"]),
+        },
+        "basis": t(UI["basis_levels"]),
+        "empty": empty_figure(title),
     }

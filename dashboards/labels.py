@@ -26,7 +26,7 @@ class Labels:
 
     indicators: dict[str, Text]
     zones: dict[str, Text]  # full names (hover, selectors)
-    zone_short: dict[str, Text]  # axis labels: id and city
+    zone_short: dict[str, Text]  # axis labels: id and province
     domains: dict[str, Text]
     sections: dict[str, Text]
     sizes: dict[str, Text]
@@ -76,9 +76,10 @@ def build_labels(marts: MartData, codebook: Codebook, scoring: Scoring) -> Label
         zones[row.zone_id] = Text(
             text_or(row.zone_name_en, row.zone_id), text_or(row.zone_name_zh, row.zone_id)
         )
-        # Full names run to 60 characters: axes show the id and the city instead.
+        # Full names run to 60 characters: axes show the id and the province instead,
+        # the same kind of name in both languages (dim_zone has no Chinese city name).
         short[row.zone_id] = Text(
-            f"{row.zone_id} {text_or(row.city_en, '')}".strip(),
+            f"{row.zone_id} {text_or(row.province_en, '')}".strip(),
             f"{row.zone_id} {text_or(row.province_zh, '')}".strip(),
         )
     sizes = {k: Text(v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()}

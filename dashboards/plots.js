@@ -133,6 +133,8 @@
         customdata: shown.map(function (r) {
           return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y];
         }),
+        // The sample size on the bar itself, not only in the hover.
+        text: shown.map(function (r) { return "n=" + r[1].n; }),
         marker: { color: palette(cfg, k) },
         meta: { domain: s.domain, indicators: shown.map(function (r) { return r[0]; }) }
       }, axes || {})));
@@ -265,22 +267,40 @@
         }));
       }
       if (!shown.length) return;
-      var pts = [];
-      shown.forEach(function (r, i) {
-        // A gap where the line crosses a break the indicator is not comparable across.
-        if (i > 0 && breaks.some(function (b) { return shown[i - 1][0] < b && b <= r[0]; })) {
-          pts.push(null);
-        }
-        pts.push(r);
-      });
-      var x = pts.map(function (r) { return r && r[0]; });
-      var lo = pts.map(function (r) { return r && r[1].lo; });
-      var hi = pts.map(function (r) { return r && r[1].hi; });
-      var name = zone === POOLED ? cfg.labels.zones[POOLED].name : zoneShort(cfg, zone);
-      data.push(merge(tpl.styles.band, {
-        x: x.concat(x.slice().reverse()), y: hi.concat(lo.slice().reverse()),
-        fillcolor: colours[k] + "26", meta: { zone: zone }
+      // The sample size of each drawn wave, on a row of the strip under the plot.
+      ghosts.push(merge(tpl.styles.nrow, {
+        x: shown.map(function (r) { return r[0]; }),
+        y: shown.map(function () { return zoneShort(cfg, zone); }),
+        text: shown.map(function (r) { return "n=" + r[1].n; }),
+        meta: { zone: zone, n: shown.map(function (r) { return r[1].n; }) }
       }));
+      // Runs of waves the indicator is comparable across: a new run starts at each break.
+      var runs = [[]];
+      shown.forEach(function (r, i) {
+        if (i > 0 && breaks.some(function (b) { return shown[i - 1][0] < b && b <= r[0]; })) {
+          runs.push([]);
+        }
+        runs[runs.length - 1].push(r);
+      });
+      // One band per run: a single "toself" polygon with a gap in it fills only the
+      // last run (the first run's upper and lower edges end up in different pieces).
+      runs.forEach(function (run) {
+        // A run of one wave gets a narrow box, else its band would have no width.
+        var one = run.length === 1 ? [[run[0][0] - 0.08, run[0][1]], [run[0][0] + 0.08, run[0][1]]]
+          : run;
+        var bx = one.map(function (r) { return r[0]; });
+        data.push(merge(tpl.styles.band, {
+          x: bx.concat(bx.slice().reverse()),
+          y: one.map(function (r) { return r[1].hi; })
+            .concat(one.map(function (r) { return r[1].lo; }).reverse()),
+          fillcolor: colours[k] + "26", meta: { zone: zone, band: true }
+        }));
+      });
+      // The line gaps (null) between runs: no line across a break.
+      var pts = [];
+      runs.forEach(function (run, i) { if (i > 0) pts.push(null); pts.push.apply(pts, run); });
+      var x = pts.map(function (r) { return r && r[0]; });
+      var name = zone === POOLED ? cfg.labels.zones[POOLED].name : zoneShort(cfg, zone);
       data.push(merge(tpl.styles.line, {
         name: name, x: x, y: pts.map(function (r) { return r && r[1].p; }),
         customdata: pts.map(function (r) { return r ? [r[1].lo, r[1].hi, r[1].n] : [null, null, null]; }),
@@ -303,8 +323,8 @@
       layout: layoutOf(tpl, {
         title: { text: title },
         xaxis: { tickvals: waves, range: [first - 0.5, Math.max.apply(null, waves) + 0.5] },
-        yaxis: { domain: ghosts.length ? [0.16, 1] : [0, 1] },
-        yaxis2: { domain: [0, 0.1], visible: ghosts.length > 0 },
+        yaxis: { domain: ghosts.length ? [0.24, 1] : [0, 1] },
+        yaxis2: { domain: [0, 0.12], visible: ghosts.length > 0 },
         shapes: shapes, annotations: notes
       })
     };
@@ -316,7 +336,8 @@
     var c = cube(chunk), rows = [];
     c.keys("zone_id").forEach(function (zone) {
       if (zone === POOLED) return;
-      var cell = cellAt(c, { domain: "all", zone_id: zone, wave_id: state.wave }, cfg.wilson_z);
+      var where = { domain: state.domain || "all", zone_id: zone, wave_id: state.wave };
+      var cell = cellAt(c, where, cfg.wilson_z);
       if (cell) rows.push([zone, cell]);
     });
     return rows;
@@ -325,7 +346,7 @@
   function populationTitle(cfg, state) {
     return cfg.population_title
       .replace("{indicator}", (cfg.labels.indicators[state.indicator] || "").replace(/<br>/g, " "))
-      .replace("{population}", cfg.labels.population);
+      .replace("{population}", (cfg.labels.domains || {})[state.domain] || cfg.labels.population);
   }
 
   function dots(panel, tpl, chunk, state, cfg) {
@@ -334,7 +355,10 @@
     var shown = rows.filter(function (r) { return !r[1].suppressed; });
     var hidden = rows.filter(function (r) { return r[1].suppressed; });
     shown.sort(function (a, b) { return b[1].p - a[1].p; });
-    var name = function (r) { return zoneShort(cfg, r[0]); };
+    // Shown zones carry their sample size in the axis label; suppressed ones only the name.
+    var name = function (r) {
+      return zoneShort(cfg, r[0]) + (r[1].suppressed ? "" : " · n=" + r[1].n);
+    };
     var data = [merge(tpl.styles.dots, {
       y: shown.map(name), x: shown.map(function (r) { return r[1].p; }),
       error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
@@ -351,6 +375,41 @@
         title: { text: populationTitle(cfg, state) },
         height: 140 + 22 * rows.length,
         yaxis: { categoryorder: "array", categoryarray: shown.concat(hidden).map(name) }
+      })
+    };
+  }
+
+  // The indicator per size class (domain_type size_class), all zones pooled, chosen wave.
+  function sizes(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk), z = cfg.wilson_z, shown = [], hidden = [];
+    cfg.size_classes.forEach(function (d) {
+      var cell = cellAt(c, { domain: d, zone_id: POOLED, wave_id: state.wave }, z);
+      if (!cell) return;
+      (cell.suppressed ? hidden : shown).push([d, cell]);
+    });
+    if (!shown.length && !hidden.length) return null;
+    var label = function (r) { return cfg.labels.domains[r[0]] || r[0]; };
+    var data = [merge(tpl.styles.series, {
+      name: cfg.labels.indicators[state.indicator] || state.indicator,
+      y: shown.map(label), x: shown.map(function (r) { return r[1].p; }),
+      error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
+                 arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
+      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y]; }),
+      text: shown.map(function (r) { return "n=" + r[1].n; }),
+      marker: { color: palette(cfg, 0) },
+      meta: { domains: shown.map(function (r) { return r[0]; }) }
+    })];
+    if (hidden.length) {
+      data.push(ghost(tpl, hidden.map(label), hidden.map(function (r) { return r[1].n; }), STUB));
+    }
+    var order = cfg.size_classes.map(function (d) { return label([d]); });
+    return {
+      data: data,
+      layout: layoutOf(tpl, {
+        title: { text: (cfg.labels.indicators[state.indicator] || "").replace(/<br>/g, " ") +
+                 "<br><sub>" + tpl.layout.title.text + "</sub>" },
+        height: 170 + 40 * order.length, showlegend: false,
+        yaxis: { categoryorder: "array", categoryarray: order }
       })
     };
   }
@@ -372,7 +431,8 @@
         x: part.map(function (r, i) { return at + (i - (part.length - 1) / 2) * step; }),
         y: part.map(function (r) { return r[1].p; }),
         // Points carry the zone id (short enough not to collide); hover adds the city.
-        text: part.map(function (r) { return r[0]; }),
+        // n on a second line: one line ran into the neighbouring point's label.
+        text: part.map(function (r) { return r[0] + "<br>n=" + r[1].n; }),
         customdata: part.map(function (r) { return zoneShort(cfg, r[0]); }),
         // Many zones: names only on hover, or the labels would pile up.
         mode: part.length > 12 ? "markers" : tpl.styles.group.mode,
@@ -403,7 +463,10 @@
       (total < cfg.min_zone ? small : zones).push(zone);
     });
     if (!zones.length && !small.length) return null;
-    var label = function (zone) { return zoneShort(cfg, zone); };
+    // Zones drawn carry their n in the label; small ones (no bars) only their name.
+    var label = function (zone) {
+      return zoneShort(cfg, zone) + (totals[zone] < cfg.min_zone ? "" : " · n=" + totals[zone]);
+    };
     var data = levels.map(function (l, k) {
       var counts = zones.map(function (zone) {
         return c.at("n", { wave_id: state.wave, zone_id: zone, level: l[0] }) || 0;
@@ -422,7 +485,9 @@
     return {
       data: data,
       layout: layoutOf(tpl, {
-        height: 190 + 24 * (zones.length + small.length),
+        // Room for the title, its subtitle and the legend below: a lower figure let
+        // Plotly squeeze the top margin, putting the subtitle on the first bar.
+        height: 250 + 24 * (zones.length + small.length),
         yaxis: { categoryorder: "array", categoryarray: zones.concat(small).map(label) }
       })
     };
@@ -430,13 +495,49 @@
 
   // ------------------------------------------------------------ maturity
 
+  // The chosen zone's level mix in each wave: stacked shares, n (or "suppressed" for a
+  // zone-wave below min_zone, which gets no bars) under each wave.
+  function levelWaves(panel, tpl, chunk, state, cfg) {
+    var c = cube(chunk[state.measure]);
+    if (!c) return null;
+    var levels = cfg.labels.levels[state.measure], ticks = [], shown = [];
+    c.keys("wave_id").forEach(function (w) {
+      var total = 0;
+      levels.forEach(function (l) {
+        total += c.at("n", { wave_id: w, zone_id: state.zone, level: l[0] }) || 0;
+      });
+      if (!total) return;
+      var small = total < cfg.min_zone;
+      var tick = w + "<br>" + (small ? tpl.styles.suppressed : "n=" + total);
+      ticks.push(tick);
+      if (!small) shown.push([w, total, tick]);
+    });
+    if (!ticks.length) return null;
+    var data = levels.map(function (l, k) {
+      var counts = shown.map(function (r) {
+        return c.at("n", { wave_id: r[0], zone_id: state.zone, level: l[0] }) || 0;
+      });
+      return merge(tpl.styles.level, {
+        name: l[1], x: shown.map(function (r) { return r[2]; }),
+        y: counts.map(function (n, i) { return n / shown[i][1]; }),
+        customdata: counts.map(function (n) { return [n]; }),
+        marker: { color: palette(cfg, k) }, meta: { level: l[0], waves: shown.map(function (r) { return r[0]; }) }
+      });
+    });
+    return {
+      data: data,
+      layout: layoutOf(tpl, { xaxis: { categoryorder: "array", categoryarray: ticks } })
+    };
+  }
+
   function histogram(panel, tpl, chunk, state, cfg) {
     var h = chunk.hist[state.measure], c = cube(h);
     var rows = c.keys("bin").map(function (b) {
       return [b, c.at("n", { wave_id: state.wave, zone_id: state.zone, bin: b })];
     }).filter(function (r) { return r[1] !== undefined; });
     if (!rows.length) return null;
-    var wide = h.width > 1;
+    var wide = h.width > 1, total = 0;
+    rows.forEach(function (r) { total += r[1]; });
     return {
       data: [merge(tpl.styles.bins, {
         x: rows.map(function (r) { return r[0] + (wide ? h.width / 2 : 0); }),
@@ -444,7 +545,7 @@
         width: rows.map(function () { return h.width * 0.95; }),
         customdata: rows.map(function (r) { return [r[0], r[0] + h.width - (wide ? 0 : 1)]; })
       })],
-      layout: layoutOf(tpl)
+      layout: layoutOf(tpl, { title: { text: tpl.layout.title.text + " (n=" + total + ")" } })
     };
   }
 
@@ -462,13 +563,21 @@
         return v === undefined ? null : v;
       });
     });
+    // Respondents per zone (the most any dimension has) beside the zone's name.
+    var label = function (zone) {
+      var n = 0;
+      dims.forEach(function (d) {
+        n = Math.max(n, c.at("n", { wave_id: state.wave, zone_id: zone, dimension: d[0] }) || 0);
+      });
+      return zoneShort(cfg, zone) + (n ? " · n=" + n : "");
+    };
     var text = z.map(function (row) {
       return row.map(function (v) { return v === null ? tpl.styles.suppressed : v.toFixed(0); });
     });
     return {
       data: [merge(tpl.styles.cells, {
         z: z, text: text, x: dims.map(function (d) { return d[1]; }),
-        y: zones.map(function (zone) { return zoneShort(cfg, zone); })
+        y: zones.map(label)
       })],
       layout: layoutOf(tpl, { height: 200 + 24 * zones.length })
     };
@@ -500,8 +609,13 @@
     var colour = { "-1": tpl.styles.movement.down, "0": tpl.styles.movement.same,
                    "1": tpl.styles.movement.up };
     var flow = merge(tpl.styles.flow, {});
+    var sizes = nodes.map(function (n) {
+      return moves.reduce(function (sum, m) { return sum + (m[n[0]] === n[1] ? m[2] : 0); }, 0);
+    });
     flow.node = Object.assign({}, flow.node, {
-      label: nodes.map(function (n) { return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]]; }),
+      label: nodes.map(function (n, i) {
+        return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]] + " (n=" + sizes[i] + ")";
+      }),
       color: nodes.map(function (n) { return palette(cfg, order.indexOf(n[1])); }),
       x: nodes.map(function (n) { return n[0] === 0 ? 0.001 : 0.999; }),
       y: nodes.map(function (n) {
@@ -533,7 +647,8 @@
     var data = ["rows_read", "rows_accepted", "rows_rejected"].map(function (key) {
       return merge(tpl.styles[key], {
         x: idx.map(function (i) { return d.label[i]; }),
-        y: idx.map(function (i) { return d[key][i]; })
+        y: idx.map(function (i) { return d[key][i]; }),
+        customdata: idx.map(function (i) { return d.status ? d.status[i] : ""; })
       });
     });
     return { data: data, layout: layoutOf(tpl) };
@@ -555,14 +670,19 @@
     var data = names.map(function (rule, k) {
       var sums = byWave(idx.filter(function (i) { return r.rule[i] === rule; }),
                         function (i) { return r.wave[i]; }, function (i) { return r.n[i]; });
+      // The legend says what each rule id means: the columns its rows failed on.
+      var cols = (chunk.rule_columns || {})[rule];
       return {
-        type: "bar", name: rule, x: waves.map(String),
+        type: "bar", x: waves.map(String),
+        name: cols ? tpl.rule_name.replace("{rule}", rule).replace("{columns}", cols) : rule,
+        meta: { rule: rule },
         y: waves.map(function (w) { return sums[w] || 0; }),
         marker: { color: palette(cfg, k) },
         hovertemplate: "%{x}: %{y}<extra>%{fullData.name}</extra>"
       };
     });
-    return { data: data, layout: layoutOf(tpl) };
+    // Shown even for one rule: the legend is where a rule id gets its meaning.
+    return { data: data, layout: layoutOf(tpl, { showlegend: true }) };
   }
 
   function modes(panel, tpl, chunk, state) {
@@ -582,14 +702,24 @@
 
   var BUILDERS = {
     bars: bars, benchmark: bars, industry: industry, size: size, trend: trend,
-    dots: dots, hubs: hubs, levels: levelMix, hist: histogram, dims: heatmap, sankey: sankey,
+    dots: dots, hubs: hubs, sizes: sizes, levels: levelMix, hist: histogram, dims: heatmap, level_waves: levelWaves, sankey: sankey,
     deliveries: deliveries, rules: rules, modes: modes
   };
 
   // The figure of one panel, or the template's empty figure when there is nothing to show.
   function build(panel, tpl, chunk, state, cfg) {
     var fig = chunk ? BUILDERS[panel.kind](panel, tpl, chunk, state, cfg) : null;
-    return fig || JSON.parse(JSON.stringify(tpl.empty));
+    fig = fig || JSON.parse(JSON.stringify(tpl.empty));
+    // Every chart says what it draws (the unweighted sample share, or what it counts).
+    if (tpl.basis) {
+      // automargin: the top margin grows to hold the title and the subtitle, however many
+      // lines the title has (a fixed margin put the subtitle on the plot).
+      fig.layout.title = Object.assign({}, fig.layout.title, {
+        subtitle: { text: tpl.basis, font: { size: 11, color: "#555" } },
+        automargin: true, yref: "paper", y: 1, yanchor: "bottom", pad: { b: 28 }
+      });
+    }
+    return fig;
   }
 
   var api = { build: build, share: share, Cube: Cube, shortLabels: shortLabels };

@@ -47,6 +47,7 @@ INDEX = Template("""<!doctype html>
 <ul class="cards">$cards</ul>
 <p class="facts">$facts</p>
 </main>
+<script>$keep_lang</script>
 </body></html>
 """)
 
@@ -64,11 +65,22 @@ h1{font-size:1.4rem}
 .selectors select{font-size:.9rem;max-width:26rem}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(600px,1fr));gap:1rem}
 .plot{background:#fff;border:1px solid #e3e3e3;border-radius:4px;min-height:320px}
+.plot.wide{grid-column:1/-1}
 .note{background:#fff4e5;border-left:4px solid #E69F00;padding:.5rem .8rem}
 .cards{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:1rem}
 .cards a{display:block;background:#fff;border:1px solid #ddd;padding:1rem;border-radius:4px;
   text-decoration:none;color:#0b3954;font-weight:600}
 """
+
+
+# The index has no app.js: this passes its ?lang= on to the pages it links to.
+KEEP_LANG = """(function () {
+  var lang = new URLSearchParams(window.location.search).get("lang");
+  if (lang !== "en" && lang !== "zh") return;
+  document.querySelectorAll("a[href$='.html']").forEach(function (a) {
+    a.setAttribute("href", a.getAttribute("href") + "?lang=" + lang);
+  });
+})();"""
 
 
 def script_json(value: Any) -> str:
@@ -128,7 +140,11 @@ def render_page(page: Page, chunk_files: dict[str, str]) -> str:
         h1_text=html.escape(title.en),
         notes=notes,
         selectors="".join(_select_html(s) for s in page.selectors),
-        plots="".join(f'<div class="plot" id="plot-{i}"></div>' for i in range(len(page.panels))),
+        plots="".join(
+            # A wide panel spans the whole row (one bar group per delivery needs the width).
+            f'<div class="plot{" wide" if p.get("wide") else ""}" id="plot-{i}"></div>'
+            for i, p in enumerate(page.panels)
+        ),
         config=script_json(config),
     )
 
@@ -151,4 +167,5 @@ def render_index(marts: MartData) -> str:
         intro=html.escape(f"{UI['index_intro'].en} {UI['index_intro'].zh}"),
         cards=cards,
         facts=html.escape(facts),
+        keep_lang=KEEP_LANG,
     )

@@ -13,7 +13,7 @@ from dashboards.data import MartData
 from dashboards.figures import Spec
 from dashboards.labels import Labels
 
-DEFAULT_WAVE, DEFAULT_ZONE = 2020, "SH-01"
+DEFAULT_ZONE = "SH-01"
 DEFAULT_INDICATOR = "procurement_online_gt50"
 
 
@@ -69,7 +69,8 @@ def zone_selector(marts: MartData, labels: Labels, default: str) -> Selector:
 
 def wave_selector(marts: MartData) -> Selector:
     found = waves(marts)
-    chosen = DEFAULT_WAVE if DEFAULT_WAVE in found else found[0]
+    # The latest wave: readers come for the newest figures (the 2020 report is one wave).
+    chosen = found[-1]
     return Selector("wave", [(str(w), Text(str(w), str(w))) for w in found], str(chosen))
 
 

@@ -57,7 +57,7 @@ def build_pages(marts: MartData, labels: Labels, scoring: Scoring) -> list[Page]
         report_page(marts, labels),
         trends_page(marts, labels, indicators),
         zones_page(marts, labels, indicators, levels),
-        maturity_page(marts, labels, maturity_chunk(marts, labels, scoring)),
+        maturity_page(marts, labels, maturity_chunk(marts, labels, scoring), levels),
         quality_page(marts, labels),
     ]
 

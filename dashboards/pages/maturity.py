@@ -1,5 +1,6 @@
-"""The maturity page: score histograms, mean dimension scores per zone and the level
-transitions of enterprises seen in two waves, all from the one `maturity` chunk."""
+"""The maturity page: score histograms, the level distribution across waves (the
+`levels` chunk the zones page reads too), mean dimension scores per zone and the level
+transitions of enterprises seen in two waves (the `maturity` chunk)."""
 
 from __future__ import annotations
 
@@ -66,13 +67,13 @@ def maturity_chunk(marts: MartData, labels: Labels, scoring: Scoring) -> Any:
         "dims": cube(
             dims,
             {"wave_id": found, "zone_id": zones, "dimension": [d for d, _ in labels.dimensions]},
-            {"mean": "mean"},
+            {"mean": "mean", "n": "n"},
         ),
         "sankey": sankey,
     }
 
 
-def maturity_page(marts: MartData, labels: Labels, chunk: Any) -> Page:
+def maturity_page(marts: MartData, labels: Labels, chunk: Any, levels: Any) -> Page:
     zones = zone_axis(marts)
     pairs = chunk["sankey"]["dma"]["keys"]["pair"]
     pair = Selector(
@@ -96,7 +97,8 @@ def maturity_page(marts: MartData, labels: Labels, chunk: Any) -> Page:
     ]
     panels = [
         panel("hist", "maturity", fg.histogram_template(UI["score_distribution"])),
+        panel("level_waves", "levels", fg.level_waves_template(UI["level_waves"])),
         panel("dims", "maturity", fg.heatmap_template(UI["dimensions"])),
         panel("sankey", "maturity", fg.sankey_template(UI["transitions"])),
     ]
-    return Page("maturity", selectors, panels, config, {"maturity": chunk})
+    return Page("maturity", selectors, panels, config, {"maturity": chunk, "levels": levels})

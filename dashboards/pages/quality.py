@@ -38,17 +38,15 @@ def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> A
     if quality is not None:
         q = quality.sort_values(["wave_id", "zone_id", "received_at"])
         out["deliveries"] = {
+            # Axis labels stay short (zone, wave, 8 hex digits of the 64-hex delivery id
+            # identify one in a zone-wave); the status is in the hover.
             "label": [
-                # Delivery ids are 64-hex digests: 8 digits identify one in a zone-wave.
-                f"{w} {z} · {d[:8]} ({s})"
-                for w, z, d, s in zip(
-                    q["wave_id"],
-                    _escaped(q["zone_id"]),
-                    _escaped(q["delivery_id"]),
-                    _escaped(q["status"]),
-                    strict=True,
+                f"{z} {w} {d[:8]}"
+                for w, z, d in zip(
+                    q["wave_id"], _escaped(q["zone_id"]), _escaped(q["delivery_id"]), strict=True
                 )
             ],
+            "status": _escaped(q["status"]),
             "zone": _escaped(q["zone_id"]),
             "wave": q["wave_id"].astype(int).tolist(),
             "loaded": (q["status"] == "loaded").tolist(),
@@ -58,6 +56,14 @@ def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> A
             },
         }
     if rules is not None:
+        # A rule's meaning as the mart records it: the columns its failing rows failed on.
+        named = rules if "column_name" in rules.columns else rules.assign(column_name=None)
+        columns = (
+            named.dropna(subset=["column_name"])
+            .groupby("rule_id")["column_name"]
+            .agg(lambda c: ", ".join(sorted({str(v) for v in c})))
+        )
+        out["rule_columns"] = {html.escape(str(k)): html.escape(v) for k, v in columns.items()}
         out["rules"] = {
             "zone": _escaped(rules["zone_id"]),
             "wave": rules["wave_id"].astype(int).tolist(),
@@ -83,7 +89,9 @@ def quality_page(marts: MartData, labels: Labels) -> Page:
     }
     modes = {m: (labels.modes[m], fg.OKABE_ITO[k]) for k, m in enumerate(("electronic", "paper"))}
     panels = [
-        panel("deliveries", "quality", fg.quality_template(UI["deliveries"], rows, False)),
+        # Full width: a release has ~50 deliveries, each labelled upright under its bars.
+        panel("deliveries", "quality", fg.deliveries_template(UI["deliveries"], rows))
+        | {"wide": True},
         panel(
             "rules",
             "quality",
@@ -92,7 +100,8 @@ def quality_page(marts: MartData, labels: Labels) -> Page:
                 {},
                 True,
                 UI["no_data" if rules is None else "no_rejections"],
-            ),
+            )
+            | {"rule_name": fg.t(UI["rule_legend"])},
         ),
         panel("modes", "quality", fg.quality_template(UI["mode_mix"], modes, True)),
     ]

@@ -1,5 +1,6 @@
-"""The zones page: zones side by side for one wave and indicator, grouped by distance
-to the tech hubs, and each zone's maturity-level mix (the `levels` chunk)."""
+"""The zones page: zones side by side for one wave, indicator and population (all
+enterprises, an industry group or a size class), grouped by distance to the tech hubs,
+the indicator by size class, and each zone's maturity-level mix (the `levels` chunk)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dashboards.data import MartData, cube
 from dashboards.labels import Labels, level_nodes, nodes, text_or, zone_nodes
 from dashboards.pages import Page, panel
 from dashboards.selectors import (
+    domain_selector,
     indicator_ids,
     indicator_selector,
     lang_selector,
@@ -35,8 +37,11 @@ def levels_chunk(marts: MartData, labels: Labels) -> Any:
 
 
 def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: Any) -> Page:
-    """Zones side by side for one wave and indicator (population: all enterprises)."""
+    """Zones side by side for one wave, indicator and population (e.g. manufacturers)."""
     zones = zone_axis(marts)
+    # Size classes as the estimates' domains hold them (domain_type size_class), in the
+    # labels' order (smallest first).
+    sized = set(marts.estimates.loc[marts.estimates["domain_type"] == "size_class", "domain"])
     group = marts.zones.set_index("zone_id")["hub_distance_group"]
     config = {
         "labels": {
@@ -45,12 +50,15 @@ def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: 
             "levels": level_nodes(labels),
             "hubs": [[k, fg.t(v)] for k, v in HUB_GROUPS.items()],
             "population": fg.t(DOMAIN_ALL),
+            "domains": nodes(labels.domains),
         },
+        "size_classes": [d for d in labels.sizes if d in sized],
         "hub_group": {z: text_or(group.get(z), "unknown") for z in zones[1:]},
         "population_title": fg.t(UI["population_of"]),
     }
     selectors = [
         indicator_selector(marts, labels),
+        domain_selector(marts, labels),
         wave_selector(marts),
         measure_selector(),
         lang_selector(),
@@ -58,6 +66,7 @@ def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: 
     panels = [
         panel("dots", "ind/{indicator}", fg.dots_template(UI["zone_dots"])),
         panel("hubs", "ind/{indicator}", fg.hubs_template(UI["hub_groups"])),
+        panel("sizes", "ind/{indicator}", fg.bars_template(UI["by_size"])),
         panel("levels", "levels", fg.level_mix_template(UI["level_mix"])),
     ]
     return Page("zones", selectors, panels, config, {**chunks, "levels": levels})

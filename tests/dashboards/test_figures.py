@@ -201,6 +201,29 @@ def test_trend_marks_the_version_break(comparability: str) -> None:
     assert list(ghost.x) == [2021] and ghost.yaxis == "y2"
 
 
+def test_trend_keeps_the_bands_on_both_sides_of_a_break() -> None:
+    """Issue: the bands of the waves before a non-exact break vanished (one polygon with a
+    gap filled only its last piece). Now each comparable run has its own closed band."""
+    panel = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
+    state = {"indicator": "i", "domain": "all", "zone": "ALL"}
+    fig = valid(run_plots(panel, trend_chunk(), state, trend_config("approximate")))
+    bands = [tr for tr in fig.data if tr.meta and tr.meta.get("band")]
+    assert len(bands) == 2  # 2020-21 and 2022
+    before, after = bands
+    assert None not in list(before.x) and None not in list(after.y)
+    assert min(before.x) == 2020 and max(before.x) == 2021
+    # Upper edge then lower edge: the polygon encloses the point estimates.
+    p, lo, hi = (
+        [0.40, 0.42],
+        [v for v in before.y[2:]][::-1],
+        list(before.y[:2]),
+    )
+    assert all(low < est < high for est, low, high in zip(p, lo, hi, strict=True))
+    # A run of one wave (2022) still has a band with width, around its interval.
+    assert max(after.x) - min(after.x) > 0.1
+    assert min(after.y) < 0.45 < max(after.y)
+
+
 def test_zone_dots_sorted_with_suppressed_last() -> None:
     rows = [("ALL", 200, 100, False), ("Z1", 100, 20, False), ("Z2", 96, 67, False)]
     rows += [("Z3", 4, 2, True)]
@@ -229,6 +252,103 @@ def test_zone_dots_sorted_with_suppressed_last() -> None:
     assert list(dots.x) == pytest.approx([67 / 96, 0.2])
     assert list(ghost.y) == ["Z3"]
     assert "All enterprises" in fig.layout.title.text
+
+
+def population_chunk() -> dict:
+    rows = [
+        ("all", "ALL", 300, 120, False),
+        ("all", "Z1", 150, 60, False),
+        ("all", "Z2", 150, 60, False),
+        ("manufacturing", "Z1", 40, 10, False),
+        ("manufacturing", "Z2", 60, 45, False),
+        ("micro", "ALL", 120, 30, False),
+        ("small", "ALL", 100, 50, False),
+        ("large", "ALL", 4, 2, True),
+    ]
+    frame = pd.DataFrame(rows, columns=["domain", "zone_id", "n_base", "n_yes", "suppressed"])
+    frame = frame.assign(wave_id=2022, n_yes=frame["n_yes"].where(~frame["suppressed"]))
+    axes = {
+        "domain": ["all", "manufacturing", "micro", "small", "large"],
+        "zone_id": ["ALL", "Z1", "Z2"],
+        "wave_id": [2022],
+    }
+    return cube(frame, axes, {"n": "n_base", "y": "n_yes"})
+
+
+def population_config() -> dict:
+    domains = {
+        "all": Text("All enterprises", "全部企业"),
+        "manufacturing": Text("Manufacturing", "制造业"),
+        "micro": Text("Micro", "微型"),
+        "small": Text("Small", "小型"),
+        "large": Text("Large", "大型"),
+    }
+    return {
+        "labels": {
+            "indicators": {"i": fg.t("Indicator")},
+            "zones": {z: {"short": fg.t(z), "name": fg.t(z)} for z in ("ALL", "Z1", "Z2")},
+            "population": fg.t(domains["all"]),
+            "domains": {k: fg.t(v) for k, v in domains.items()},
+        },
+        "population_title": fg.t(UI["population_of"]),
+        "size_classes": ["micro", "small", "medium", "large"],
+    }
+
+
+def test_zones_compared_within_a_population_with_n_on_the_chart() -> None:
+    panel = {"id": "dots", "kind": "dots", "template": fg.dots_template(UI["zone_dots"])}
+    state = {"indicator": "i", "wave": "2022", "domain": "manufacturing"}
+    fig = valid(run_plots(panel, population_chunk(), state, population_config(), "zh"))
+    (dots,) = fig.data
+    assert dots.meta["zones"] == ["Z2", "Z1"]
+    assert list(dots.x) == pytest.approx([45 / 60, 10 / 40])
+    assert list(dots.y) == ["Z2 · n=60", "Z1 · n=40"]  # the sample size on the axis
+    assert "制造业" in fig.layout.title.text
+
+
+def test_adoption_by_size_class_with_suppressed_classes_as_ghosts() -> None:
+    panel = {"id": "sizes", "kind": "sizes", "template": fg.bars_template(UI["by_size"])}
+    state = {"indicator": "i", "wave": "2022"}
+    fig = valid(run_plots(panel, population_chunk(), state, population_config()))
+    bars, ghost = fig.data
+    assert list(bars.y) == ["Micro", "Small"] and list(bars.x) == pytest.approx([0.25, 0.5])
+    assert list(bars.text) == ["n=120", "n=100"]
+    # Large is suppressed: a stub labelled "suppressed", never its share.
+    assert list(ghost.y) == ["Large"] and ghost.meta["suppressed"]
+    assert all(x <= 0.05 for x in ghost.x)
+    assert list(fig.layout.yaxis.categoryarray) == ["Micro", "Small", "medium", "Large"]
+
+
+def test_maturity_levels_across_waves_with_n_and_small_waves_suppressed() -> None:
+    rows = [(2020, "basic", 6), (2020, "advanced", 4), (2021, "basic", 3), (2022, "basic", 1)]
+    rows += [(2022, "advanced", 19)]
+    frame = pd.DataFrame(rows, columns=["wave_id", "level", "n"]).assign(zone_id="Z1")
+    levels = {
+        "dma": cube(
+            frame,
+            {"wave_id": [2020, 2021, 2022], "zone_id": ["Z1"], "level": ["basic", "advanced"]},
+            {"n": "n"},
+        )
+    }
+    config = {
+        "labels": {"levels": {"dma": [["basic", fg.t("Basic")], ["advanced", fg.t("Advanced")]]}}
+    }
+    panel = {
+        "id": "level_waves",
+        "kind": "level_waves",
+        "template": fg.level_waves_template(UI["level_waves"]),
+    }
+    fig = valid(run_plots(panel, levels, {"zone": "Z1", "measure": "dma"}, config))
+    basic, advanced = fig.data
+    # 2021 has 3 enterprises (< min_zone 5): named with "suppressed", no bars.
+    assert list(fig.layout.xaxis.categoryarray) == [
+        "2020<br>n=10",
+        "2021<br>suppressed",
+        "2022<br>n=20",
+    ]
+    assert basic.meta["waves"] == [2020, 2022]
+    assert list(basic.y) == pytest.approx([0.6, 0.05])
+    assert list(advanced.y) == pytest.approx([0.4, 0.95])
 
 
 def test_cube_is_dense_row_major_with_nulls() -> None:
@@ -268,10 +388,37 @@ def test_templates_are_valid_plotly_layouts() -> None:
         fg.histogram_template(title),
         fg.heatmap_template(title),
         fg.sankey_template(title),
+        fg.level_waves_template(title),
+        fg.quality_template(title, {}, True),
+        fg.deliveries_template(title, {}),
     ):
         for lang in ("en", "zh"):
             go.Layout({**fg.base_layout(), **fg.localize(template["layout"], lang)})
             assert fg.I18N not in json.dumps(fg.localize(template, lang))
+        # Every chart says what it draws (issue: which estimate, sample share or weighted).
+        assert fg.localize(template["basis"], "en") and fg.localize(template["basis"], "zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_chart_says_it_draws_the_unweighted_sample_share(lang: str) -> None:
+    trend = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
+    state = {"indicator": "i", "domain": "all", "zone": "Z1"}
+    figs = [
+        run_plots(trend, trend_chunk(), state, trend_config("exact"), lang),
+        run_plots(bars_panel(), bars_chunk(), {"zone": "Z1"}, bars_config(), lang),
+        run_plots(bars_panel(), bars_chunk(), {"zone": "nowhere"}, bars_config(), lang),
+    ]
+    for fig in figs:
+        valid(fig)
+        subtitle = fig["layout"]["title"]["subtitle"]["text"]
+        assert subtitle == fg.localize(fg.t(UI["basis_share"]), lang)
+    assert "unweighted" in fg.localize(fg.t(UI["basis_share"]), "en")
+    # The trend shows n per wave on a text row under the plot (not only on hover).
+    rows = [tr for tr in figs[0]["data"] if tr.get("mode") == "text"]
+    assert {tr["meta"]["zone"]: tr["text"] for tr in rows} == {
+        "ALL": ["n=100", "n=100", "n=100"],
+        "Z1": ["n=50", "n=50"],  # 2021 is suppressed: a cross, no number
+    }
 
 
 def test_labels_come_from_codebook_and_scoring_yaml() -> None:
@@ -283,11 +430,12 @@ def test_labels_come_from_codebook_and_scoring_yaml() -> None:
         ),
         zones=pd.DataFrame(
             {
-                "zone_id": ["Z1"],
-                "zone_name_en": ["<b>Long</b> zone"],
-                "zone_name_zh": [None],
-                "city_en": ["City"],
-                "province_zh": [None],
+                "zone_id": ["Z1", "Z2"],
+                "zone_name_en": ["<b>Long</b> zone", "Second zone"],
+                "zone_name_zh": [None, "第二开发区"],
+                "city_en": ["City", "Wuhan"],
+                "province_en": ["Province", "Hubei"],
+                "province_zh": [None, "湖北省"],
             }
         ),
     )
@@ -301,7 +449,9 @@ def test_labels_come_from_codebook_and_scoring_yaml() -> None:
     assert {k: (v.en, v.zh) for k, v in labels.sizes.items()} == {
         k: (v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()
     }
-    assert labels.zone_short["Z1"].en == "Z1 City" and labels.zones["Z1"].zh == "Z1"
+    assert labels.zone_short["Z1"].en == "Z1 Province" and labels.zones["Z1"].zh == "Z1"
+    # The same kind of name in both languages: the province (not a city in English only).
+    assert (labels.zone_short["Z2"].en, labels.zone_short["Z2"].zh) == ("Z2 Hubei", "Z2 湖北省")
     assert "<b>" not in json.dumps(fg.t(labels.zones["Z1"]))
 
 
@@ -383,13 +533,52 @@ def test_quality_page_draws_with_no_rejected_rules(zone: str) -> None:
     )
     page = quality_page(marts, labels)  # type: ignore[arg-type]
     chunk = quality_chunk_of(rules)
-    assert chunk["deliveries"]["label"][0] == f"2020 Z1 · {'a' * 8} (loaded)"
+    assert chunk["deliveries"]["label"][0] == f"Z1 2020 {'a' * 8}"
+    assert chunk["deliveries"]["status"][0] == "loaded"
     figs = {p["kind"]: run_plots(p, chunk, {"zone": zone}, {}) for p in page.panels}
     assert figs["rules"]["data"] == []
     assert UI["no_rejections"].en in json.dumps(figs["rules"])
     modes = valid(figs["modes"])
     assert sum(sum(tr.y) for tr in modes.data) == (30 if zone == "ALL" else 10)
     assert len(valid(figs["deliveries"]).data) == 3
+
+
+def test_quality_rules_have_a_legend_with_their_meaning_and_upright_delivery_labels() -> None:
+    rules = pd.DataFrame(
+        {
+            "zone_id": ["Z1", "Z1", "Z2"],
+            "wave_id": [2020, 2020, 2020],
+            "delivery_id": ["a" * 64, "a" * 64, "b" * 64],
+            "rule_id": ["codes_in_codebook", "codes_in_codebook", "skip_rule_C5"],
+            "column_name": ["B3_cloud", "A5_industry_section", "C5_<x>"],
+            "n_rows": [2, 1, 3],
+        }
+    )
+    marts = SimpleNamespace(
+        delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
+    )
+    labels = SimpleNamespace(
+        zones={}, modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")}
+    )
+    page = quality_page(marts, labels)  # type: ignore[arg-type]
+    chunk = quality_chunk_of(rules)
+    panels = {p["kind"]: p for p in page.panels}
+    for lang in ("en", "zh"):
+        fig = valid(run_plots(panels["rules"], chunk, {"zone": "ALL"}, {}, lang))
+        names = sorted(tr.name for tr in fig.data)
+        word = {"en": ": fails on ", "zh": "：未通过字段 "}[lang]
+        assert names == [
+            f"codes_in_codebook{word}A5_industry_section, B3_cloud",
+            f"skip_rule_C5{word}C5_&lt;x&gt;",
+        ]
+        assert fig.layout.showlegend is True
+    deliveries = valid(run_plots(panels["deliveries"], chunk, {"zone": "ALL"}, {}))
+    # Upright, small tick labels: ~50 deliveries fit side by side without overlapping.
+    assert deliveries.layout.xaxis.tickangle == -90
+    # ... and the panel spans the page's full width, so each delivery keeps its label.
+    assert panels["deliveries"]["wide"] is True
+    assert '<div class="plot wide" id="plot-0">' in render_page(page, {})
+    assert list(deliveries.data[0].customdata) == ["loaded", "loaded"]
 
 
 def test_hub_groups_spread_and_label_their_zones() -> None:
@@ -413,7 +602,7 @@ def test_hub_groups_spread_and_label_their_zones() -> None:
     panel = {"id": "hubs", "kind": "hubs", "template": fg.hubs_template(UI["hub_groups"])}
     fig = valid(run_plots(panel, chunk, {"wave": "2020"}, config))
     near, far = fig.data
-    # Equal estimates in one group get distinct x positions and their ids as labels.
-    assert len(set(near.x)) == 2 and list(near.text) == ["Z1", "Z2"]
+    # Equal estimates in one group get distinct x positions and their ids (and n) as labels.
+    assert len(set(near.x)) == 2 and list(near.text) == ["Z1<br>n=100", "Z2<br>n=100"]
     assert list(far.x) == [1] and list(fig.layout.xaxis.tickvals) == [0, 1]
     assert "<br>" in fig.layout.xaxis.ticktext[1]  # the long group name wraps

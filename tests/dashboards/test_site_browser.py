@@ -161,6 +161,12 @@ def test_pages_in_chromium(built_site, browser, tmp_path: Path) -> None:
             ".flatMap(gd => gd._fullData.map(t => t.type))"
         )
         assert set(drawn) <= set(traces), (name, set(drawn) - set(traces))
+        # Every chart says what it draws (which estimate, or what it counts).
+        subtitles = opened.page.evaluate(
+            "[...document.querySelectorAll('.js-plotly-plot')]"
+            ".map(gd => ((gd.layout.title || {}).subtitle || {}).text || '')"
+        )
+        assert all(subtitles), (name, subtitles)
         used |= set(drawn)
         opened.page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         assert opened.errors == [], (name, opened.errors)
@@ -181,8 +187,10 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     db = built_site.analytics_db
     opened = Opened(browser, built_site.report.out_dir / "report.html")
     opened.ready()
-    assert opened.page.input_value("#sel-wave") == "2020"
+    # Pages open on the latest wave (issue: they opened on 2020).
+    assert opened.page.input_value("#sel-wave") == "2022"
     assert opened.page.input_value("#sel-zone") == "SH-01"
+    opened.select("wave", "2020")
     before = opened.plots()
     assert assert_report_matches(before, marts_estimates(db, 2020, "SH-01")) > 50
 
@@ -209,6 +217,33 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     title = opened.page.evaluate("document.querySelector('.js-plotly-plot').layout.title.text")
     assert title.startswith("图表1")
     assert opened.page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert opened.errors == [] and opened.foreign == []
+
+
+def test_language_is_kept_in_the_url_and_across_pages(built_site, browser) -> None:
+    out = built_site.report.out_dir
+    opened = Opened(browser, out / "report.html")
+    opened.page.goto((out / "report.html").as_uri() + "?lang=zh")
+    opened.ready()
+    assert opened.page.input_value("#sel-lang") == "zh"
+    assert opened.page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert opened.page.input_value("#sel-wave") == "2022"  # every page opens on the latest
+    # The navigation carries the language: the next page opens in it.
+    opened.page.click("header nav a[href^='zones.html']")
+    opened.page.wait_for_url("**/zones.html?lang=zh")
+    opened.ready()
+    assert opened.page.input_value("#sel-lang") == "zh"
+    assert opened.page.input_value("#sel-wave") == "2022"
+    opened.select("lang", "en")
+    assert opened.page.url.endswith("zones.html?lang=en")
+    assert opened.page.get_attribute("header nav a[href^='trends.html']", "href") == (
+        "trends.html?lang=en"
+    )
+    # The index (no app.js) passes the language on as well.
+    opened.page.goto((out / "index.html").as_uri() + "?lang=zh")
+    assert opened.page.get_attribute(".cards a[href^='maturity.html']", "href") == (
+        "maturity.html?lang=zh"
+    )
     assert opened.errors == [] and opened.foreign == []
 
 
@@ -248,3 +283,62 @@ def test_plots_below_the_fold_are_drawn_as_they_approach(built_site, browser) ->
     registered = opened.page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
     assert sorted(registered) == sorted(load_record().traces)
     assert opened.errors == [] and opened.foreign == []
+
+
+def test_issue_charts_in_chromium(built_site, browser) -> None:
+    """The issue's fixes as drawn: bands both sides of a break, zones within a population,
+    adoption by size class, levels across waves, n on the charts, the rule legend."""
+    out, db = built_site.report.out_dir, built_site.analytics_db
+    trends = Opened(browser, out / "trends.html")
+    trends.ready()
+    trends.select("zone", "ALL")
+    trends.select("indicator", "cloud_migrated")  # approximate across v2020 -> v2022
+    traces = trends.plots()[0]
+    bands = [t for t in traces if t["meta"].get("band")]
+    assert len(bands) == 2  # 2020-21 and 2022: the band before the break is kept
+    assert max(bands[0]["x"]) == 2021 and min(bands[1]["x"]) > 2021
+    n_row = next(t for t in traces if t["meta"].get("n"))
+    assert all(n > 0 for n in n_row["meta"]["n"])
+    assert trends.errors == [] and trends.foreign == []
+
+    zones = Opened(browser, out / "zones.html")
+    zones.ready()
+    zones.select("domain", "manufacturing")
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            """select zone_id, estimate, n_base from marts.fct_indicator_estimates
+               where wave_id = 2022 and domain = 'manufacturing' and zone_id <> 'ALL'
+                 and indicator_id = 'procurement_online_gt50' and not suppressed"""
+        ).fetchall()
+        sizes = con.execute(
+            """select domain, estimate from marts.fct_indicator_estimates
+               where wave_id = 2022 and domain_type = 'size_class' and zone_id = 'ALL'
+                 and indicator_id = 'procurement_online_gt50' and not suppressed"""
+        ).fetchall()
+    plots = zones.plots()
+    dots = plots[0][0]
+    assert sorted(dots["meta"]["zones"]) == sorted(z for z, _, _ in rows)
+    marts = {z: (e, n) for z, e, n in rows}
+    for zone, x, label in zip(dots["meta"]["zones"], dots["x"], dots["y"], strict=True):
+        assert x == pytest.approx(marts[zone][0], abs=1e-6)
+        assert label.endswith(f"n={marts[zone][1]}")
+    by_size = plots[2][0]
+    assert dict(zip(by_size["meta"]["domains"], by_size["x"], strict=True)) == pytest.approx(
+        dict(sizes), abs=1e-6
+    )
+    assert zones.errors == [] and zones.foreign == []
+
+    maturity = Opened(browser, out / "maturity.html")
+    maturity.ready()
+    level_waves = maturity.plots()[1]
+    assert {w for t in level_waves for w in t["meta"]["waves"]} == {2020, 2021, 2022}
+    assert maturity.errors == [] and maturity.foreign == []
+
+    quality = Opened(browser, out / "quality.html")
+    quality.ready()
+    rules = quality.plots()[1]
+    assert sorted(t["name"] for t in rules) == [
+        "codes_in_codebook: fails on B3_cloud",
+        "skip_rule_C5: fails on B3_cloud",
+    ]
+    assert quality.errors == [] and quality.foreign == []
