@@ -19,6 +19,10 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# The production `dbt build` (Dagster's warehouse_dbt, and the bench that times it).
+# dbt's unit tests check model logic on fixed inputs, not the loaded data, so they
+# run in CI (tests/dbt's own `dbt build`), not in every ingestion run.
+DBT_PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
 @dataclass(frozen=True)

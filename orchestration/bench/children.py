@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,10 +78,11 @@ def dbt_env(home: Home) -> dict[str, str]:
     }
 
 
-def dbt_command(verb: str, target: Path, dbt_target: str = "duckdb") -> list[str]:
+def dbt_command(verb: str | Sequence[str], target: Path, dbt_target: str = "duckdb") -> list[str]:
+    """`verb`: a dbt command, alone ("parse") or with its own flags (DBT_PRODUCTION_BUILD)."""
     return [
         str(DBT),
-        verb,
+        *([verb] if isinstance(verb, str) else verb),
         "--target",
         dbt_target,
         "--project-dir",
@@ -120,7 +122,7 @@ def dbt_totals(target: Path) -> dict[str, float]:
 
 
 def run_dbt(
-    verb: str, home: Home, target: Path, log: Path, dbt_target: str = "duckdb"
+    verb: str | Sequence[str], home: Home, target: Path, log: Path, dbt_target: str = "duckdb"
 ) -> ProcessRun:
     """`dbt <verb>` on the home's build DB (or its raw Parquet for target spark), as its own
     process (as Dagster runs it)."""

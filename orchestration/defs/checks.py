@@ -9,9 +9,10 @@ are blocking). This module adds:
   the guard that stops a leak before it is published is in `write_marts`, since
   the dashboards are part of the release and nothing runs after it any more;
 - `staged_responses_suite` on the staged responses model and `indicator_estimates_suite`
-  / `enterprise_wave_suite` on the two marts (blocking, Great Expectations suites of
-  orchestration/quality/downstream.py on the build DB, read-only): publishing waits
-  for them;
+  / `enterprise_wave_suite` on the two marts (blocking, the rules of
+  orchestration/quality/downstream.py judged in DuckDB on the build DB, read-only,
+  and their per-zone-wave outcome table validated by Great Expectations, see
+  downstream_outcomes.py): publishing waits for them;
 - `failed_blocking_checks`: what `analytics_db` asks before it publishes, so a
   publish launched on its own still refuses while any blocking check upstream
   last failed.

@@ -3,7 +3,7 @@
 - `run_gate` / `run_gates`: judge one or several zone-waves' parsed responses before loading.
 - `normalize`: fix harmless formatting, logging every change.
 - `sanitize_text`: neutralize formula and HTML injection in free text.
-- `validate_staged` / `validate_marts`: suites on frames read out of DuckDB.
+- `validate_staged` / `validate_marts`: the staged and mart rules in DuckDB, GX on their outcomes.
 Suites are generated from the codebook: `python -m orchestration.quality.suites`.
 
 Importing Great Expectations costs 10-16 s of CPU, so this package does not:

@@ -78,11 +78,14 @@ def failing_sql(rule: Rule, wave_column: str) -> str:
         # GX (pandas) searches, like regexp_matches: the codebook's patterns are anchored.
         fails = f"{col} is not null and not regexp_matches({col}, {literal(kw['regex'])})"
     elif kind == "expect_column_values_to_be_between":
+        # strict bounds exclude the bound itself (GX's strict_min / strict_max)
+        below = "<=" if kw.get("strict_min") else "<"
+        above = ">=" if kw.get("strict_max") else ">"
         outside = []
         if "min_value" in kw:
-            outside.append(f"{col} < {_bound(kw['min_value'], wave_column)}")
+            outside.append(f"{col} {below} {_bound(kw['min_value'], wave_column)}")
         if "max_value" in kw:
-            outside.append(f"{col} > {_bound(kw['max_value'], wave_column)}")
+            outside.append(f"{col} {above} {_bound(kw['max_value'], wave_column)}")
         fails = f"{col} is not null and ({' or '.join(outside) or 'false'})"
     else:
         raise ValueError(f"{rule.rule_id}: {kind} has no bulk form")

@@ -1,7 +1,9 @@
-"""Validate staged responses and marts read out of DuckDB (blocking checks before publish).
+"""Validate staged responses and marts in DuckDB (blocking checks before publish).
 
-Frames are read as Arrow from a read-only connection; cross-row rules become
-derived violation columns computed in the same SQL (NULL = fine).
+The rules of `downstream.py` run as SQL on a read-only connection and Great
+Expectations validates their per-zone-wave outcome table (`downstream_outcomes.py`):
+no row of the relation reaches pandas. Cross-row rules of the marts are derived
+violation columns computed in the relation's SQL (NULL = fine).
 """
 
 from __future__ import annotations
@@ -12,16 +14,33 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.quality.context import run_suite
-from orchestration.quality.downstream import BASE_CONSISTENCY, LEVEL_MISSING, SCORE_RANGE
-from orchestration.quality.results import SuiteResult, summarize
+from orchestration.codebook import load_codebook
+from orchestration.quality.context import ChunkRun, run_suite
+from orchestration.quality.downstream import (
+    BASE_CONSISTENCY,
+    ENTERPRISE_COLUMN,
+    LEVEL_MISSING,
+    SCORE_RANGE,
+    STAGED_KEY,
+    enterprise_rules,
+    indicator_rules,
+    staged_rules,
+)
+from orchestration.quality.downstream_outcomes import Judged, judge, outcome_suite_name
+from orchestration.quality.outcomes import ZONE_WAVE
+from orchestration.quality.results import SuiteResult, rule_key
 
+STAGED_SUITE = "staged_responses"
+INDICATORS_SUITE = "marts_indicator_estimates"
+ENTERPRISES_SUITE = "marts_enterprise_wave"
 STAGED_RELATION = "staging.stg_survey__responses"  # dbt model, schema from generate_schema_name
 QUESTIONNAIRE_RANK = "questionnaire_rank"  # 1 = the questionnaire every model reads
 INDICATORS_RELATION = "marts.fct_indicator_estimates"
 INDICATOR_DIM_RELATION = "marts.dim_indicator"
 ENTERPRISE_RELATION = "marts.fct_enterprise_wave"
 BASE_COLUMN = "base_population"
+# An indicator row named in the outcome table's examples (within its zone-wave).
+INDICATOR_EXAMPLE = "concat_ws('/', domain, indicator_id)"
 
 
 def connect_built(db: Path, spark_warehouse: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -63,7 +82,16 @@ def wave_filter(waves: Sequence[int] | None) -> str:
     return f"wave_id in ({', '.join(str(int(w)) for w in waves)})" if waves else "false"
 
 
+def staged_sql(relation: str, waves: Sequence[int] | None) -> str:
+    """The staged rows the suite judges: the kept questionnaires of `waves`."""
+    return f"select * from {relation} where {QUESTIONNAIRE_RANK} = 1 and {wave_filter(waves)}"
+
+
 def read_indicators(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None = None) -> pa.Table:
+    return con.sql(indicators_sql(con, waves)).to_arrow_table()
+
+
+def indicators_sql(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None = None) -> str:
     """fct_indicator_estimates (of `waves`, None = all) plus `chk_base_consistency`.
 
     Indicators of one base population (dim_indicator.base_population, or the
@@ -92,8 +120,7 @@ def read_indicators(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None 
         if BASE_COLUMN in dim_columns
         else ""
     )
-    return con.sql(
-        f"""
+    return f"""
         with f as (
             select *, {base} as _base from {INDICATORS_RELATION} f {join}
             where {wave_filter(waves)}
@@ -106,12 +133,15 @@ def read_indicators(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None 
         select f.* exclude (_base), bases.bases as {BASE_CONSISTENCY}
         from f left join bases using (wave_id, zone_id, domain, _base)
         """
-    ).to_arrow_table()
 
 
 def read_enterprises(
     con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None = None
 ) -> pa.Table:
+    return con.sql(enterprises_sql(con, waves)).to_arrow_table()
+
+
+def enterprises_sql(con: duckdb.DuckDBPyConnection, waves: Sequence[int] | None = None) -> str:
     """fct_enterprise_wave (of `waves`, None = all) plus score-range and level-presence
     violation columns.
 
@@ -130,22 +160,55 @@ def read_enterprises(
         f'case when "{s}" is not null and "{lv}" is null then \'{lv}\' end'
         for s, lv in levels.items()
     ] or ["null"]
-    return con.sql(
-        f"""
+    return f"""
         select *,
                nullif(concat_ws(',', {", ".join(out_of_range)}), '') as {SCORE_RANGE},
                nullif(concat_ws(',', {", ".join(missing)}), '') as {LEVEL_MISSING}
         from {ENTERPRISE_RELATION}
         where {wave_filter(waves)}
         """
-    ).to_arrow_table()
 
 
 def _validate(
-    suite: str, data: pa.Table, run_name: str, docs: Path | None, *, build_index: bool = True
+    suite: str, judged: Judged, run_name: str, docs: Path | None, *, build_index: bool = True
 ) -> SuiteResult:
-    runs = run_suite(suite, data, run_name=run_name, data_docs_dir=docs, build_index=build_index)
-    return summarize(suite, runs, frozenset())
+    """GX validates the outcome table; the counts and values come from the rows behind it."""
+    name = outcome_suite_name(suite)
+    [run] = run_suite(
+        name,
+        judged.table,
+        run_name=run_name,
+        data_docs_dir=docs,
+        chunk_rows=max(judged.table.num_rows, 1),  # one row per zone-wave: one chunk
+        build_index=build_index,
+        index_columns=(ZONE_WAVE,),  # Data Docs name the failing zone-waves
+    )
+    return _summarize(name, run, judged)
+
+
+def _summarize(suite_name: str, run: ChunkRun, judged: Judged) -> SuiteResult:
+    """GX's verdicts by rule key, with the failing rows and values each failed rule counted."""
+    counts: dict[str, int] = {}
+    values: dict[str, list[tuple[str, int]]] = {}
+    for result in run.result.results:
+        if result.success:
+            continue
+        meta = result.expectation_config.meta or {}
+        key = rule_key(meta.get("rule_id", result.expectation_config.type), meta.get("column", ""))
+        column = result.expectation_config.kwargs.get("column", "")
+        counts[key] = counts.get(key, 0) + judged.counts.get(column, 0)
+        if column in judged.top_values:
+            values.setdefault(key, judged.top_values[column])
+    return SuiteResult(
+        suite_name=suite_name,
+        success=bool(run.result.success),
+        evaluated=int(run.result.statistics["evaluated_expectations"]),
+        failed=len(counts),
+        unexpected_counts=counts,
+        top_values=values,
+        failed_rules=tuple(counts),
+        data_docs_pages=(run.page,) if run.page is not None else (),
+    )
 
 
 def validate_staged(
@@ -170,10 +233,11 @@ def validate_staged(
     `spark_warehouse`: on the Spark targets the models are Parquet tables of the engine's
     warehouse, not relations of the build DB.
     """
+    rules = staged_rules(load_codebook())
     with connect_built(db, spark_warehouse) as con:
-        rows = f"select * from {relation} where {QUESTIONNAIRE_RANK} = 1 and {wave_filter(waves)}"
-        data = con.sql(rows).to_arrow_table()
-    return _validate("staged_responses", data, "staged", data_docs_dir)
+        _columns(con, relation)  # names the missing model
+        judged = judge(con, staged_sql(relation, waves), rules, STAGED_KEY)
+    return _validate(STAGED_SUITE, judged, "staged", data_docs_dir)
 
 
 def validate_marts(
@@ -188,12 +252,10 @@ def validate_marts(
     `waves` (None = every wave; a wave's rows change together: pooled `ALL` rows,
     one questionnaire per enterprise and wave across zones)."""
     with connect_built(db, spark_warehouse) as con:
-        indicators = read_indicators(con, waves)
-        enterprises = read_enterprises(con, waves)
+        indicators = judge(con, indicators_sql(con, waves), indicator_rules(), INDICATOR_EXAMPLE)
+        enterprises = judge(con, enterprises_sql(con, waves), enterprise_rules(), ENTERPRISE_COLUMN)
     return (
         # The index page reads every stored result: built once, after the second suite.
-        _validate(
-            "marts_indicator_estimates", indicators, "marts", data_docs_dir, build_index=False
-        ),
-        _validate("marts_enterprise_wave", enterprises, "marts", data_docs_dir),
+        _validate(INDICATORS_SUITE, indicators, "marts", data_docs_dir, build_index=False),
+        _validate(ENTERPRISES_SUITE, enterprises, "marts", data_docs_dir),
     )

@@ -46,7 +46,7 @@ def outcome_rules(cb: Codebook, version: str) -> list[Rule]:
             rule.column,
             rule.reason,
             level=rule.level,
-            extra_meta={"rule": rule.expectation, "rule_kwargs": _plain(rule.kwargs)},
+            extra_meta={"rule": rule.expectation, "rule_kwargs": plain_kwargs(rule.kwargs)},
         )
         for rule in raw_rules(cb, version)
     ]
@@ -63,7 +63,7 @@ def outcome_rules(cb: Codebook, version: str) -> list[Rule]:
     return rules
 
 
-def _plain(kwargs: dict) -> dict:
+def plain_kwargs(kwargs: dict) -> dict:
     """kwargs as JSON values (row conditions as `column operator value` text)."""
     out = {}
     for key, value in kwargs.items():

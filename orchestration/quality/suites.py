@@ -26,7 +26,7 @@ from great_expectations.expectations.expectation_configuration import Expectatio
 from great_expectations.expectations.row_conditions import Column, Condition
 
 from orchestration.codebook import Codebook, load_codebook
-from orchestration.quality import downstream, outcomes
+from orchestration.quality import downstream, downstream_outcomes, outcomes
 from orchestration.quality.rules import RowCondition, Rule, raw_rules
 from orchestration.settings import EXPECTATIONS_DIR
 
@@ -59,9 +59,9 @@ def suite_specs(cb: Codebook) -> tuple[SuiteSpec, ...]:
         SuiteSpec(outcomes.suite_name(v), outcomes.ASSET, tuple(outcomes.outcome_rules(cb, v)))
         for v in cb.versions
     )
-    return (
-        *raw,
-        *gate,
+    # The row-level suites stay as the reference the outcome suites conform to
+    # (tests/quality/test_downstream_conformance.py); the pipeline runs the outcome suites.
+    row_level = (
         SuiteSpec("staged_responses", "staged_responses", tuple(downstream.staged_rules(cb))),
         SuiteSpec(
             "marts_indicator_estimates",
@@ -72,6 +72,15 @@ def suite_specs(cb: Codebook) -> tuple[SuiteSpec, ...]:
             "marts_enterprise_wave", "marts_enterprise_wave", tuple(downstream.enterprise_rules())
         ),
     )
+    judged = tuple(
+        SuiteSpec(
+            downstream_outcomes.outcome_suite_name(spec.name),
+            downstream_outcomes.outcome_suite_name(spec.name),
+            tuple(downstream_outcomes.outcome_rules(spec.rules)),
+        )
+        for spec in row_level
+    )
+    return (*raw, *gate, *row_level, *judged)
 
 
 def _id(*parts: str) -> str:

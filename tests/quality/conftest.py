@@ -108,3 +108,27 @@ def set_value(table: pa.Table, column: str, row: int, value: str | None) -> pa.T
     values[row] = value
     i = table.column_names.index(column)
     return table.set_column(i, column, pa.array(values, type=table.schema.field(column).type))
+
+
+# The staged model's key and provenance columns, from a frame as `valid_frame` makes it.
+STAGED_COLUMNS_SQL = (
+    "md5(delivery_id || source_file || source_row) as response_id, "
+    "md5(A1_uscc) as enterprise_key, delivery_id, zone_id, wave_id, "
+    "instrument_version, mode, source_file, source_row"
+)
+
+
+def staged_select(present: set[str]) -> str:
+    """The staged model's shape of a text frame: typed columns, restricted items dropped."""
+    parts = []
+    for item in CB.items:
+        if item.restricted:
+            continue
+        for col in (
+            (item.option_column(o.code) for o in item.options) if item.is_multi else [item.id]
+        ):
+            source = f'"{col}"' if col in present else "null"
+            kind = {"int": "bigint", "num": "double"}.get(item.type, "varchar")
+            kind = "boolean" if item.is_multi else kind
+            parts.append(f'cast({source} as {kind}) as "{col}"')
+    return ", ".join(parts)

@@ -6,26 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import CB, valid_frame
+from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import staged_rules
-
-
-def _staged_select(present: set[str]) -> str:
-    """The staged model's shape of a text frame: typed columns, restricted items dropped."""
-    parts = []
-    for item in CB.items:
-        if item.restricted:
-            continue
-        for col in (
-            (item.option_column(o.code) for o in item.options) if item.is_multi else [item.id]
-        ):
-            source = f'"{col}"' if col in present else "null"
-            kind = {"int": "bigint", "num": "double"}.get(item.type, "varchar")
-            kind = "boolean" if item.is_multi else kind
-            parts.append(f'cast({source} as {kind}) as "{col}"')
-    return ", ".join(parts)
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +21,8 @@ def staged_db(tmp_path_factory) -> Path:
         con.register("frame", frame)
         con.execute("create schema staging")
         con.execute(
-            "create table staging.stg_survey__responses as select "
-            "md5(delivery_id || source_file || source_row) as response_id, "
-            "md5(A1_uscc) as enterprise_key, delivery_id, zone_id, wave_id, "
-            "instrument_version, mode, source_file, source_row, "
-            f"{_staged_select(set(frame.column_names))}, 1 as questionnaire_rank from frame"
+            f"create table staging.stg_survey__responses as select {STAGED_COLUMNS_SQL}, "
+            f"{staged_select(set(frame.column_names))}, 1 as questionnaire_rank from frame"
         )
     return db
 

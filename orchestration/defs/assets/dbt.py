@@ -30,7 +30,7 @@ from orchestration.defs.progress import progress, seconds
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
 from orchestration.faults import crash_point
 from orchestration.pseudonym import PseudonymKeyError
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PRODUCTION_BUILD, DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
 LAYERS = ("staging", "intermediate", "marts")
@@ -159,7 +159,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         # No --vars: the incremental models find the zone-waves to rebuild from the
         # stamps of the loaded data, and vars that change from run to run would make
         # dbt parse the whole project again on every run (seconds of fixed cost).
-        args = ["build"]
+        args = list(DBT_PRODUCTION_BUILD)
         # every enterprise_key would change under another key: refuse before dbt starts
         # (Failure, not a trace: the UI and the CLI show the one line)
         try:
