@@ -138,19 +138,24 @@ def _differs(old: str, new: str, old_type: str | None, new_type: str | None) -> 
 
 
 def _attribution(keys: tuple[str, ...]) -> str:
-    """SQL: the new deliveries a row's key points at (of its zone, or of every zone for
-    `ALL` or a key without zone; of its wave or waves, or of every wave without one)."""
-    conditions = []
+    """SQL: the new deliveries a row's key points at: of its zone (every zone for `ALL`)
+    and wave(s); failing that, of its wave(s) in any zone, since a figure of a zone that
+    got no new delivery changes only through another zone (secondary suppression); an
+    empty answer means the code or the parameters changed it."""
     waves = [f"CAST(k.{ident(w)} AS VARCHAR)" for w in WAVE_KEYS if w in keys]
-    if waves:
-        conditions.append(f"d.wave_id IN ({', '.join(waves)})")
-    if ZONE_KEY in keys:
-        zone = f"CAST(k.{ident(ZONE_KEY)} AS VARCHAR)"
-        conditions.append(f"({zone} = {literal(POOLED_ZONE)} OR d.zone_id = {zone})")
-    return (
-        "(SELECT string_agg(d.delivery_id, ' ' ORDER BY d.delivery_id) FROM new_deliveries d "
-        f"WHERE {' AND '.join(conditions) or 'true'})"
-    )
+    of_wave = f"d.wave_id IN ({', '.join(waves)})" if waves else "true"
+
+    def deliveries(where: str) -> str:
+        return (
+            "(SELECT string_agg(d.delivery_id, ' ' ORDER BY d.delivery_id) "
+            f"FROM new_deliveries d WHERE {where})"
+        )
+
+    if ZONE_KEY not in keys:
+        return deliveries(of_wave)
+    zone = f"CAST(k.{ident(ZONE_KEY)} AS VARCHAR)"
+    own = f"{of_wave} AND ({zone} = {literal(POOLED_ZONE)} OR d.zone_id = {zone})"
+    return f"coalesce({deliveries(own)}, {deliveries(of_wave)})"
 
 
 def _table_sql(
