@@ -226,9 +226,12 @@ def ingest(
     from orchestration.defs.runs import run_ingest
 
     outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id, landing=landing))
+    run = f"(run {outcome.run_id[:8]})"
     if not outcome.success:
-        raise SurveyError(reason(outcome.failure))
-    click.echo(f"{zone_id}/{wave_id}: ingested and published (run {outcome.run_id[:8]})")
+        raise SurveyError(f"{zone_id}/{wave_id}: refused: {reason(outcome.failure)} {run}")
+    # The same lines as `ingest --inbox`, so scripts read both alike.
+    click.echo(f"{zone_id}/{wave_id}: ingested{describe_rows(outcome.rows)} {run}")
+    click.echo(f"warehouse built and published {run}")
     click.echo(f"  analytics DB  {home.analytics_db}")
 
 
@@ -258,7 +261,8 @@ def refuse_unreadable(home: Home, files: tuple[Path, ...], zone_id: str, wave_id
             record_blocked(landing, home.build_db, message)
         except duckdb.IOException:
             return landing  # busy build DB: the run waits for it and records the refusal
-        raise SurveyError(message) from exc
+        # Refused before any run: no run id to give.
+        raise SurveyError(f"{zone_id}/{wave_id}: refused: {message}") from exc
     return landing
 
 

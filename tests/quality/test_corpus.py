@@ -359,7 +359,9 @@ def test_case_through_the_cli(
         assert status == [("blocked",)]
     else:
         assert done.returncode == 0, done.stderr[-3000:]
-        assert f"{ZONE}/{case.filed_wave}: ingested and published" in done.stdout
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith(f"{ZONE}/{case.filed_wave}: ingested "), done.stdout
+        assert lines[1].startswith("warehouse built and published (run "), done.stdout
         assert sha256(analytics) != before_db
         assert_judged_by_the_gate(case, Home(home).build_db)
         leaked = [t for t in published_text(home) if any(s in t for s in INJECTED)]
