@@ -40,6 +40,10 @@
 {%- set min_n = var('min_cell_respondents') -%}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set ranks = [1, 2, 3, 4] -%}
+{%- set raking_iterations = var('raking_iterations') | int -%}
+{%- set min_rake = var('raking_min_margin_respondents') -%}
+{%- set ipf_columns = 'zone_id, wave_id, raking_section, raking_size, n_respondents, '
+    ~ 'section_population, size_population' -%}
 
 {% if to_build == [] -%}
 -- nothing to rebuild: no rows, the table's own columns
@@ -171,6 +175,467 @@ with_register as (
             and cells.wave_id = register_choice.wave_id
     left join size_classes
         on cells.size_class = size_classes.size_class
+
+),
+
+-- calibration: raking to the register's section and size margins (docs/methodology.md#calibration)
+-- raking margins: a section with fewer than m_r respondents (var
+-- raking_min_margin_respondents) or no register population joins the zone-wave's
+-- `_pooled` section margin; a pool still below m_r joins the section with the most
+-- respondents (then name)
+raking_section_totals as (
+
+    select
+        zone_id,
+        wave_id,
+        industry_section,
+        sum(n_population) as section_population,
+        sum(n_respondents) as section_respondents,
+        case
+            when sum(n_respondents) >= {{ min_rake }} and sum(n_population) > 0
+                then industry_section
+            else '_pooled'
+        end as first_section
+    from with_register
+    where register_wave_id is not null
+    group by zone_id, wave_id, industry_section
+
+),
+
+raking_pools as (
+
+    select
+        zone_id,
+        wave_id,
+        sum(section_respondents) as pool_respondents,
+        sum(section_population) as pool_population
+    from raking_section_totals
+    where first_section = '_pooled'
+    group by zone_id, wave_id
+
+),
+
+raking_pool_targets as (
+
+    select
+        raking_section_totals.zone_id,
+        raking_section_totals.wave_id,
+        raking_section_totals.first_section as target_section,
+        row_number() over (
+            partition by raking_section_totals.zone_id, raking_section_totals.wave_id
+            order by
+                raking_section_totals.section_respondents desc,
+                raking_section_totals.first_section asc
+        ) as target_order
+    from raking_section_totals
+    inner join raking_pools
+        on
+            raking_section_totals.zone_id = raking_pools.zone_id
+            and raking_section_totals.wave_id = raking_pools.wave_id
+    where
+        raking_section_totals.first_section != '_pooled'
+        and not (
+            raking_pools.pool_respondents >= {{ min_rake }}
+            and raking_pools.pool_population > 0
+        )
+
+),
+
+raking_section_groups as (
+
+    select
+        raking_section_totals.zone_id,
+        raking_section_totals.wave_id,
+        raking_section_totals.industry_section,
+        coalesce(raking_pool_targets.target_section, raking_section_totals.first_section)
+            as raking_section
+    from raking_section_totals
+    left join raking_pool_targets
+        on
+            raking_section_totals.zone_id = raking_pool_targets.zone_id
+            and raking_section_totals.wave_id = raking_pool_targets.wave_id
+            and raking_pool_targets.target_order = 1
+            and raking_section_totals.first_section = '_pooled'
+
+),
+
+-- size margins: walked from large to micro, a group closes once it has m_r
+-- respondents and a population; a last group short of it joins the one before
+-- (adjacent size classes, as for the cells)
+raking_size_totals as (
+
+    select
+        zone_id,
+        wave_id,
+        {% for k in ranks %}
+        sum(case when class_rank = {{ k }} then n_respondents else 0 end) as n_{{ k }},
+        sum(case when class_rank = {{ k }} then n_population else 0 end) as pop_{{ k }},
+        {% endfor %}
+        count(*) as n_cells
+    from with_register
+    where register_wave_id is not null
+    group by zone_id, wave_id
+
+),
+
+rake_walk_4 as (
+
+    select
+        raking_size_totals.*,
+        1 as g_4,
+        n_4 as acc_n_4,
+        pop_4 as acc_pop_4
+    from raking_size_totals
+
+),
+{% for k in [3, 2, 1] %}
+{%- set j = k + 1 %}
+
+rake_walk_{{ k }} as (
+
+    select
+        rake_walk_{{ j }}.*,
+        g_{{ j }} + case
+            when acc_n_{{ j }} >= {{ min_rake }} and acc_pop_{{ j }} > 0 then 1 else 0
+        end as g_{{ k }},
+        case
+            when acc_n_{{ j }} >= {{ min_rake }} and acc_pop_{{ j }} > 0 then n_{{ k }}
+            else acc_n_{{ j }} + n_{{ k }}
+        end as acc_n_{{ k }},
+        case
+            when acc_n_{{ j }} >= {{ min_rake }} and acc_pop_{{ j }} > 0 then pop_{{ k }}
+            else acc_pop_{{ j }} + pop_{{ k }}
+        end as acc_pop_{{ k }}
+    from rake_walk_{{ j }}
+
+),
+{% endfor %}
+
+raking_size_walk as (
+
+    select
+        zone_id,
+        wave_id,
+        {% for k in ranks %}
+        case
+            when
+                g_{{ k }} = g_1 and g_1 > 1
+                and not (acc_n_1 >= {{ min_rake }} and acc_pop_1 > 0)
+                then g_1 - 1
+            else g_{{ k }}
+        end as size_group_{{ k }},
+        {% endfor %}
+        n_cells
+    from rake_walk_1
+
+),
+
+-- every original cell's raking cell: (raking section, size group); a size group is
+-- named by its classes, smallest to largest
+raking_groups as (
+
+    select
+        with_register.zone_id,
+        with_register.wave_id,
+        with_register.industry_section,
+        with_register.size_class,
+        with_register.class_rank,
+        with_register.n_population,
+        with_register.n_respondents,
+        raking_section_groups.raking_section,
+        case with_register.class_rank
+            {% for k in ranks %}
+            when {{ k }} then raking_size_walk.size_group_{{ k }}
+            {% endfor %}
+        end as size_group
+    from with_register
+    inner join raking_section_groups
+        on
+            with_register.zone_id = raking_section_groups.zone_id
+            and with_register.wave_id = raking_section_groups.wave_id
+            and with_register.industry_section = raking_section_groups.industry_section
+    inner join raking_size_walk
+        on
+            with_register.zone_id = raking_size_walk.zone_id
+            and with_register.wave_id = raking_size_walk.wave_id
+
+),
+
+raking_size_bounds as (
+
+    select
+        raking_groups.*,
+        min(class_rank) over (partition by zone_id, wave_id, size_group) as first_rank,
+        max(class_rank) over (partition by zone_id, wave_id, size_group) as last_rank
+    from raking_groups
+
+),
+
+raking_members as (
+
+    select
+        raking_size_bounds.zone_id,
+        raking_size_bounds.wave_id,
+        raking_size_bounds.industry_section,
+        raking_size_bounds.size_class,
+        raking_size_bounds.class_rank,
+        raking_size_bounds.n_population,
+        raking_size_bounds.n_respondents,
+        raking_size_bounds.raking_section,
+        case
+            when raking_size_bounds.class_rank is null then '_unknown'
+            when raking_size_bounds.first_rank = raking_size_bounds.last_rank
+                then first_class.size_class
+            else first_class.size_class || '-' || last_class.size_class
+        end as raking_size
+    from raking_size_bounds
+    left join size_classes as first_class
+        on raking_size_bounds.first_rank = first_class.class_rank
+    left join size_classes as last_class
+        on raking_size_bounds.last_rank = last_class.class_rank
+
+),
+
+raking_sections as (
+
+    select
+        zone_id,
+        wave_id,
+        raking_section,
+        sum(n_population) as margin_population,
+        sum(n_respondents) as margin_respondents
+    from raking_members
+    group by zone_id, wave_id, raking_section
+
+),
+
+raking_sizes as (
+
+    select
+        zone_id,
+        wave_id,
+        raking_size,
+        sum(n_population) as margin_population,
+        sum(n_respondents) as margin_respondents
+    from raking_members
+    group by zone_id, wave_id, raking_size
+
+),
+
+raking_margins as (
+
+    select
+        zone_id,
+        wave_id,
+        margin_population,
+        margin_respondents
+    from raking_sections
+    union all
+    select
+        zone_id,
+        wave_id,
+        margin_population,
+        margin_respondents
+    from raking_sizes
+
+),
+
+-- a margin with population but no respondent (or respondents but no population)
+-- cannot be raked to
+raking_empty_margins as (
+
+    select
+        zone_id,
+        wave_id,
+        count(*) as n_empty_margins
+    from raking_margins
+    where (margin_population > 0) != (margin_respondents > 0)
+    group by zone_id, wave_id
+
+),
+
+raking_zone_waves as (
+
+    select
+        with_register.zone_id,
+        with_register.wave_id,
+        sum(with_register.n_population) as zone_population,
+        sum(with_register.n_respondents) as zone_respondents,
+        {{ safe_ratio('sum(with_register.n_population)', 'sum(with_register.n_respondents)') }}
+            as design_weight,
+        sum(
+            case
+                when
+                    with_register.class_rank is null
+                    and (with_register.n_population > 0 or with_register.n_respondents > 0)
+                    then 1
+                else 0
+            end
+        ) as n_unknown_cells,
+        coalesce(max(raking_empty_margins.n_empty_margins), 0) as n_empty_margins
+    from with_register
+    left join raking_empty_margins
+        on
+            with_register.zone_id = raking_empty_margins.zone_id
+            and with_register.wave_id = raking_empty_margins.wave_id
+    where with_register.register_wave_id is not null
+    group by with_register.zone_id, with_register.wave_id
+
+),
+
+raking_blockers as (
+
+    select
+        raking_zone_waves.*,
+        case
+            when n_unknown_cells > 0 then 'unknown_cell'
+            when n_empty_margins > 0 or zone_population = 0 or zone_respondents = 0
+                then 'empty_margin'
+        end as raking_blocker
+    from raking_zone_waves
+
+),
+
+-- iterative proportional fitting on the cell table: the design weight is constant
+-- within the zone-wave, so a raked weight depends only on the (section, size) cell;
+-- cell_total = the raked weight total of the cell's respondents
+raking_cell_totals as (
+
+    select
+        zone_id,
+        wave_id,
+        raking_section,
+        raking_size,
+        sum(n_respondents) as n_respondents
+    from raking_members
+    group by zone_id, wave_id, raking_section, raking_size
+
+),
+
+ipf_0 as (
+
+    select
+        raking_cell_totals.zone_id,
+        raking_cell_totals.wave_id,
+        raking_cell_totals.raking_section,
+        raking_cell_totals.raking_size,
+        raking_cell_totals.n_respondents,
+        raking_sections.margin_population as section_population,
+        raking_sizes.margin_population as size_population,
+        raking_blockers.design_weight * raking_cell_totals.n_respondents as cell_total
+    from raking_cell_totals
+    inner join raking_blockers
+        on
+            raking_cell_totals.zone_id = raking_blockers.zone_id
+            and raking_cell_totals.wave_id = raking_blockers.wave_id
+            and raking_blockers.raking_blocker is null
+    inner join raking_sections
+        on
+            raking_cell_totals.zone_id = raking_sections.zone_id
+            and raking_cell_totals.wave_id = raking_sections.wave_id
+            and raking_cell_totals.raking_section = raking_sections.raking_section
+    inner join raking_sizes
+        on
+            raking_cell_totals.zone_id = raking_sizes.zone_id
+            and raking_cell_totals.wave_id = raking_sizes.wave_id
+            and raking_cell_totals.raking_size = raking_sizes.raking_size
+    where raking_cell_totals.n_respondents > 0
+
+),
+{% for k in range(1, raking_iterations + 1) %}
+
+ipf_{{ k }}_sections as (
+
+    select
+        {{ ipf_columns }},
+        cell_total * section_population
+        / sum(cell_total) over (partition by zone_id, wave_id, raking_section) as cell_total
+    from ipf_{{ k - 1 }}
+
+),
+
+ipf_{{ k }} as (
+
+    select
+        {{ ipf_columns }},
+        cell_total * size_population
+        / sum(cell_total) over (partition by zone_id, wave_id, raking_size) as cell_total
+    from ipf_{{ k }}_sections
+
+),
+{% endfor %}
+
+-- after the last size step: the raked weight and g of each cell, and the relative
+-- errors left on the margins
+raking_cells as (
+
+    select
+        ipf_{{ raking_iterations }}.*,
+        ipf_{{ raking_iterations }}.cell_total / ipf_{{ raking_iterations }}.n_respondents
+            as raking_weight,
+        ipf_{{ raking_iterations }}.cell_total / ipf_{{ raking_iterations }}.n_respondents
+        / raking_blockers.design_weight as raking_g,
+        abs(
+            sum(ipf_{{ raking_iterations }}.cell_total) over (
+                partition by
+                    ipf_{{ raking_iterations }}.zone_id,
+                    ipf_{{ raking_iterations }}.wave_id,
+                    ipf_{{ raking_iterations }}.raking_section
+            ) - ipf_{{ raking_iterations }}.section_population
+        ) / ipf_{{ raking_iterations }}.section_population as section_error,
+        abs(
+            sum(ipf_{{ raking_iterations }}.cell_total) over (
+                partition by
+                    ipf_{{ raking_iterations }}.zone_id,
+                    ipf_{{ raking_iterations }}.wave_id,
+                    ipf_{{ raking_iterations }}.raking_size
+            ) - ipf_{{ raking_iterations }}.size_population
+        ) / ipf_{{ raking_iterations }}.size_population as size_error
+    from ipf_{{ raking_iterations }}
+    inner join raking_blockers
+        on
+            ipf_{{ raking_iterations }}.zone_id = raking_blockers.zone_id
+            and ipf_{{ raking_iterations }}.wave_id = raking_blockers.wave_id
+
+),
+
+raking_fits as (
+
+    select
+        zone_id,
+        wave_id,
+        greatest(max(section_error), max(size_error)) as raking_max_margin_error,
+        min(raking_g) as raking_g_min,
+        max(raking_g) as raking_g_max
+    from raking_cells
+    group by zone_id, wave_id
+
+),
+
+-- the method of each zone-wave: raking where the register supports it (known
+-- sections and sizes, no empty margin), IPF converged and g within the bounds;
+-- else post-stratification (rules below)
+raking_outcomes as (
+
+    select
+        raking_blockers.zone_id,
+        raking_blockers.wave_id,
+        raking_fits.raking_max_margin_error,
+        case
+            when raking_blockers.raking_blocker is not null then raking_blockers.raking_blocker
+            when not raking_fits.raking_max_margin_error <= {{ var('raking_tolerance') }}
+                then 'not_converged'
+            when
+                raking_fits.raking_g_min < {{ var('raking_g_min') }}
+                or raking_fits.raking_g_max > {{ var('raking_g_max') }}
+                then 'g_out_of_bounds'
+            else 'raked'
+        end as raking_outcome
+    from raking_blockers
+    left join raking_fits
+        on
+            raking_blockers.zone_id = raking_fits.zone_id
+            and raking_blockers.wave_id = raking_fits.wave_id
 
 ),
 
@@ -406,6 +871,21 @@ final as (
                 then first_cells.collapse_reason || '+thin_pool'
             else first_cells.collapse_reason
         end as collapse_reason,
+        coalesce(raking_outcomes.raking_outcome, 'no_register') as raking_outcome,
+        case
+            when
+                raking_outcomes.raking_outcome = 'raked'
+                and '{{ var('weighting_method_of_record') }}' = 'raking'
+                then 'raking'
+            else 'post_stratification'
+        end as weighting_method,
+        raking_outcomes.raking_max_margin_error,
+        raking_members.raking_section,
+        raking_members.raking_size,
+        case when raking_outcomes.raking_outcome = 'raked' then raking_cells.raking_weight end
+            as raking_weight,
+        case when raking_outcomes.raking_outcome = 'raked' then raking_cells.raking_g end
+            as raking_g,
         {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by
     from first_cells
@@ -418,6 +898,22 @@ final as (
             first_cells.zone_id = pool_targets.zone_id
             and first_cells.wave_id = pool_targets.wave_id
             and pool_targets.target_order = 1
+    left join raking_outcomes
+        on
+            first_cells.zone_id = raking_outcomes.zone_id
+            and first_cells.wave_id = raking_outcomes.wave_id
+    left join raking_members
+        on
+            first_cells.zone_id = raking_members.zone_id
+            and first_cells.wave_id = raking_members.wave_id
+            and first_cells.industry_section = raking_members.industry_section
+            and first_cells.size_class = raking_members.size_class
+    left join raking_cells
+        on
+            raking_members.zone_id = raking_cells.zone_id
+            and raking_members.wave_id = raking_cells.wave_id
+            and raking_members.raking_section = raking_cells.raking_section
+            and raking_members.raking_size = raking_cells.raking_size
     inner join stamps
         on zone_waves.delivery_id = stamps.delivery_id
 
