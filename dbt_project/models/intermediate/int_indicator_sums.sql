@@ -21,6 +21,12 @@
     V(R) = (var_q0 - 2 R var_q1 + R^2 var_q2) / (sum w z)^2, also over several zones.
     n_c counts the whole cell, inside or outside the domain: the cell is computed
     first (a CTE), then summed to the domain.
+    That is the post-stratified case of the general one (a zone-wave raked to its
+    section and size margins, docs/methodology.md#calibration): the residuals are
+    those of the least-squares fit on the calibration model's dummies, fitted =
+    projection x cell sums (projection by backfitting, CTEs fit_*), the cell sums
+    gain the terms dA^2/n_c etc. and the stratum-mean terms L0, L1 enter
+    var_q* = c_h (S - L L' / n_h); all 0 under post-stratification.
 -#}
 -- One generated expression per indicator and measure: sqlfluff's default budget
 -- of 100000 parse nodes is far too small for the catalog (it parses in minutes).

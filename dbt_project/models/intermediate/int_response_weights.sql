@@ -3,8 +3,9 @@
     zone-wave's weighting_method (int_weighting_cells): post-stratification, the
     register population of its final weighting cell divided by the cell's
     respondents (cells and collapsing: int_weighting_cells), or raking, the raked
-    weight of its (section, size) cell, which is then its weighting_cell with the
-    raked cell total as cell_population (docs/methodology.md#calibration); its g-weight
+    weight of its raking cell (raking section x size group, also given as
+    calibration_section / calibration_size), which is then its weighting_cell with
+    the raked cell total as cell_population (docs/methodology.md#calibration); its g-weight
     (weight / the zone-wave's design weight N/n) and the register wave used. A
     zone-wave without any register, or a cell without respondents or population,
     keeps a null weight (reported in fct_weighting_cells), never 0.

@@ -33,6 +33,14 @@
     respondents whenever the zone-wave has a usable cell, so weights sum to the
     register total.
 
+    Calibration (docs/methodology.md#calibration): every zone-wave is also raked
+    to its register's section and size margins (merged below var
+    raking_min_margin_respondents) by iterative proportional fitting on the cell
+    table, unrolled var raking_iterations times; raking_outcome says whether the
+    register supports it (raked: converged within var raking_tolerance and every
+    g in [var raking_g_min, var raking_g_max]) and weighting_method which method
+    weights the zone-wave (post-stratification, the cells above, otherwise).
+
     Incremental by zone-wave (macros/zone_waves.sql): it reads the zone-wave's
     staged questionnaires (one per enterprise: questionnaire_rank = 1).
 -#}
