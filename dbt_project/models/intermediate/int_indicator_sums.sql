@@ -37,7 +37,8 @@
 {%- set answer_items = indicator_answer_items(catalog) -%}
 {%- set answer_keys = indicator_answer_keys(answer_items) -%}
 {%- set fit_iterations = var('raking_iterations') | int -%}
-{%- set fit_columns = 'delivery_id, source_cell, weighting_cell, factor_a, factor_b, cell_n, unit' -%}
+{%- set fit_columns = 'delivery_id, source_cell, weighting_cell, factor_a, factor_b, '
+    ~ 'cell_n, unit' -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
     'sum_weight_squared', 'sum_weight_squared_yes', 'var_s0', 'var_s1', 'var_s2',
