@@ -36,7 +36,11 @@ def dbt_env(db: Path) -> dict[str, str]:
 
 
 def run_dbt(
-    args: list[str], env: dict[str, str], target: Path, project: Path = DBT_PROJECT_DIR
+    args: list[str],
+    env: dict[str, str],
+    target: Path,
+    project: Path = DBT_PROJECT_DIR,
+    timeout: int = 300,
 ) -> subprocess.CompletedProcess:
     command = [
         str(DBT),
@@ -50,4 +54,4 @@ def run_dbt(
         "--log-path",
         str(target / "logs"),
     ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)

@@ -31,7 +31,9 @@ def _build(
     target: str, env: dict[str, str], target_path: Path, only: tuple[str, ...] = ()
 ) -> tuple[int, str]:
     selection = [arg for kind in only for arg in ("--resource-type", kind)]
-    done = run_dbt(["build", "--target", target, *selection], env, target_path)
+    # a whole Spark build (JVM start, one session, every unit test) takes about five
+    # minutes on a busy two-core machine: more than the DuckDB builds' 300 s budget
+    done = run_dbt(["build", "--target", target, *selection], env, target_path, timeout=900)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -33,6 +33,15 @@ ESTIMATE_FLOATS = [
     "weighted_ci_high",
 ]
 ENTERPRISE_KEYS = ["enterprise_key", "wave_id"]
+TRANSITION_KEYS = ["zone_id", "wave_from", "wave_to", "measure", "level_from", "level_to"]
+TRANSITION_COUNTS = ["n_enterprises", "weighted_n_level_from"]
+TRANSITION_FLOATS = [
+    "share_of_level_from",
+    "weighted_share_of_level_from",
+    "std_error",
+    "weighted_ci_low",
+    "weighted_ci_high",
+]
 
 
 def _marts(builds: EngineBuilds, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -53,7 +62,8 @@ def _paired(duck: pd.DataFrame, spark: pd.DataFrame, keys: list[str]) -> pd.Data
     assert len(duck) == len(spark), f"DuckDB {len(duck)} rows, Spark {len(spark)}"
     assert not duck.duplicated(keys).any() and not spark.duplicated(keys).any()
     for frame in (duck, spark):
-        frame["wave_id"] = frame["wave_id"].astype("int64")
+        for column in {"wave_id", "wave_from", "wave_to"} & set(frame.columns):
+            frame[column] = frame[column].astype("int64")
     both = duck.merge(spark, on=keys, how="outer", suffixes=("_duckdb", "_spark"), indicator=True)
     unmatched = both[both["_merge"] != "both"]
     assert unmatched.empty, f"keys in one engine only:\n{unmatched[keys].head()}"
@@ -91,6 +101,24 @@ def test_indicator_estimates_identical(engine_builds: EngineBuilds) -> None:
     assert set(both["zone_id"]) >= {"ALL", "SH-01"}
     assert both["weighted_estimate_duckdb"].notna().sum() > 100
     assert (both["std_error_duckdb"] > 0).sum() > 100
+
+
+def test_maturity_transitions_identical(engine_builds: EngineBuilds) -> None:
+    duck, spark = _marts(engine_builds, "fct_maturity_transitions")
+    both = _paired(duck, spark, TRANSITION_KEYS)
+    for column in TRANSITION_COUNTS:
+        left = both[f"{column}_duckdb"].astype("int64")
+        right = both[f"{column}_spark"].astype("int64")
+        assert (left == right).all(), f"{column} differs in {(left != right).sum()} rows"
+    gaps = {column: _max_gap(both, column) for column in TRANSITION_FLOATS}
+    assert max(gaps.values()) <= TOLERANCE, gaps
+    for column in ("quality_grade", "comparability", "is_comparable", "movement"):
+        left = both[f"{column}_duckdb"].astype(str)
+        right = both[f"{column}_spark"].astype(str)
+        assert (left == right).all(), f"{column} differs in {(left != right).sum()} rows"
+    # the comparison has substance: weighted rows with variance, both comparabilities
+    assert (both["std_error_duckdb"] > 0).sum() > 20
+    assert set(both["comparability_duckdb"]) == {"exact", "approximate"}
 
 
 @pytest.mark.parametrize("column_kind", ["scores", "levels", "weights"])
