@@ -37,8 +37,15 @@
 {%- set answer_items = indicator_answer_items(catalog) -%}
 {%- set answer_keys = indicator_answer_keys(answer_items) -%}
 {%- set fit_iterations = var('raking_iterations') | int -%}
-{%- set fit_columns = 'delivery_id, source_cell, weighting_cell, factor_a, factor_b, '
-    ~ 'cell_n, unit' -%}
+{%- set fit_fields = [
+    ('weighting_cell', 'weighting_cell'),
+    ('factor_a', 'factor_a'),
+    ('factor_b', 'factor_b'),
+    ('cell_n', 'cell_n'),
+    ('unit', 'unit'),
+    ('effect_a', 'effect_a'),
+    ('effect_b', 'effect_b'),
+] -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
     'sum_weight_squared', 'sum_weight_squared_yes', 'var_s0', 'var_s1', 'var_s2',
@@ -112,7 +119,7 @@ model_cells as (
 -- design weight is constant within the zone-wave) depends only on its cell sums;
 -- fitted = projection x cell sums. The projection's column of source cell j is the
 -- fit of the unit cell sums at j, by backfitting (alternating factor-mean sweeps,
--- unrolled; exact after one sweep for one factor)
+-- folded over a list of cells; exact after one sweep for one factor)
 fit_0 as (
 
     select
@@ -122,49 +129,65 @@ fit_0 as (
         targets.factor_a,
         targets.factor_b,
         targets.cell_n,
-        case when sources.weighting_cell = targets.weighting_cell then 1.0 else 0.0 end as unit,
-        0.0 as effect_a,
-        0.0 as effect_b
+        cast(case when sources.weighting_cell = targets.weighting_cell then 1 else 0 end as double)
+            as unit,
+        cast(0 as double) as effect_a,
+        cast(0 as double) as effect_b
     from model_cells as targets
     inner join model_cells as sources
         on targets.delivery_id = sources.delivery_id
 
 ),
-{% for k in range(1, fit_iterations + 1) %}
 
-fit_{{ k }}_a as (
+-- one list of target cells per source cell, swept 2 x raking_iterations times
+-- (even: factor a, odd: factor b; macros/calibration.sql)
+fit_lists as (
 
     select
-        {{ fit_columns }},
-        sum(unit - cell_n * effect_b) over (
-            partition by delivery_id, source_cell, factor_a
-        ) / sum(cell_n) over (partition by delivery_id, source_cell, factor_a) as effect_a,
-        effect_b
-    from fit_{{ k - 1 }}
+        delivery_id,
+        source_cell,
+        {{ sorted_struct_list(struct_of(fit_fields)) }} as cells
+    from fit_0
+    group by delivery_id, source_cell
 
 ),
 
-fit_{{ k }} as (
+fit_swept as (
 
     select
-        {{ fit_columns }},
-        effect_a,
-        sum(unit - cell_n * effect_a) over (
-            partition by delivery_id, source_cell, factor_b
-        ) / sum(cell_n) over (partition by delivery_id, source_cell, factor_b) as effect_b
-    from fit_{{ k }}_a
+        delivery_id,
+        source_cell,
+        -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
+        -- noqa: disable=PRS
+        {{ fold_steps('cells', 2 * fit_iterations, 'fit', 'fit_step',
+            'case when fit_step % 2 = 0 then '
+            ~ backfit_swept('fit', fit_fields, 'factor_a', 'effect_a', 'effect_b')
+            ~ ' else ' ~ backfit_swept('fit', fit_fields, 'factor_b', 'effect_b', 'effect_a')
+            ~ ' end'
+        ) }} as cells
+        -- noqa: enable=PRS
+    from fit_lists
 
 ),
-{% endfor %}
+
+fit_cells as (
+
+    select
+        delivery_id,
+        source_cell,
+        {{ unnest_list('cells') }} as cell
+    from fit_swept
+
+),
 
 projections as (
 
     select
         delivery_id,
         source_cell,
-        weighting_cell,
-        effect_a + effect_b as fitted
-    from fit_{{ fit_iterations }}
+        cell.weighting_cell,
+        cell.effect_a + cell.effect_b as fitted
+    from fit_cells
 
 ),
 

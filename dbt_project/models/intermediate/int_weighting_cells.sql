@@ -36,7 +36,8 @@
     Calibration (docs/methodology.md#calibration): every zone-wave is also raked
     to its register's section and size margins (merged below var
     raking_min_margin_respondents) by iterative proportional fitting on the cell
-    table, unrolled var raking_iterations times; raking_outcome says whether the
+    table, var raking_iterations sweeps folded over one list of cells per zone-wave
+    (macros/calibration.sql); raking_outcome says whether the
     register supports it (raked: converged within var raking_tolerance and every
     g in [var raking_g_min, var raking_g_max]) and weighting_method which method
     weights the zone-wave (post-stratification, the cells above, otherwise).
@@ -50,8 +51,14 @@
 {%- set ranks = [1, 2, 3, 4] -%}
 {%- set raking_iterations = var('raking_iterations') | int -%}
 {%- set min_rake = var('raking_min_margin_respondents') -%}
-{%- set ipf_columns = 'zone_id, wave_id, raking_section, raking_size, n_respondents, '
-    ~ 'section_population, size_population' -%}
+{%- set ipf_fields = [
+    ('raking_section', 'raking_section'),
+    ('raking_size', 'raking_size'),
+    ('n_respondents', 'n_respondents'),
+    ('section_population', 'cast(section_population as double)'),
+    ('size_population', 'cast(size_population as double)'),
+    ('cell_total', 'cast(cell_total as double)'),
+] -%}
 
 {% if to_build == [] -%}
 -- nothing to rebuild: no rows, the table's own columns
@@ -404,219 +411,183 @@ raking_members as (
 
 ),
 
-raking_sections as (
+-- every original cell with its margins' and its zone-wave's totals (window sums:
+-- the raking CTEs form one chain, each read once, which Spark plans in time; a
+-- CTE read by several others is planned once per reader)
+raking_member_totals as (
 
     select
-        zone_id,
-        wave_id,
-        raking_section,
-        sum(n_population) as margin_population,
-        sum(n_respondents) as margin_respondents
+        raking_members.*,
+        sum(n_population) over (partition by zone_id, wave_id, raking_section)
+            as section_population,
+        sum(n_respondents) over (partition by zone_id, wave_id, raking_section)
+            as section_respondents,
+        sum(n_population) over (partition by zone_id, wave_id, raking_size)
+            as size_population,
+        sum(n_respondents) over (partition by zone_id, wave_id, raking_size)
+            as size_respondents,
+        sum(n_population) over (partition by zone_id, wave_id) as zone_population,
+        sum(n_respondents) over (partition by zone_id, wave_id) as zone_respondents,
+        sum(
+            case
+                when class_rank is null and (n_population > 0 or n_respondents > 0) then 1
+                else 0
+            end
+        ) over (partition by zone_id, wave_id) as n_unknown_cells
     from raking_members
-    group by zone_id, wave_id, raking_section
-
-),
-
-raking_sizes as (
-
-    select
-        zone_id,
-        wave_id,
-        raking_size,
-        sum(n_population) as margin_population,
-        sum(n_respondents) as margin_respondents
-    from raking_members
-    group by zone_id, wave_id, raking_size
-
-),
-
-raking_margins as (
-
-    select
-        zone_id,
-        wave_id,
-        margin_population,
-        margin_respondents
-    from raking_sections
-    union all
-    select
-        zone_id,
-        wave_id,
-        margin_population,
-        margin_respondents
-    from raking_sizes
 
 ),
 
 -- a margin with population but no respondent (or respondents but no population)
 -- cannot be raked to
-raking_empty_margins as (
+raking_member_checks as (
 
     select
-        zone_id,
-        wave_id,
-        count(*) as n_empty_margins
-    from raking_margins
-    where (margin_population > 0) != (margin_respondents > 0)
-    group by zone_id, wave_id
-
-),
-
-raking_zone_waves as (
-
-    select
-        with_register.zone_id,
-        with_register.wave_id,
-        sum(with_register.n_population) as zone_population,
-        sum(with_register.n_respondents) as zone_respondents,
-        {{ safe_ratio('sum(with_register.n_population)', 'sum(with_register.n_respondents)') }}
-            as design_weight,
-        sum(
+        raking_member_totals.*,
+        {{ safe_ratio('zone_population', 'zone_respondents') }} as design_weight,
+        max(
             case
                 when
-                    with_register.class_rank is null
-                    and (with_register.n_population > 0 or with_register.n_respondents > 0)
+                    (section_population > 0) != (section_respondents > 0)
+                    or (size_population > 0) != (size_respondents > 0)
                     then 1
                 else 0
             end
-        ) as n_unknown_cells,
-        coalesce(max(raking_empty_margins.n_empty_margins), 0) as n_empty_margins
-    from with_register
-    left join raking_empty_margins
-        on
-            with_register.zone_id = raking_empty_margins.zone_id
-            and with_register.wave_id = raking_empty_margins.wave_id
-    where with_register.register_wave_id is not null
-    group by with_register.zone_id, with_register.wave_id
+        ) over (partition by zone_id, wave_id) as n_empty_margins
+    from raking_member_totals
 
 ),
 
 raking_blockers as (
 
     select
-        raking_zone_waves.*,
+        raking_member_checks.*,
         case
             when n_unknown_cells > 0 then 'unknown_cell'
             when n_empty_margins > 0 or zone_population = 0 or zone_respondents = 0
                 then 'empty_margin'
         end as raking_blocker
-    from raking_zone_waves
+    from raking_member_checks
 
 ),
 
 -- iterative proportional fitting on the cell table: the design weight is constant
 -- within the zone-wave, so a raked weight depends only on the (section, size) cell;
 -- cell_total = the raked weight total of the cell's respondents
-raking_cell_totals as (
+ipf_0 as (
 
     select
         zone_id,
         wave_id,
         raking_section,
         raking_size,
-        sum(n_respondents) as n_respondents
-    from raking_members
-    group by zone_id, wave_id, raking_section, raking_size
+        design_weight,
+        sum(n_respondents) as n_respondents,
+        max(section_population) as section_population,
+        max(size_population) as size_population,
+        design_weight * sum(n_respondents) as cell_total
+    from raking_blockers
+    where raking_blocker is null
+    group by zone_id, wave_id, raking_section, raking_size, design_weight
+    having sum(n_respondents) > 0
 
 ),
 
-ipf_0 as (
+-- one list of cells per zone-wave, raked by one fold of 2 x raking_iterations
+-- steps (even: to the section margins, odd: to the size margins; macros/calibration.sql)
+ipf_lists as (
 
     select
-        raking_cell_totals.zone_id,
-        raking_cell_totals.wave_id,
-        raking_cell_totals.raking_section,
-        raking_cell_totals.raking_size,
-        raking_cell_totals.n_respondents,
-        raking_sections.margin_population as section_population,
-        raking_sizes.margin_population as size_population,
-        raking_blockers.design_weight * raking_cell_totals.n_respondents as cell_total
-    from raking_cell_totals
-    inner join raking_blockers
-        on
-            raking_cell_totals.zone_id = raking_blockers.zone_id
-            and raking_cell_totals.wave_id = raking_blockers.wave_id
-            and raking_blockers.raking_blocker is null
-    inner join raking_sections
-        on
-            raking_cell_totals.zone_id = raking_sections.zone_id
-            and raking_cell_totals.wave_id = raking_sections.wave_id
-            and raking_cell_totals.raking_section = raking_sections.raking_section
-    inner join raking_sizes
-        on
-            raking_cell_totals.zone_id = raking_sizes.zone_id
-            and raking_cell_totals.wave_id = raking_sizes.wave_id
-            and raking_cell_totals.raking_size = raking_sizes.raking_size
-    where raking_cell_totals.n_respondents > 0
+        zone_id,
+        wave_id,
+        design_weight,
+        {{ sorted_struct_list(struct_of(ipf_fields)) }} as cells
+    from ipf_0
+    group by zone_id, wave_id, design_weight
 
 ),
-{% for k in range(1, raking_iterations + 1) %}
 
-ipf_{{ k }}_sections as (
+ipf_raked as (
 
     select
-        {{ ipf_columns }},
-        cell_total * section_population
-        / sum(cell_total) over (partition by zone_id, wave_id, raking_section) as cell_total
-    from ipf_{{ k - 1 }}
+        zone_id,
+        wave_id,
+        design_weight,
+        -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
+        -- noqa: disable=PRS
+        {{ fold_steps('cells', 2 * raking_iterations, 'ipf', 'ipf_step',
+            'case when ipf_step % 2 = 0 then '
+            ~ ipf_rescaled('ipf', ipf_fields, 'raking_section', 'section_population')
+            ~ ' else ' ~ ipf_rescaled('ipf', ipf_fields, 'raking_size', 'size_population') ~ ' end'
+        ) }} as cells
+        -- noqa: enable=PRS
+    from ipf_lists
 
 ),
 
-ipf_{{ k }} as (
+ipf_cells as (
 
     select
-        {{ ipf_columns }},
-        cell_total * size_population
-        / sum(cell_total) over (partition by zone_id, wave_id, raking_size) as cell_total
-    from ipf_{{ k }}_sections
+        zone_id,
+        wave_id,
+        design_weight,
+        {{ unnest_list('cells') }} as cell
+    from ipf_raked
 
 ),
-{% endfor %}
 
 -- after the last size step: the raked weight and g of each cell, and the relative
 -- errors left on the margins
 raking_cells as (
 
     select
-        ipf_{{ raking_iterations }}.*,
-        ipf_{{ raking_iterations }}.cell_total / ipf_{{ raking_iterations }}.n_respondents
-            as raking_weight,
-        ipf_{{ raking_iterations }}.cell_total / ipf_{{ raking_iterations }}.n_respondents
-        / raking_blockers.design_weight as raking_g,
+        zone_id,
+        wave_id,
+        cell.raking_section,
+        cell.raking_size,
+        cell.cell_total / cell.n_respondents as raking_weight,
+        cell.cell_total / cell.n_respondents / design_weight as raking_g,
         abs(
-            sum(ipf_{{ raking_iterations }}.cell_total) over (
-                partition by
-                    ipf_{{ raking_iterations }}.zone_id,
-                    ipf_{{ raking_iterations }}.wave_id,
-                    ipf_{{ raking_iterations }}.raking_section
-            ) - ipf_{{ raking_iterations }}.section_population
-        ) / ipf_{{ raking_iterations }}.section_population as section_error,
+            sum(cell.cell_total) over (partition by zone_id, wave_id, cell.raking_section)
+            - cell.section_population
+        ) / cell.section_population as section_error,
         abs(
-            sum(ipf_{{ raking_iterations }}.cell_total) over (
-                partition by
-                    ipf_{{ raking_iterations }}.zone_id,
-                    ipf_{{ raking_iterations }}.wave_id,
-                    ipf_{{ raking_iterations }}.raking_size
-            ) - ipf_{{ raking_iterations }}.size_population
-        ) / ipf_{{ raking_iterations }}.size_population as size_error
-    from ipf_{{ raking_iterations }}
-    inner join raking_blockers
-        on
-            ipf_{{ raking_iterations }}.zone_id = raking_blockers.zone_id
-            and ipf_{{ raking_iterations }}.wave_id = raking_blockers.wave_id
+            sum(cell.cell_total) over (partition by zone_id, wave_id, cell.raking_size)
+            - cell.size_population
+        ) / cell.size_population as size_error
+    from ipf_cells
 
 ),
 
+-- every original cell with its raking cell's fit, and the zone-wave's worst fit
 raking_fits as (
 
     select
-        zone_id,
-        wave_id,
-        greatest(max(section_error), max(size_error)) as raking_max_margin_error,
-        min(raking_g) as raking_g_min,
-        max(raking_g) as raking_g_max
-    from raking_cells
-    group by zone_id, wave_id
+        raking_blockers.zone_id,
+        raking_blockers.wave_id,
+        raking_blockers.industry_section,
+        raking_blockers.size_class,
+        raking_blockers.raking_section,
+        raking_blockers.raking_size,
+        raking_blockers.raking_blocker,
+        raking_cells.raking_weight,
+        raking_cells.raking_g,
+        max(greatest(raking_cells.section_error, raking_cells.size_error)) over (
+            partition by raking_blockers.zone_id, raking_blockers.wave_id
+        ) as raking_max_margin_error,
+        min(raking_cells.raking_g) over (
+            partition by raking_blockers.zone_id, raking_blockers.wave_id
+        ) as raking_g_min,
+        max(raking_cells.raking_g) over (
+            partition by raking_blockers.zone_id, raking_blockers.wave_id
+        ) as raking_g_max
+    from raking_blockers
+    left join raking_cells
+        on
+            raking_blockers.zone_id = raking_cells.zone_id
+            and raking_blockers.wave_id = raking_cells.wave_id
+            and raking_blockers.raking_section = raking_cells.raking_section
+            and raking_blockers.raking_size = raking_cells.raking_size
 
 ),
 
@@ -626,24 +597,18 @@ raking_fits as (
 raking_outcomes as (
 
     select
-        raking_blockers.zone_id,
-        raking_blockers.wave_id,
-        raking_fits.raking_max_margin_error,
+        raking_fits.*,
         case
-            when raking_blockers.raking_blocker is not null then raking_blockers.raking_blocker
-            when not raking_fits.raking_max_margin_error <= {{ var('raking_tolerance') }}
+            when raking_blocker is not null then raking_blocker
+            when not raking_max_margin_error <= {{ var('raking_tolerance') }}
                 then 'not_converged'
             when
-                raking_fits.raking_g_min < {{ var('raking_g_min') }}
-                or raking_fits.raking_g_max > {{ var('raking_g_max') }}
+                raking_g_min < {{ var('raking_g_min') }}
+                or raking_g_max > {{ var('raking_g_max') }}
                 then 'g_out_of_bounds'
             else 'raked'
         end as raking_outcome
-    from raking_blockers
-    left join raking_fits
-        on
-            raking_blockers.zone_id = raking_fits.zone_id
-            and raking_blockers.wave_id = raking_fits.wave_id
+    from raking_fits
 
 ),
 
@@ -888,11 +853,11 @@ final as (
             else 'post_stratification'
         end as weighting_method,
         raking_outcomes.raking_max_margin_error,
-        raking_members.raking_section,
-        raking_members.raking_size,
-        case when raking_outcomes.raking_outcome = 'raked' then raking_cells.raking_weight end
+        raking_outcomes.raking_section,
+        raking_outcomes.raking_size,
+        case when raking_outcomes.raking_outcome = 'raked' then raking_outcomes.raking_weight end
             as raking_weight,
-        case when raking_outcomes.raking_outcome = 'raked' then raking_cells.raking_g end
+        case when raking_outcomes.raking_outcome = 'raked' then raking_outcomes.raking_g end
             as raking_g,
         {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by
@@ -910,18 +875,8 @@ final as (
         on
             first_cells.zone_id = raking_outcomes.zone_id
             and first_cells.wave_id = raking_outcomes.wave_id
-    left join raking_members
-        on
-            first_cells.zone_id = raking_members.zone_id
-            and first_cells.wave_id = raking_members.wave_id
-            and first_cells.industry_section = raking_members.industry_section
-            and first_cells.size_class = raking_members.size_class
-    left join raking_cells
-        on
-            raking_members.zone_id = raking_cells.zone_id
-            and raking_members.wave_id = raking_cells.wave_id
-            and raking_members.raking_section = raking_cells.raking_section
-            and raking_members.raking_size = raking_cells.raking_size
+            and first_cells.industry_section = raking_outcomes.industry_section
+            and first_cells.size_class = raking_outcomes.size_class
     inner join stamps
         on zone_waves.delivery_id = stamps.delivery_id
 
