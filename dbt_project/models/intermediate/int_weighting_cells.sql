@@ -52,12 +52,14 @@
 {%- set raking_iterations = var('raking_iterations') | int -%}
 {%- set min_rake = var('raking_min_margin_respondents') -%}
 {%- set ipf_fields = [
+    ('industry_section', 'industry_section'),
+    ('size_class', 'size_class'),
     ('raking_section', 'raking_section'),
     ('raking_size', 'raking_size'),
-    ('n_respondents', 'n_respondents'),
+    ('n_respondents', 'cast(n_respondents as double)'),
     ('section_population', 'cast(section_population as double)'),
     ('size_population', 'cast(size_population as double)'),
-    ('cell_total', 'cast(cell_total as double)'),
+    ('cell_total', 'cast(design_weight * n_respondents as double)'),
 ] -%}
 
 {% if to_build == [] -%}
@@ -193,7 +195,10 @@ with_register as (
 
 ),
 
--- calibration: raking to the register's section and size margins (docs/methodology.md#calibration)
+-- calibration: raking to the register's section and size margins (docs/methodology.md#calibration).
+-- Every raking CTE reads only the one before it (totals by window functions, no
+-- join back): Spark plans a CTE once per reader, and a fan of readers made this
+-- model more than its analyzer could plan.
 -- raking margins: a section with fewer than m_r respondents (var
 -- raking_min_margin_respondents) or no register population joins the zone-wave's
 -- `_pooled` section margin; a pool still below m_r joins the section with the most
@@ -201,76 +206,46 @@ with_register as (
 raking_section_totals as (
 
     select
-        zone_id,
-        wave_id,
-        industry_section,
-        sum(n_population) as section_population,
-        sum(n_respondents) as section_respondents,
+        with_register.*,
+        sum(n_population) over (partition by zone_id, wave_id, industry_section)
+            as section_population_0,
+        sum(n_respondents) over (partition by zone_id, wave_id, industry_section)
+            as section_respondents_0
+    from with_register
+    where register_wave_id is not null
+
+),
+
+raking_first_sections as (
+
+    select
+        raking_section_totals.*,
         case
-            when sum(n_respondents) >= {{ min_rake }} and sum(n_population) > 0
+            when section_respondents_0 >= {{ min_rake }} and section_population_0 > 0
                 then industry_section
             else '_pooled'
         end as first_section
-    from with_register
-    where register_wave_id is not null
-    group by zone_id, wave_id, industry_section
+    from raking_section_totals
 
 ),
 
 raking_pools as (
 
     select
-        zone_id,
-        wave_id,
-        sum(section_respondents) as pool_respondents,
-        sum(section_population) as pool_population
-    from raking_section_totals
-    where first_section = '_pooled'
-    group by zone_id, wave_id
-
-),
-
-raking_pool_targets as (
-
-    select
-        raking_section_totals.zone_id,
-        raking_section_totals.wave_id,
-        raking_section_totals.first_section as target_section,
-        row_number() over (
-            partition by raking_section_totals.zone_id, raking_section_totals.wave_id
+        raking_first_sections.*,
+        sum(case when first_section = '_pooled' then n_respondents else 0 end)
+            over (partition by zone_id, wave_id) as pool_respondents,
+        sum(case when first_section = '_pooled' then n_population else 0 end)
+            over (partition by zone_id, wave_id) as pool_population,
+        first_value(case when first_section != '_pooled' then industry_section end) over (
+            partition by zone_id, wave_id
             order by
-                raking_section_totals.section_respondents desc,
-                raking_section_totals.first_section asc
-        ) as target_order
-    from raking_section_totals
-    inner join raking_pools
-        on
-            raking_section_totals.zone_id = raking_pools.zone_id
-            and raking_section_totals.wave_id = raking_pools.wave_id
-    where
-        raking_section_totals.first_section != '_pooled'
-        and not (
-            raking_pools.pool_respondents >= {{ min_rake }}
-            and raking_pools.pool_population > 0
-        )
-
-),
-
-raking_section_groups as (
-
-    select
-        raking_section_totals.zone_id,
-        raking_section_totals.wave_id,
-        raking_section_totals.industry_section,
-        coalesce(raking_pool_targets.target_section, raking_section_totals.first_section)
-            as raking_section
-    from raking_section_totals
-    left join raking_pool_targets
-        on
-            raking_section_totals.zone_id = raking_pool_targets.zone_id
-            and raking_section_totals.wave_id = raking_pool_targets.wave_id
-            and raking_pool_targets.target_order = 1
-            and raking_section_totals.first_section = '_pooled'
+                case when first_section = '_pooled' then 1 else 0 end asc,
+                section_respondents_0 desc,
+                industry_section asc
+            rows between unbounded preceding and unbounded following
+        ) as pool_target
+    from raking_first_sections
 
 ),
 
@@ -280,16 +255,22 @@ raking_section_groups as (
 raking_size_totals as (
 
     select
-        zone_id,
-        wave_id,
+        raking_pools.*,
         {% for k in ranks %}
-        sum(case when class_rank = {{ k }} then n_respondents else 0 end) as n_{{ k }},
-        sum(case when class_rank = {{ k }} then n_population else 0 end) as pop_{{ k }},
+        sum(case when class_rank = {{ k }} then n_respondents else 0 end)
+            over (partition by zone_id, wave_id) as n_{{ k }},
+        sum(case when class_rank = {{ k }} then n_population else 0 end)
+            over (partition by zone_id, wave_id) as pop_{{ k }},
         {% endfor %}
-        count(*) as n_cells
-    from with_register
-    where register_wave_id is not null
-    group by zone_id, wave_id
+        case
+            when
+                first_section = '_pooled'
+                and not (pool_respondents >= {{ min_rake }} and pool_population > 0)
+                and pool_target is not null
+                then pool_target
+            else first_section
+        end as raking_section
+    from raking_pools
 
 ),
 
@@ -326,53 +307,24 @@ rake_walk_{{ k }} as (
 ),
 {% endfor %}
 
-raking_size_walk as (
-
-    select
-        zone_id,
-        wave_id,
-        {% for k in ranks %}
-        case
-            when
-                g_{{ k }} = g_1 and g_1 > 1
-                and not (acc_n_1 >= {{ min_rake }} and acc_pop_1 > 0)
-                then g_1 - 1
-            else g_{{ k }}
-        end as size_group_{{ k }},
-        {% endfor %}
-        n_cells
-    from rake_walk_1
-
-),
-
--- every original cell's raking cell: (raking section, size group); a size group is
--- named by its classes, smallest to largest
+-- every original cell's size group (the last short group joins the one before)
 raking_groups as (
 
     select
-        with_register.zone_id,
-        with_register.wave_id,
-        with_register.industry_section,
-        with_register.size_class,
-        with_register.class_rank,
-        with_register.n_population,
-        with_register.n_respondents,
-        raking_section_groups.raking_section,
-        case with_register.class_rank
+        rake_walk_1.*,
+        case class_rank
             {% for k in ranks %}
-            when {{ k }} then raking_size_walk.size_group_{{ k }}
+            when {{ k }} then
+                case
+                    when
+                        g_{{ k }} = g_1 and g_1 > 1
+                        and not (acc_n_1 >= {{ min_rake }} and acc_pop_1 > 0)
+                        then g_1 - 1
+                    else g_{{ k }}
+                end
             {% endfor %}
         end as size_group
-    from with_register
-    inner join raking_section_groups
-        on
-            with_register.zone_id = raking_section_groups.zone_id
-            and with_register.wave_id = raking_section_groups.wave_id
-            and with_register.industry_section = raking_section_groups.industry_section
-    inner join raking_size_walk
-        on
-            with_register.zone_id = raking_size_walk.zone_id
-            and with_register.wave_id = raking_size_walk.wave_id
+    from rake_walk_1
 
 ),
 
@@ -386,6 +338,8 @@ raking_size_bounds as (
 
 ),
 
+-- every original cell's raking cell: (raking section, size group); a size group is
+-- named by its classes, smallest to largest
 raking_members as (
 
     select
@@ -411,9 +365,7 @@ raking_members as (
 
 ),
 
--- every original cell with its margins' and its zone-wave's totals (window sums:
--- the raking CTEs form one chain, each read once, which Spark plans in time; a
--- CTE read by several others is planned once per reader)
+-- every original cell with its margins' and its zone-wave's totals
 raking_member_totals as (
 
     select
@@ -471,39 +423,23 @@ raking_blockers as (
 
 ),
 
--- iterative proportional fitting on the cell table: the design weight is constant
--- within the zone-wave, so a raked weight depends only on the (section, size) cell;
--- cell_total = the raked weight total of the cell's respondents
-ipf_0 as (
-
-    select
-        zone_id,
-        wave_id,
-        raking_section,
-        raking_size,
-        design_weight,
-        sum(n_respondents) as n_respondents,
-        max(section_population) as section_population,
-        max(size_population) as size_population,
-        design_weight * sum(n_respondents) as cell_total
-    from raking_blockers
-    where raking_blocker is null
-    group by zone_id, wave_id, raking_section, raking_size, design_weight
-    having sum(n_respondents) > 0
-
-),
-
--- one list of cells per zone-wave, raked by one fold of 2 x raking_iterations
--- steps (even: to the section margins, odd: to the size margins; macros/calibration.sql)
+-- iterative proportional fitting on the original cells: the design weight is
+-- constant within the zone-wave and every step scales all cells of a margin alike,
+-- so a raked weight depends only on the (section, size) raking cell;
+-- cell_total = the raked weight total of the cell's respondents. One list of cells
+-- per zone-wave, raked by one fold of 2 x raking_iterations steps (even: to the
+-- section margins, odd: to the size margins; macros/calibration.sql), unless a
+-- blocker leaves the zone-wave unraked
 ipf_lists as (
 
     select
         zone_id,
         wave_id,
         design_weight,
+        raking_blocker,
         {{ sorted_struct_list(struct_of(ipf_fields)) }} as cells
-    from ipf_0
-    group by zone_id, wave_id, design_weight
+    from raking_blockers
+    group by zone_id, wave_id, design_weight, raking_blocker
 
 ),
 
@@ -513,14 +449,21 @@ ipf_raked as (
         zone_id,
         wave_id,
         design_weight,
-        -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
-        -- noqa: disable=PRS
-        {{ fold_steps('cells', 2 * raking_iterations, 'ipf', 'ipf_step',
-            'case when ipf_step % 2 = 0 then '
-            ~ ipf_rescaled('ipf', ipf_fields, 'raking_section', 'section_population')
-            ~ ' else ' ~ ipf_rescaled('ipf', ipf_fields, 'raking_size', 'size_population') ~ ' end'
-        ) }} as cells
-        -- noqa: enable=PRS
+        raking_blocker,
+        case
+            when raking_blocker is null
+                -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
+                -- noqa: disable=PRS
+                then {{ fold_steps('cells', 2 * raking_iterations, 'ipf', 'ipf_step',
+                    'case when ipf_step % 2 = 0 then '
+                    ~ ipf_rescaled('ipf', ipf_fields, 'raking_section', 'section_population')
+                    ~ ' else '
+                    ~ ipf_rescaled('ipf', ipf_fields, 'raking_size', 'size_population')
+                    ~ ' end'
+                ) }}
+            -- noqa: enable=PRS
+            else cells
+        end as cells
     from ipf_lists
 
 ),
@@ -531,63 +474,66 @@ ipf_cells as (
         zone_id,
         wave_id,
         design_weight,
+        raking_blocker,
         {{ unnest_list('cells') }} as cell
     from ipf_raked
 
 ),
 
--- after the last size step: the raked weight and g of each cell, and the relative
--- errors left on the margins
+-- after the last size step: each raking cell's weight, and the relative errors
+-- left on the margins
 raking_cells as (
 
     select
         zone_id,
         wave_id,
+        design_weight,
+        raking_blocker,
+        cell.industry_section,
+        cell.size_class,
         cell.raking_section,
         cell.raking_size,
-        cell.cell_total / cell.n_respondents as raking_weight,
-        cell.cell_total / cell.n_respondents / design_weight as raking_g,
-        abs(
-            sum(cell.cell_total) over (partition by zone_id, wave_id, cell.raking_section)
-            - cell.section_population
-        ) / cell.section_population as section_error,
-        abs(
-            sum(cell.cell_total) over (partition by zone_id, wave_id, cell.raking_size)
-            - cell.size_population
-        ) / cell.size_population as size_error
+        sum(cell.cell_total)
+            over (partition by zone_id, wave_id, cell.raking_section, cell.raking_size)
+            as raking_total,
+        sum(cell.n_respondents)
+            over (partition by zone_id, wave_id, cell.raking_section, cell.raking_size)
+            as raking_respondents,
+        {{ safe_ratio(
+            'abs(sum(cell.cell_total) over (partition by zone_id, wave_id, cell.raking_section)'
+            ~ ' - cell.section_population)',
+            'cell.section_population'
+        ) }} as section_error,
+        {{ safe_ratio(
+            'abs(sum(cell.cell_total) over (partition by zone_id, wave_id, cell.raking_size)'
+            ~ ' - cell.size_population)',
+            'cell.size_population'
+        ) }} as size_error
     from ipf_cells
 
 ),
 
--- every original cell with its raking cell's fit, and the zone-wave's worst fit
+raking_weights as (
+
+    select
+        raking_cells.*,
+        {{ safe_ratio('raking_total', 'raking_respondents') }} as raking_weight,
+        {{ safe_ratio('raking_total', 'raking_respondents') }} / design_weight as raking_g
+    from raking_cells
+
+),
+
+-- the zone-wave's worst fit (over raking cells with respondents)
 raking_fits as (
 
     select
-        raking_blockers.zone_id,
-        raking_blockers.wave_id,
-        raking_blockers.industry_section,
-        raking_blockers.size_class,
-        raking_blockers.raking_section,
-        raking_blockers.raking_size,
-        raking_blockers.raking_blocker,
-        raking_cells.raking_weight,
-        raking_cells.raking_g,
-        max(greatest(raking_cells.section_error, raking_cells.size_error)) over (
-            partition by raking_blockers.zone_id, raking_blockers.wave_id
-        ) as raking_max_margin_error,
-        min(raking_cells.raking_g) over (
-            partition by raking_blockers.zone_id, raking_blockers.wave_id
-        ) as raking_g_min,
-        max(raking_cells.raking_g) over (
-            partition by raking_blockers.zone_id, raking_blockers.wave_id
-        ) as raking_g_max
-    from raking_blockers
-    left join raking_cells
-        on
-            raking_blockers.zone_id = raking_cells.zone_id
-            and raking_blockers.wave_id = raking_cells.wave_id
-            and raking_blockers.raking_section = raking_cells.raking_section
-            and raking_blockers.raking_size = raking_cells.raking_size
+        raking_weights.*,
+        max(
+            case when raking_blocker is null then greatest(section_error, size_error) end
+        ) over (partition by zone_id, wave_id) as raking_max_margin_error,
+        min(raking_g) over (partition by zone_id, wave_id) as raking_g_min,
+        max(raking_g) over (partition by zone_id, wave_id) as raking_g_max
+    from raking_weights
 
 ),
 
