@@ -312,16 +312,13 @@ raking_groups as (
 
     select
         rake_walk_1.*,
-        case class_rank
+        case
             {% for k in ranks %}
-            when {{ k }} then
-                case
-                    when
-                        g_{{ k }} = g_1 and g_1 > 1
-                        and not (acc_n_1 >= {{ min_rake }} and acc_pop_1 > 0)
-                        then g_1 - 1
-                    else g_{{ k }}
-                end
+            when
+                class_rank = {{ k }} and g_{{ k }} = g_1 and g_1 > 1
+                and not (acc_n_1 >= {{ min_rake }} and acc_pop_1 > 0)
+                then g_1 - 1
+            when class_rank = {{ k }} then g_{{ k }}
             {% endfor %}
         end as size_group
     from rake_walk_1
@@ -450,10 +447,10 @@ ipf_raked as (
         wave_id,
         design_weight,
         raking_blocker,
+        -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
+        -- noqa: disable=PRS,LT02
         case
             when raking_blocker is null
-                -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
-                -- noqa: disable=PRS
                 then {{ fold_steps('cells', 2 * raking_iterations, 'ipf', 'ipf_step',
                     'case when ipf_step % 2 = 0 then '
                     ~ ipf_rescaled('ipf', ipf_fields, 'raking_section', 'section_population')
@@ -461,10 +458,10 @@ ipf_raked as (
                     ~ ipf_rescaled('ipf', ipf_fields, 'raking_size', 'size_population')
                     ~ ' end'
                 ) }}
-            -- noqa: enable=PRS
             else cells
         end as cells
     from ipf_lists
+    -- noqa: enable=PRS,LT02
 
 ),
 
