@@ -45,3 +45,120 @@
 {% macro spark__sorted_list_agg(expression) -%}
     array_join(array_sort(collect_set({{ expression }})), ', ')
 {%- endmacro %}
+
+{#-
+    Fixed-point iterations inside one expression (raking by IPF, the backfitting of
+    the calibration fit): the rows to iterate on are packed into one list of
+    structs per group, a fold applies the step `steps` times, and the list is
+    unpacked into rows again. One expression, whatever the number of steps: an
+    unrolled chain of one CTE per step is more than Spark's analyzer can plan.
+    Both engines fold the list in its sorted order and sum sequentially, so they
+    agree to the last bit.
+-#}
+
+{#- A struct of `fields`, a list of [name, expression] pairs. -#}
+{% macro struct_of(fields) -%}
+    {{ return(adapter.dispatch('struct_of', 'smesurvey')(fields)) }}
+{%- endmacro %}
+
+{% macro default__struct_of(fields) -%}
+    struct_pack(
+        {%- for name, expression in fields -%}
+            {{ name }} := {{ expression }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    )
+{%- endmacro %}
+
+{% macro spark__struct_of(fields) -%}
+    named_struct(
+        {%- for name, expression in fields -%}
+            '{{ name }}', {{ expression }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    )
+{%- endmacro %}
+
+{#- An aggregate: the values of a struct expression over the group, as a list
+    sorted by the struct's fields in order (the first fields should identify a row). -#}
+{% macro sorted_struct_list(expression) -%}
+    {{ return(adapter.dispatch('sorted_struct_list', 'smesurvey')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sorted_struct_list(expression) -%}
+    list_sort(list({{ expression }}))
+{%- endmacro %}
+
+{% macro spark__sorted_struct_list(expression) -%}
+    array_sort(collect_list({{ expression }}))
+{%- endmacro %}
+
+{#- A generator in a select list: one row per element of a list. -#}
+{% macro unnest_list(list) -%}
+    {{ return(adapter.dispatch('unnest_list', 'smesurvey')(list)) }}
+{%- endmacro %}
+
+{% macro default__unnest_list(list) -%}
+    unnest({{ list }})
+{%- endmacro %}
+
+{% macro spark__unnest_list(list) -%}
+    explode({{ list }})
+{%- endmacro %}
+
+{#- `step` applied `steps` times to `initial`: in `step`, the current value is
+    named `accumulator` and the step number (0, 1, ...) `step_number`. -#}
+{% macro fold_steps(initial, steps, accumulator, step_number, step) -%}
+    {%- if steps | int < 1 -%}
+        {{ return(initial) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('fold_steps', 'smesurvey')(initial, steps | int, accumulator, step_number, step)) }}
+{%- endmacro %}
+
+{% macro default__fold_steps(initial, steps, accumulator, step_number, step) -%}
+    list_reduce(
+        range({{ steps }}),
+        lambda {{ accumulator }}, {{ step_number }}: {{ step }},
+        {{ initial }}
+    )
+{%- endmacro %}
+
+{% macro spark__fold_steps(initial, steps, accumulator, step_number, step) -%}
+    aggregate(
+        sequence(0, {{ steps - 1 }}),
+        {{ initial }},
+        ({{ accumulator }}, {{ step_number }}) -> {{ step }}
+    )
+{%- endmacro %}
+
+{#- `expression` of each `element` of a list, as a list. -#}
+{% macro list_map(list, element, expression) -%}
+    {{ return(adapter.dispatch('list_map', 'smesurvey')(list, element, expression)) }}
+{%- endmacro %}
+
+{% macro default__list_map(list, element, expression) -%}
+    list_transform({{ list }}, lambda {{ element }}: {{ expression }})
+{%- endmacro %}
+
+{% macro spark__list_map(list, element, expression) -%}
+    transform({{ list }}, {{ element }} -> {{ expression }})
+{%- endmacro %}
+
+{#- The sum of the double `value` over the `element`s of a list meeting `condition`
+    (in list order; null when none does). -#}
+{% macro list_sum_where(list, element, condition, value) -%}
+    {{ return(adapter.dispatch('list_sum_where', 'smesurvey')(list, element, condition, value)) }}
+{%- endmacro %}
+
+{% macro default__list_sum_where(list, element, condition, value) -%}
+    list_sum(list_transform(
+        list_filter({{ list }}, lambda {{ element }}: {{ condition }}),
+        lambda {{ element }}: {{ value }}
+    ))
+{%- endmacro %}
+
+{% macro spark__list_sum_where(list, element, condition, value) -%}
+    aggregate(
+        filter({{ list }}, {{ element }} -> {{ condition }}),
+        cast(null as double),
+        (running_sum, {{ element }}) -> coalesce(running_sum, 0D) + {{ value }}
+    )
+{%- endmacro %}

@@ -29,6 +29,9 @@
         codebook_columns() | string,
         codebook_harmonized_columns() | string,
         var('min_cell_respondents') | string,
+        var('weighting_method_of_record') | string,
+        [var('raking_iterations'), var('raking_tolerance'), var('raking_g_min'),
+            var('raking_g_max'), var('raking_min_margin_respondents')] | string,
         'smesurvey-stamp|' ~ pseudonym_key(),
     ] -%}
     {{ return(local_md5(parts | join('\n'))) }}

@@ -47,7 +47,9 @@ from {{ ref('stg_survey__responses') }} as responses
 
 # The design's inputs as the warehouse holds them: weights, cells and cell
 # populations from int_response_weights; N_h = the sum of the zone-wave's distinct
-# cells' populations (its register total).
+# cells' populations (its register total); the weighting method and, where it is
+# raking, the respondent's raking margins and their register totals
+# (int_weighting_cells).
 DESIGN_SQL = """
 with weights as (
     select * from intermediate.int_response_weights where weight is not null
@@ -56,11 +58,26 @@ strata as (
     select zone_id, wave_id, sum(cell_population) as stratum_population
     from (select distinct zone_id, wave_id, weighting_cell, cell_population from weights)
     group by zone_id, wave_id
+),
+sections as (
+    select zone_id, wave_id, raking_section, sum(n_population) as section_population
+    from intermediate.int_weighting_cells group by all
+),
+sizes as (
+    select zone_id, wave_id, raking_size, sum(n_population) as size_population
+    from intermediate.int_weighting_cells group by all
 )
 select weights.response_id, weights.wave_id, weights.zone_id, weights.weight,
-       weights.weighting_cell, weights.cell_population, strata.stratum_population
+       weights.weighting_cell, weights.cell_population,
+       round(strata.stratum_population) as stratum_population,
+       weights.weighting_method, weights.calibration_section, weights.calibration_size,
+       sections.section_population, sizes.size_population
 from weights
 inner join strata using (zone_id, wave_id)
+left join sections on weights.zone_id = sections.zone_id and weights.wave_id = sections.wave_id
+    and weights.calibration_section = sections.raking_section
+left join sizes on weights.zone_id = sizes.zone_id and weights.wave_id = sizes.wave_id
+    and weights.calibration_size = sizes.raking_size
 """
 
 

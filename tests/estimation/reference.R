@@ -7,12 +7,16 @@
 # by the caller; rows with an NA weight are dropped here as well) with columns
 #   wave_id, zone_id, industry_group, size_class  (domains; empty = no domain)
 #   weight, weighting_cell, cell_population, stratum_population (N_h)
+#   weighting_method (raking / post_stratification, per zone-wave),
+#   calibration_section, calibration_size, section_population, size_population
+#   (raking: the respondent's raking margins and their register totals)
 #   base__<indicator_id>, yes__<indicator_id>     (0/1, one pair per indicator)
 # reference.csv: wave_id, zone_id (zone or ALL), domain, indicator_id, estimate, se
 # for every cell whose domain x base holds at least one respondent.
 #
-# Per wave: strata = zones (fpc = the register population N_h), post-strata =
-# zone x weighting cell (population = cell_population), then
+# Per wave: strata = zones (fpc = the register population N_h), calibrated by
+# calibrate(calfun = "raking") to each zone-wave's model: its weighting cells
+# (post-stratification) or its register's section and size margins (raking), then
 # svymean(~y, subset(ps, in_base & in_domain)) and its SE, as the warehouse's
 # closed form claims to reproduce (docs/methodology.md).
 suppressPackageStartupMessages(library(survey))
@@ -32,11 +36,47 @@ out <- list(wave_id = integer(capacity), zone_id = character(capacity),
 k <- 0L
 for (wave in sort(unique(resp$wave_id))) {
   dw <- resp[resp$wave_id == wave, ]
-  dw$ps_cell <- paste(dw$zone_id, dw$weighting_cell, sep = "|")
-  cells <- unique(dw[, c("ps_cell", "cell_population")])
-  population <- data.frame(ps_cell = cells$ps_cell, Freq = cells$cell_population)
+  # the calibration model, zone by zone: post-stratification = one dummy per
+  # weighting cell (total: its register population); raking = one dummy per
+  # industry section and one per size class but the zone's first (the margins are
+  # collinear within a zone), totals the register margins
+  columns <- list()
+  totals <- c()
+  add_dummy <- function(member, total) {
+    name <- paste0("m", length(columns) + 1L)
+    columns[[name]] <<- as.numeric(member)
+    totals[[name]] <<- total
+  }
+  for (zone in sort(unique(dw$zone_id))) {
+    dz <- dw$zone_id == zone
+    method <- unique(dw$weighting_method[dz])
+    stopifnot(length(method) == 1)
+    if (method == "raking") {
+      for (section in sort(unique(dw$calibration_section[dz]))) {
+        member <- dz & dw$calibration_section == section
+        add_dummy(member, dw$section_population[member][[1]])
+      }
+      sizes <- sort(unique(dw$calibration_size[dz]))
+      for (size in sizes[-1]) {
+        member <- dz & dw$calibration_size == size
+        add_dummy(member, dw$size_population[member][[1]])
+      }
+    } else {
+      for (cell in sort(unique(dw$weighting_cell[dz]))) {
+        member <- dz & dw$weighting_cell == cell
+        add_dummy(member, dw$cell_population[member][[1]])
+      }
+    }
+  }
+  for (name in names(columns)) dw[[name]] <- columns[[name]]
+  model <- as.formula(paste("~ 0 +", paste(names(columns), collapse = " + ")))
   design <- svydesign(ids = ~1, strata = ~zone_id, fpc = ~stratum_population, data = dw)
-  ps <- postStratify(design, ~ps_cell, population = population)
+  # raking (unbounded): in a post-stratified zone it gives the post-stratification
+  # weights, and its variance the post-stratified one
+  ps <- calibrate(design, model, population = unlist(totals), calfun = "raking",
+                  maxit = 500, epsilon = 1e-13)
+  # the calibrated weights are the warehouse's
+  stopifnot(max(abs(weights(ps) / dw$weight - 1)) < 1e-9)
   domains <- list(list(type = "all", value = "all", member = rep(TRUE, nrow(dw))))
   for (type in c("industry_group", "size_class")) {
     for (value in sort(unique(na.omit(dw[[type]])))) {

@@ -86,6 +86,11 @@ def test_the_comparison_has_substance(compared: pd.DataFrame, estimation_build: 
     # thin domains and non-degenerate variances are among them
     assert (compared["n_base"] < 5).sum() > 100
     assert (compared["r_se"] > 0).sum() > 0.8 * len(compared)
+    # both methods of record: raking where the register supports it, else the
+    # post-stratification fallback
+    methods = estimation_build.respondents.groupby(["wave_id", "zone_id"])["weighting_method"]
+    assert set(methods.first()) == {"raking", "post_stratification"}
+    assert (methods.nunique() == 1).all()
     # GD-01 2020 has no register: its respondents are outside the design
     assert not ((compared["zone_id"] == "GD-01") & (compared["wave_id"] == 2020)).any()
     assert not estimation_build.respondents.query("zone_id == 'GD-01' and wave_id == 2020").size

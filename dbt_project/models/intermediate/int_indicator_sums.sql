@@ -21,19 +21,35 @@
     V(R) = (var_q0 - 2 R var_q1 + R^2 var_q2) / (sum w z)^2, also over several zones.
     n_c counts the whole cell, inside or outside the domain: the cell is computed
     first (a CTE), then summed to the domain.
+    That is the post-stratified case of the general one (a zone-wave raked to its
+    section and size margins, docs/methodology.md#calibration): the residuals are
+    those of the least-squares fit on the calibration model's dummies, fitted =
+    projection x cell sums (projection by backfitting, CTEs fit_*), the cell sums
+    gain the terms dA^2/n_c etc. and the stratum-mean terms L0, L1 enter
+    var_q* = c_h (S - L L' / n_h); all 0 under post-stratification.
 -#}
 -- One generated expression per indicator and measure: sqlfluff's default budget
--- of 100000 parse nodes is just too small for the catalog (it parses in a minute).
--- sqlfluff:max_parse_nodes:200000
+-- of 100000 parse nodes is far too small for the catalog (it parses in minutes).
+-- sqlfluff:max_parse_nodes:500000
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
 {%- set catalog = indicator_catalog() -%}
 {%- set answer_items = indicator_answer_items(catalog) -%}
 {%- set answer_keys = indicator_answer_keys(answer_items) -%}
+{%- set fit_iterations = var('raking_iterations') | int -%}
+{%- set fit_fields = [
+    ('weighting_cell', 'weighting_cell'),
+    ('factor_a', 'factor_a'),
+    ('factor_b', 'factor_b'),
+    ('cell_n', 'cell_n'),
+    ('unit', 'unit'),
+    ('effect_a', 'effect_a'),
+    ('effect_b', 'effect_b'),
+] -%}
 {%- set measures = [
     'n_base', 'n_yes', 'weighted_n_base', 'sum_weight', 'sum_weight_yes',
     'sum_weight_squared', 'sum_weight_squared_yes', 'var_s0', 'var_s1', 'var_s2',
-    'n_item_missing'
+    'var_l0', 'var_l1', 'n_item_missing'
 ] -%}
 
 {% if to_build == [] -%}
@@ -66,9 +82,112 @@ weights as (
         weighting_cell,
         cell_population,
         cell_respondents,
-        weight
+        weight,
+        weighting_method,
+        calibration_section,
+        calibration_size
     from {{ ref('int_response_weights') }}
     where {{ delivery_filter('delivery_id', to_build) }}
+
+),
+
+-- the calibration model of each zone-wave, on its weighting cells (weight constant
+-- within a cell): post-stratification, one factor (the cell); raking, two (section
+-- and size class), the cells being their combinations
+model_cells as (
+
+    select
+        delivery_id,
+        weighting_cell,
+        max(weight) as weight,
+        cast(count(*) as double) as cell_n,
+        case
+            when max(weighting_method) = 'raking' then max(calibration_section)
+            else weighting_cell
+        end as factor_a,
+        case
+            when max(weighting_method) = 'raking' then max(calibration_size)
+            else '_'
+        end as factor_b
+    from weights
+    where weight is not null
+    group by delivery_id, weighting_cell
+
+),
+
+-- the least-squares fit of a variable on the model's dummies (unweighted: the
+-- design weight is constant within the zone-wave) depends only on its cell sums;
+-- fitted = projection x cell sums. The projection's column of source cell j is the
+-- fit of the unit cell sums at j, by backfitting (alternating factor-mean sweeps,
+-- folded over a list of cells; exact after one sweep for one factor)
+fit_0 as (
+
+    select
+        targets.delivery_id,
+        sources.weighting_cell as source_cell,
+        targets.weighting_cell,
+        targets.factor_a,
+        targets.factor_b,
+        targets.cell_n,
+        cast(case when sources.weighting_cell = targets.weighting_cell then 1 else 0 end as double)
+            as unit,
+        cast(0 as double) as effect_a,
+        cast(0 as double) as effect_b
+    from model_cells as targets
+    inner join model_cells as sources
+        on targets.delivery_id = sources.delivery_id
+
+),
+
+-- one list of target cells per source cell, swept 2 x raking_iterations times
+-- (even: factor a, odd: factor b; macros/calibration.sql)
+fit_lists as (
+
+    select
+        delivery_id,
+        source_cell,
+        {{ sorted_struct_list(struct_of(fit_fields)) }} as cells
+    from fit_0
+    group by delivery_id, source_cell
+
+),
+
+fit_swept as (
+
+    select
+        delivery_id,
+        source_cell,
+        -- sqlfluff's DuckDB dialect cannot parse a lambda of two parameters
+        -- noqa: disable=PRS
+        {{ fold_steps('cells', 2 * fit_iterations, 'fit', 'fit_step',
+            'case when fit_step % 2 = 0 then '
+            ~ backfit_swept('fit', fit_fields, 'factor_a', 'effect_a', 'effect_b')
+            ~ ' else ' ~ backfit_swept('fit', fit_fields, 'factor_b', 'effect_b', 'effect_a')
+            ~ ' end'
+        ) }} as cells
+        -- noqa: enable=PRS
+    from fit_lists
+
+),
+
+fit_cells as (
+
+    select
+        delivery_id,
+        source_cell,
+        {{ unnest_list('cells') }} as cell
+    from fit_swept
+
+),
+
+projections as (
+
+    select
+        delivery_id,
+        source_cell,
+        cell.weighting_cell,
+        cell.effect_a + cell.effect_b as fitted
+    from fit_cells
 
 ),
 
@@ -280,15 +399,136 @@ wide as (
         sum(case when {{ b }} > 0 then weight_squared * {{ b }} end) as sum_weight_squared__{{ i }},
         sum(case when {{ b }} > 0 then weight_squared * {{ a }} end)
             as sum_weight_squared_yes__{{ i }},
-        sum(weight_squared * ({{ a }} - {{ a }} * {{ a }} / cell_respondents)) as var_s0__{{ i }},
-        sum(weight_squared * ({{ a }} - {{ a }} * {{ b }} / cell_respondents)) as var_s1__{{ i }},
-        sum(weight_squared * ({{ b }} - {{ b }} * {{ b }} / cell_respondents)) as var_s2__{{ i }},
         sum(n_item_missing__{{ i }}) as n_item_missing__{{ i }},
         {% endfor %}
         -- noqa: enable=LT02,LT05
         sum(n_responses) as n_responses
     from domain_cells
     group by delivery_id, wave_id, zone_id, domain_type, domain
+
+),
+
+-- per domain x model cell c: the fitted values FA_c, FB_c of z*y and z (the
+-- projection applied to the domain's cell sums A, B; cells outside the domain too)
+domain_fits as (
+
+    select
+        domain_cells.delivery_id,
+        domain_cells.domain_type,
+        domain_cells.domain,
+        projections.weighting_cell,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set i = loop.index %}
+        sum(projections.fitted * domain_cells.n_yes__{{ i }}) as fit_yes__{{ i }},
+        sum(projections.fitted * domain_cells.n_base__{{ i }}) as fit_base__{{ i }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        count(*) as n_sources
+    from domain_cells
+    inner join projections
+        on
+            domain_cells.delivery_id = projections.delivery_id
+            and domain_cells.weighting_cell = projections.source_cell
+    group by
+        domain_cells.delivery_id,
+        domain_cells.domain_type,
+        domain_cells.domain,
+        projections.weighting_cell
+
+),
+
+-- per domain x model cell: with e = u - fit (u = z (y - R) / N_hat, every term a
+-- quadratic in R), the cell's sum of w^2 e^2 as s0 - 2 R s1 + R^2 s2 and of w e
+-- as l0 - R l1 (all over N_hat^k). Written as the within-cell sum of squares plus
+-- the cell-mean term, sum (a - f)^2 = (A - A^2/n) + (A - n f)^2 / n, so that a fit
+-- equal to the cell mean (post-stratification) adds exactly nothing
+residual_cells as (
+
+    select
+        domain_fits.delivery_id,
+        domain_fits.domain_type,
+        domain_fits.domain,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set i = loop.index %}
+        {% set a = 'coalesce(domain_cells.n_yes__' ~ i ~ ', 0)' %}
+        {% set b = 'coalesce(domain_cells.n_base__' ~ i ~ ', 0)' %}
+        {% set fa = 'domain_fits.fit_yes__' ~ i %}
+        {% set fb = 'domain_fits.fit_base__' ~ i %}
+        {% set da = '(' ~ a ~ ' - model_cells.cell_n * ' ~ fa ~ ')' %}
+        {% set db = '(' ~ b ~ ' - model_cells.cell_n * ' ~ fb ~ ')' %}
+        model_cells.weight * model_cells.weight * (
+            {{ a }} - {{ a }} * {{ a }} / model_cells.cell_n + {{ da }} * {{ da }} / model_cells.cell_n
+        ) as s0__{{ i }},
+        model_cells.weight * model_cells.weight * (
+            {{ a }} - {{ a }} * {{ b }} / model_cells.cell_n + {{ da }} * {{ db }} / model_cells.cell_n
+        ) as s1__{{ i }},
+        model_cells.weight * model_cells.weight * (
+            {{ b }} - {{ b }} * {{ b }} / model_cells.cell_n + {{ db }} * {{ db }} / model_cells.cell_n
+        ) as s2__{{ i }},
+        model_cells.weight * {{ da }} as l0__{{ i }},
+        model_cells.weight * {{ db }} as l1__{{ i }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        model_cells.weighting_cell
+    from domain_fits
+    inner join model_cells
+        on
+            domain_fits.delivery_id = model_cells.delivery_id
+            and domain_fits.weighting_cell = model_cells.weighting_cell
+    left join domain_cells
+        on
+            domain_fits.delivery_id = domain_cells.delivery_id
+            and domain_fits.domain_type = domain_cells.domain_type
+            and domain_fits.domain = domain_cells.domain
+            and domain_fits.weighting_cell = domain_cells.weighting_cell
+
+),
+
+residual_sums as (
+
+    select
+        delivery_id,
+        domain_type,
+        domain,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set i = loop.index %}
+        sum(s0__{{ i }}) as var_s0__{{ i }},
+        sum(s1__{{ i }}) as var_s1__{{ i }},
+        sum(s2__{{ i }}) as var_s2__{{ i }},
+        sum(l0__{{ i }}) as var_l0__{{ i }},
+        sum(l1__{{ i }}) as var_l1__{{ i }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        count(*) as n_model_cells
+    from residual_cells
+    group by delivery_id, domain_type, domain
+
+),
+
+wide_with_variance as (
+
+    select
+        wide.*,
+        -- noqa: disable=LT02,LT05
+        {% for indicator in catalog %}
+        {% set i = loop.index %}
+        residual_sums.var_s0__{{ i }},
+        residual_sums.var_s1__{{ i }},
+        residual_sums.var_s2__{{ i }},
+        residual_sums.var_l0__{{ i }},
+        residual_sums.var_l1__{{ i }},
+        {% endfor %}
+        -- noqa: enable=LT02,LT05
+        residual_sums.n_model_cells
+    from wide
+    left join residual_sums
+        on
+            wide.delivery_id = residual_sums.delivery_id
+            and wide.domain_type = residual_sums.domain_type
+            and wide.domain = residual_sums.domain
 
 ),
 
@@ -317,7 +557,7 @@ long as (
         {% endfor %}
         -- noqa: enable=LT02,LT05
         wide.n_responses
-    from wide
+    from wide_with_variance as wide
     cross join catalog
 
 ),
@@ -337,10 +577,14 @@ final as (
         long.sum_weight_yes,
         long.sum_weight_squared,
         long.sum_weight_squared_yes,
-        -- the stratum factor c_h turns the cell sums into the zone-wave's Q0, Q1, Q2
-        long.var_s0 * strata.stratum_factor as var_q0,
-        long.var_s1 * strata.stratum_factor as var_q1,
-        long.var_s2 * strata.stratum_factor as var_q2,
+        -- the stratum factor c_h turns the cell sums into the zone-wave's Q0, Q1, Q2,
+        -- less n_h times the squared stratum mean of w e (0 under post-stratification)
+        (long.var_s0 - long.var_l0 * long.var_l0 / strata.stratum_n) * strata.stratum_factor
+            as var_q0,
+        (long.var_s1 - long.var_l0 * long.var_l1 / strata.stratum_n) * strata.stratum_factor
+            as var_q1,
+        (long.var_s2 - long.var_l1 * long.var_l1 / strata.stratum_n) * strata.stratum_factor
+            as var_q2,
         cast(strata.stratum_n as bigint) as stratum_n,
         cast(strata.stratum_population as bigint) as stratum_population,
         cast(long.n_responses as bigint) as n_responses,

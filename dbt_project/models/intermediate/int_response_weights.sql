@@ -1,7 +1,11 @@
 {#-
-    Post-stratification weight of each kept questionnaire (one per enterprise and
-    wave): the register population of its final weighting cell divided by the
-    cell's respondents (cells and collapsing: int_weighting_cells), its g-weight
+    Weight of each kept questionnaire (one per enterprise and wave) by the
+    zone-wave's weighting_method (int_weighting_cells): post-stratification, the
+    register population of its final weighting cell divided by the cell's
+    respondents (cells and collapsing: int_weighting_cells), or raking, the raked
+    weight of its raking cell (raking section x size group, also given as
+    calibration_section / calibration_size), which is then its weighting_cell with
+    the raked cell total as cell_population (docs/methodology.md#calibration); its g-weight
     (weight / the zone-wave's design weight N/n) and the register wave used. A
     zone-wave without any register, or a cell without respondents or population,
     keeps a null weight (reported in fct_weighting_cells), never 0.
@@ -55,22 +59,50 @@ cell_totals as (
         sum(n_respondents) over (partition by zone_id, wave_id, weighting_cell)
             as cell_respondents,
         sum(n_population) over (partition by zone_id, wave_id) as zone_population,
-        sum(n_respondents) over (partition by zone_id, wave_id) as zone_respondents
+        sum(n_respondents) over (partition by zone_id, wave_id) as zone_respondents,
+        sum(n_respondents) over (partition by zone_id, wave_id, raking_section, raking_size)
+            as raking_cell_respondents
     from cells
 
 ),
 
-weighted as (
+post_stratified as (
 
     select
         cell_totals.*,
         case
             when cell_totals.cell_population > 0
                 then {{ safe_ratio('cell_totals.cell_population', 'cell_totals.cell_respondents') }}
-        end as weight,
+        end as post_stratification_weight,
         {{ safe_ratio('cell_totals.zone_population', 'cell_totals.zone_respondents') }}
             as design_weight
     from cell_totals
+
+),
+
+-- raking: the weight is constant within an original (section, size) cell, which is
+-- then the respondent's cell; its "population" is the raked cell total
+weighted as (
+
+    select
+        post_stratified.*,
+        case
+            when weighting_method = 'raking' then raking_section || ':' || raking_size
+            else weighting_cell
+        end as method_cell,
+        case
+            when weighting_method = 'raking' then raking_weight * raking_cell_respondents
+            else cell_population
+        end as method_cell_population,
+        case
+            when weighting_method = 'raking' then raking_cell_respondents
+            else cell_respondents
+        end as method_cell_respondents,
+        case
+            when weighting_method = 'raking' then raking_weight
+            else post_stratification_weight
+        end as weight
+    from post_stratified
 
 ),
 
@@ -84,9 +116,15 @@ final as (
         {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
         '{{ invocation_id }}' as built_by,
         weighted.register_wave_id,
-        weighted.weighting_cell,
-        weighted.cell_population,
-        weighted.cell_respondents,
+        weighted.weighting_method,
+        -- the raking margins the respondent counts in (null under post-stratification)
+        case when weighted.weighting_method = 'raking' then weighted.raking_section end
+            as calibration_section,
+        case when weighted.weighting_method = 'raking' then weighted.raking_size end
+            as calibration_size,
+        weighted.method_cell as weighting_cell,
+        weighted.method_cell_population as cell_population,
+        weighted.method_cell_respondents as cell_respondents,
         weighted.weight,
         case
             when weighted.design_weight > 0 then weighted.weight / weighted.design_weight

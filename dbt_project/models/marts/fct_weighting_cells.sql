@@ -24,7 +24,11 @@ by_cell as (
         count(*) as n_original_cells,
         sum(n_respondents) as n_respondents,
         sum(n_population) as n_population,
-        {{ sorted_list_agg('collapse_reason') }} as collapse_reasons
+        {{ sorted_list_agg('collapse_reason') }} as collapse_reasons,
+        -- one per zone-wave
+        max(weighting_method) as weighting_method,
+        max(raking_outcome) as raking_outcome,
+        max(raking_max_margin_error) as raking_max_margin_error
     from cells
     group by wave_id, zone_id, weighting_cell
 
@@ -87,6 +91,9 @@ final as (
         (n_original_cells > 1 or collapse_reasons not in ('none', 'no_register')) as is_collapsed,
         collapse_reasons,
         weight is not null as is_weighted,
+        weighting_method,
+        raking_outcome,
+        raking_max_margin_error,
         n_respondents < {{ var('min_cell_respondents') }} as below_min_respondents
     from g_weights
 
