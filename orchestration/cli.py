@@ -346,13 +346,28 @@ def zones_add(ctx: click.Context, zone_ids: tuple[str, ...]) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=3000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--docs-port",
+    type=int,
+    default=None,
+    help="Port of the Data Docs server beside the UI  [default: --port + 1].",
+)
 @click.pass_context
-def ui(ctx: click.Context, host: str, port: int) -> None:
-    """Start the Dagster UI (`dagster dev`) on this home: runs, checks, sensor, backfills."""
+def ui(ctx: click.Context, host: str, port: int, docs_port: int | None) -> None:
+    """Start the Dagster UI (`dagster dev`) on this home: runs, checks, sensor, backfills.
+
+    Beside it, a read-only HTTP server of the home's Data Docs, so the checks' Data Docs
+    links open from the UI.
+    """
     from orchestration.defs.runs import write_dagster_yaml
+    from orchestration.quality.docs_server import DOCS_URL_ENV, base_url, start_beside
 
     home = _home(ctx).ensure()
     write_dagster_yaml(home)
+    docs_port = docs_port if docs_port is not None else port + 1
+    # Started before the exec below, it outlives this Python and stops with `dagster dev`.
+    start_beside(home.data_docs, host, docs_port)
+    docs_url = base_url(host, docs_port)
     env = {
         **os.environ,
         "SMESURVEY_HOME": str(home.root),
@@ -363,12 +378,15 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
         # (pyproject [tool.dg]) this repository does not use; `dagster dev` stays fully
         # supported in 1.x, so its one-line notice is only noise for an operator.
         "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
+        # The checks link their Data Docs pages under this address.
+        DOCS_URL_ENV: docs_url,
     }
     command = [sys.executable, "-m", "dagster", "dev", "-m", DEFINITIONS_MODULE]
     command += ["--host", host, "--port", str(port)]
     click.echo(
         f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home.dagster_home}); Ctrl-C stops"
     )
+    click.echo(f"Data Docs on {docs_url} ({home.data_docs})")
     # Become `dagster dev` rather than wait for it: a service manager's SIGTERM (or the
     # terminal's Ctrl-C) then reaches dagster itself, which stops the daemon and its code
     # servers; a waiting parent would die alone and leave them running. dagster maps

@@ -30,6 +30,8 @@ import duckdb
 from orchestration.defs.drops import waves_of_run
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
 from orchestration.publish import MARTS, RestrictedNames
+from orchestration.quality.docs_server import page_url
+from orchestration.settings import Home
 
 if TYPE_CHECKING:
     from orchestration.quality.gate import GateResult
@@ -67,8 +69,21 @@ def suite_metadata(suite: SuiteResult) -> dict[str, dg.RawMetadataValue]:
         "unexpected_counts": dg.MetadataValue.json(meta["unexpected_counts"]),
         "top_offending_values": dg.MetadataValue.json(meta["top_offending_values"]),
     }
-    if suite.data_docs_pages:
-        metadata["data_docs"] = dg.MetadataValue.path(str(suite.data_docs_pages[0]))
+    metadata.update(data_docs_metadata(suite.data_docs_pages[:1]))
+    return metadata
+
+
+def data_docs_metadata(pages: Iterable[Path]) -> dict[str, dg.RawMetadataValue]:
+    """Each distinct page as a path (`data_docs`, `data_docs_2`...) and, when `smesurvey ui`
+    serves the Data Docs, as a URL (`data_docs_url`...): the UI opens URLs only."""
+    metadata: dict[str, dg.RawMetadataValue] = {}
+    root = Home.from_env().data_docs
+    for n, page in enumerate(dict.fromkeys(pages)):
+        suffix = "" if n == 0 else f"_{n + 1}"
+        metadata[f"data_docs{suffix}"] = dg.MetadataValue.path(str(page))
+        url = page_url(page, root)
+        if url is not None:
+            metadata[f"data_docs_url{suffix}"] = dg.MetadataValue.url(url)
     return metadata
 
 

@@ -4,7 +4,8 @@ GX validates pandas DataFrames here (its SQL route over DuckDB fails on this
 machine). Large frames are validated in chunks so memory stays flat; the frame
 keeps its global RangeIndex, so GX's `unexpected_index_list` are row positions
 of the whole table. Data Docs and validation results are written under the
-folder the caller gives (SMESURVEY_HOME/data_docs), never into the repo.
+folder the caller gives (SMESURVEY_HOME/data_docs), never into the repo; every page
+built is made to load its assets from the site (docs_assets.py), so it works offline.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from great_expectations.data_context.types.resource_identifiers import (
     ValidationResultIdentifier,
 )
 
+from orchestration.quality.docs_assets import make_offline
 from orchestration.quality.suites import DOCS_DIR_VARIABLE, DOCS_SITE, RESULTS_DIR_VARIABLE
 from orchestration.settings import EXPECTATIONS_DIR
 
@@ -127,10 +129,15 @@ def run_suite(
     context.build_data_docs(
         site_names=[DOCS_SITE], resource_identifiers=identifiers, build_index=build_index
     )
-    return [
+    runs = [
         replace(run, page=_page(context, identifier))
         for run, identifier in zip(runs, identifiers, strict=True)
     ]
+    written = [run.page for run in runs if run.page is not None]
+    if build_index:
+        written.append(data_docs_dir.resolve() / "index.html")
+    make_offline(data_docs_dir.resolve(), written)
+    return runs
 
 
 def _validate(
@@ -165,6 +172,7 @@ def build_docs_index(data_docs_dir: Path) -> None:
     # An empty list would mean "every page"; a key matching nothing builds the index alone.
     nothing = [ExpectationSuiteIdentifier(name="__index_only__")]
     context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=nothing, build_index=True)
+    make_offline(data_docs_dir.resolve(), [data_docs_dir.resolve() / "index.html"])
 
 
 def _identifier(suite_name: str, run: ChunkRun) -> ValidationResultIdentifier:

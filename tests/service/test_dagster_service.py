@@ -72,6 +72,7 @@ def wait_for(probe: Callable[[], Any], timeout: float, what: str, every: float =
 class Service:
     home: Home
     port: int
+    docs_port: int
     process: subprocess.Popen
     log: Path
     zones: list[str]
@@ -185,18 +186,18 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     home = Home(root / "home").ensure()
     generated, zones = stage_deliveries(root)
     prepare_home(home, generated, zones)
-    port = free_port()
+    port, docs_port = free_port(), free_port()
     log = root / "ui.log"
     # The installed console script, as the survey team starts it.
     command = [str(Path(sys.executable).with_name("smesurvey")), "--home", str(home.root), "ui"]
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(
-            [*command, "--port", str(port)],
+            [*command, "--port", str(port), "--docs-port", str(docs_port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    svc = Service(home=home, port=port, process=process, log=log, zones=zones)
+    svc = Service(home=home, port=port, docs_port=docs_port, process=process, log=log, zones=zones)
     (root / "generated-path").write_text(str(generated), encoding="utf-8")
     try:
         started = time.monotonic()
@@ -298,6 +299,28 @@ def test_dropped_deliveries_are_ingested_by_the_sensor_in_one_run(service: Servi
         ).fetchall()
     assert {w for (w,) in published} == set(WAVES)
     assert (service.home.dashboards / "index.html").is_file()
+
+
+CHECK_METADATA = """
+query($key: AssetKeyInput!, $check: String!) {
+  assetCheckExecutions(assetKey: $key, checkName: $check, limit: 1) {
+    evaluation { metadataEntries { label __typename
+      ... on UrlMetadataEntry { url } ... on PathMetadataEntry { path } } } } }"""
+
+
+def test_data_docs_open_from_the_ui_through_the_docs_server(service: Service) -> None:
+    """The gate's check links its Data Docs page as a URL of the server beside the UI."""
+    [execution] = service.gql(CHECK_METADATA, key={"path": ["raw_delivery"]}, check="quality_gate")[
+        "assetCheckExecutions"
+    ]
+    entries = {e["label"]: e for e in execution["evaluation"]["metadataEntries"]}
+    assert "data_docs_url" in entries, sorted(entries)
+    url, path = entries["data_docs_url"]["url"], Path(entries["data_docs"]["path"])
+    assert url.startswith(f"http://127.0.0.1:{service.docs_port}/validations/")
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.read() == path.read_bytes()
+    with urllib.request.urlopen(f"http://127.0.0.1:{service.docs_port}/", timeout=30) as index:
+        assert "static/vendor/bootstrap.min.css" in index.read().decode("utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.defs.checks import (
     RAW_DELIVERY,
+    data_docs_metadata,
     delivery_refused_result,
     quality_gate,
     quality_gate_result,
@@ -194,6 +195,12 @@ def gate_summary(
         rows_read, rows_rejected = rows_read + read, rows_rejected + read
     failed = sorted(refused)
     total = len(by_zone_wave)
+    # One page per run and instrument version, shared by its zone-waves.
+    gates = [i.gate for i in loaded.values()]
+    gates += [g for g in (getattr(exc, "gate", None) for exc in refused.values()) if g is not None]
+    pages = [
+        page for gate in gates for suite in gate.suite_results for page in suite.data_docs_pages
+    ]
     description = (
         f"{len(failed)} of {total} zone-waves refused: "
         + "; ".join(f"{zw}: {refused[zw]}" for zw in failed[:3])
@@ -212,6 +219,7 @@ def gate_summary(
             "rows_read": rows_read,
             "rows_rejected": rows_rejected,
             "by_zone_wave": dg.MetadataValue.json(dict(sorted(by_zone_wave.items()))),
+            **data_docs_metadata(pages),
         },
     )
 
