@@ -207,6 +207,12 @@ def test_published_counts_are_bigint(built: DbtBuild):
     assert set(counts["data_type"]) == {"BIGINT"} and len(counts) == 4
 
 
+def test_no_effective_n_from_rounding_noise(built: DbtBuild):
+    """A design variance of 0 (a weighting variable) is 0, not noise that differs by run."""
+    worst = _query(built, "select max(n_effective) as n from marts.fct_indicator_estimates")
+    assert worst["n"][0] < 1e12
+
+
 def test_wilson_interval_matches_the_formula(built: DbtBuild):
     est = _query(built, "select n_base, n_yes, ci_low, ci_high from marts.fct_indicator_estimates")
     z = 1.96

@@ -90,9 +90,12 @@ clipped as (
 
     select
         variances.*,
-        -- a true 0 can come out a hair below 0 by cancellation
+        -- a true 0 (p = 0 or 1, or a weighting variable's design variance) comes out
+        -- as rounding noise around 0 that differs from run to run; below
+        -- 1e-12 p(1-p), an effective n above 1e12 that no survey has, it is 0
         case
-            when variance_unclipped < 0 then 0.0 else variance_unclipped
+            when variance_unclipped < 1e-12 * p_weighted * (1.0 - p_weighted) then 0.0
+            else variance_unclipped
         end as variance
     from variances
 
