@@ -196,7 +196,15 @@ def _judge_one(
         threshold=share_limit,
         passed=passed,
         reason=_reason(
-            d.zone_id, d.wave_id, rows_read, rows_rejected, share_limit, blocking, found, rejected
+            d.zone_id,
+            d.wave_id,
+            rows_read,
+            rows_rejected,
+            share_limit,
+            blocking,
+            found,
+            rejected,
+            _coded_columns(cb),
         ),
         suite_results=(),
     )
@@ -352,6 +360,17 @@ def _files_of(rejected: pa.Table, rule_id: str) -> str:
 SHOWN_VALUE_CHARS = 40
 
 
+def _coded_columns(cb: Codebook) -> frozenset[str]:
+    """Columns whose values may appear in the gate's one-line reason: the answers of
+    unrestricted choice items (a code or label, never one enterprise's number, name or
+    USCC: the reason is published in fct_delivery_quality.message)."""
+    return frozenset(it.id for it in cb.items if it.is_choice and not it.restricted)
+
+
+def _column_of(found: list[Failure], rule_id: str) -> str | None:
+    return next((f.column for f in found if f.rule_id == rule_id), None)
+
+
 def _top_value_of(rejected: pa.Table, rule_id: str) -> str:
     """`, most often '<value>'`: the value a rule rejected most, so the team sees what to fix.
 
@@ -407,6 +426,7 @@ def _reason(
     blocking: list[Failure],
     found: list[Failure],
     rejected: pa.Table,
+    coded: frozenset[str] = frozenset(),
 ) -> str:
     where = f"{zone_id}/{wave_id}"
     if blocking:
@@ -420,7 +440,7 @@ def _reason(
     top = max(counts, key=counts.__getitem__) if counts else None
     tail = (
         f"; most frequent rule {top} ({counts[top]} rows, {_files_of(rejected, top)})"
-        f"{_top_value_of(rejected, top)}"
+        f"{_top_value_of(rejected, top) if _column_of(found, top) in coded else ''}"
         if top
         else ""
     )
