@@ -118,9 +118,10 @@ def published_message(message: str | None) -> str | None:
     if message is None:
         return None
     # Lazy: the quality package imports Great Expectations, which loading does not need.
-    from orchestration.quality.sanitize import sanitize_text
+    from orchestration.quality.sanitize import sanitize_text, without_offending_value
 
-    return sanitize_text(pa.array([message], pa.string())).to_pylist()[0]
+    stored = without_offending_value(message)
+    return sanitize_text(pa.array([stored], pa.string())).to_pylist()[0]
 
 
 def _delivery_row(landing: Landing, status: str, message: str | None) -> dict[str, object]:

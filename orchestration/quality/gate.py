@@ -44,6 +44,7 @@ from orchestration.quality.rules import (
     Rule,
     raw_rules,
 )
+from orchestration.quality.sanitize import OFFENDING_VALUE_NOTE
 from orchestration.quality.thresholds import threshold_for
 
 REJECTED_SCHEMA = pa.schema(
@@ -204,7 +205,7 @@ def _judge_one(
             blocking,
             found,
             rejected,
-            _coded_columns(cb),
+            _restricted_columns(cb),
         ),
         suite_results=(),
     )
@@ -360,11 +361,9 @@ def _files_of(rejected: pa.Table, rule_id: str) -> str:
 SHOWN_VALUE_CHARS = 40
 
 
-def _coded_columns(cb: Codebook) -> frozenset[str]:
-    """Columns whose values may appear in the gate's one-line reason: the answers of
-    unrestricted choice items (a code or label, never one enterprise's number, name or
-    USCC: the reason is published in fct_delivery_quality.message)."""
-    return frozenset(it.id for it in cb.items if it.is_choice and not it.restricted)
+def _restricted_columns(cb: Codebook) -> frozenset[str]:
+    """Columns whose values never appear in the gate's reason: USCC, names, contacts."""
+    return frozenset(it.id for it in cb.items if it.restricted)
 
 
 def _column_of(found: list[Failure], rule_id: str) -> str | None:
@@ -387,7 +386,7 @@ def _top_value_of(rejected: pa.Table, rule_id: str) -> str:
     shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(top))
     if len(shown) > SHOWN_VALUE_CHARS:
         shown = shown[: SHOWN_VALUE_CHARS - 1] + "…"
-    return f", most often '{shown}'"
+    return f"{OFFENDING_VALUE_NOTE}{shown}'"
 
 
 def _text(table: pa.Table, column: str) -> pa.ChunkedArray:
@@ -426,7 +425,7 @@ def _reason(
     blocking: list[Failure],
     found: list[Failure],
     rejected: pa.Table,
-    coded: frozenset[str] = frozenset(),
+    restricted: frozenset[str] = frozenset(),
 ) -> str:
     where = f"{zone_id}/{wave_id}"
     if blocking:
@@ -440,7 +439,7 @@ def _reason(
     top = max(counts, key=counts.__getitem__) if counts else None
     tail = (
         f"; most frequent rule {top} ({counts[top]} rows, {_files_of(rejected, top)})"
-        f"{_top_value_of(rejected, top) if _column_of(found, top) in coded else ''}"
+        f"{'' if _column_of(found, top) in restricted else _top_value_of(rejected, top)}"
         if top
         else ""
     )

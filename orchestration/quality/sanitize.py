@@ -22,6 +22,16 @@ HTML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), 
 
 T = TypeVar("T", pa.Array, pa.ChunkedArray, "pd.Series")
 
+# The gate's one-line reason may end with the value a rule rejected most, for the
+# team at the terminal and in the UI. Stored and published copies leave it out: a
+# value that broke its rule can be any text a respondent typed.
+OFFENDING_VALUE_NOTE = ", most often '"
+
+
+def without_offending_value(message: str) -> str:
+    cut = message.rfind(OFFENDING_VALUE_NOTE)
+    return message if cut < 0 else message[:cut]
+
 
 def _sanitize_arrow(values: pa.Array | pa.ChunkedArray, formula: bool, html: bool):
     text = pc.cast(values, pa.string())
