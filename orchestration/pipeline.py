@@ -243,27 +243,17 @@ def delivery_rows(build_db: Path) -> list[DeliveryRow]:
     if not build_db.is_file():
         return []
     with duckdb.connect(str(build_db), read_only=True) as con:
-        tables = {
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw'"
-            ).fetchall()
-        }
-        if "deliveries" not in tables:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'deliveries'"
+        ).fetchone()[0]
+        if not exists:  # raw.rejected_rows is created with it (ensure_raw_schema)
             return []
-        rejected = (
-            "raw.rejected_rows"
-            if "rejected_rows" in tables
-            else (
-                "(select null::varchar as delivery_id, null::varchar as source_file, "
-                "null::integer as source_row where false)"
-            )
-        )
         rows = con.execute(
-            f"""
+            """
             with broken as (
                 select delivery_id, count(distinct (source_file, source_row)) as n
-                from {rejected}
+                from raw.rejected_rows
                 group by delivery_id
             )
             select zone_id, wave_id, delivery_id, status, rows_read, rows_accepted,
@@ -275,3 +265,15 @@ def delivery_rows(build_db: Path) -> list[DeliveryRow]:
             """
         ).fetchall()
     return [DeliveryRow(*row) for row in rows]
+
+
+def blocked_zone_waves(rows: Sequence[DeliveryRow]) -> list[DeliveryRow]:
+    """Zone-waves whose newest delivery was refused: listed until a later one loads.
+
+    A refusal is not forgotten because another zone-wave (or the gate check of a later
+    run) passed; only a newer delivery of the same zone-wave ends it.
+    """
+    newest: dict[tuple[str, int], DeliveryRow] = {}
+    for row in rows:  # newest first within a zone-wave
+        newest.setdefault((row.zone_id, row.wave_id), row)
+    return [r for r in newest.values() if r.status == "blocked"]

@@ -20,7 +20,7 @@ from orchestration.defs.dagster_storage import (
     CheckResult,
     DagsterStorage,
 )
-from orchestration.pipeline import DeliveryRow, delivery_rows
+from orchestration.pipeline import DeliveryRow, blocked_zone_waves, delivery_rows
 from orchestration.settings import Home
 
 RECENT_RUNS = 10
@@ -212,18 +212,6 @@ class StatusFilter:
 class Status:
     text: str
     attention: list[str]  # what needs someone: exit code 1 when not empty
-
-
-def blocked_zone_waves(rows: Sequence[DeliveryRow]) -> list[DeliveryRow]:
-    """Zone-waves whose newest delivery was refused: listed until a later one loads.
-
-    A refusal is not forgotten because another zone-wave (or the gate check of a later
-    run) passed; only a newer delivery of the same zone-wave ends it.
-    """
-    newest: dict[tuple[str, int], DeliveryRow] = {}
-    for row in rows:  # newest first within a zone-wave
-        newest.setdefault((row.zone_id, row.wave_id), row)
-    return [r for r in newest.values() if r.status == "blocked"]
 
 
 def check_line(check: CheckResult) -> str:

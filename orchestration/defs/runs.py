@@ -24,7 +24,7 @@ from orchestration.defs.drops import RANGE_END, RANGE_START, drop_run_target, pa
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
 from orchestration.defs.progress import echoed
 from orchestration.defs.resources import BUILD_DB_POOL, HOME_ENV, environment
-from orchestration.pipeline import DeliveryRow, delivery_rows
+from orchestration.pipeline import DeliveryRow, blocked_zone_waves, delivery_rows
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
 if TYPE_CHECKING:
@@ -368,10 +368,7 @@ def refused_deliveries_in(home: Home, delivery_ids: set[str]) -> list[DeliveryRo
         rows = delivery_rows(home.build_db)
     except duckdb.IOException:  # a run holds the build DB: nothing to add now
         return []
-    newest: dict[tuple[str, int], DeliveryRow] = {}
-    for row in rows:  # newest first within a zone-wave
-        newest.setdefault((row.zone_id, row.wave_id), row)
-    return [r for r in newest.values() if r.status == "blocked" and r.delivery_id in delivery_ids]
+    return [r for r in blocked_zone_waves(rows) if r.delivery_id in delivery_ids]
 
 
 def waiting_deliveries(home: Home) -> list[InboxDelivery]:
