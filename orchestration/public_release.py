@@ -65,7 +65,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "weighted_estimate": (
         "Estimate (weighted share)",
         "估计值（加权占比）",
-        "Post-stratified share of the base with the indicator (0-1).",
+        "Calibrated share of the base with the indicator (0-1): raked to the register, "
+        "post-stratified where raking is not possible.",
     ),
     "weighted_ci_low": ("95% interval, lower", "95%置信区间下限", "Wilson interval, lower bound."),
     "weighted_ci_high": ("95% interval, upper", "95%置信区间上限", "Wilson interval, upper bound."),
