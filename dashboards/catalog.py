@@ -250,9 +250,10 @@ MEASURES: dict[str, Text] = {
 # The population label of domain `all`, used by every page and legend.
 DOMAIN_ALL = Text("All enterprises", "全部企业")
 HUB_GROUPS: dict[str, Text] = {
-    # Two lines: one line of the long label ran past the plot edge.
-    "near": Text("Near the tech hubs\n(<= 500 km)", "靠近科技中心\n（500公里以内）"),
-    "far": Text("Far from the tech hubs\n(> 500 km)", "远离科技中心\n（500公里以上）"),
+    # Two lines: one line of the long label ran past the plot edge. {km}: the release's
+    # parameter hub_far_km (the dbt var that groups the zones), never typed here.
+    "near": Text("Near the tech hubs\n(<= {km} km)", "靠近科技中心\n（{km}公里以内）"),
+    "far": Text("Far from the tech hubs\n(> {km} km)", "远离科技中心\n（{km}公里以上）"),
     "unknown": Text("No location", "无位置信息"),
 }
 
@@ -273,7 +274,10 @@ UI: dict[str, Text] = {
     "pooled": Text("All zones (pooled)", "全部开发区（合计）"),
     "share": Text("Share of base (%)", "占比（%）"),
     "enterprises": Text("Enterprises", "企业数"),
-    "suppressed": Text("suppressed (small cell: n<5 or <3 on a side)", "已隐藏（样本过小）"),
+    "suppressed": Text(
+        "suppressed (too few enterprises, or withheld so another cell cannot be derived)",
+        "已隐藏（企业过少，或为防止推算其他单元格）",
+    ),
     "suppressed_short": Text("hidden", "隐藏"),
     "suppressed_stub": Text("suppressed", "已隐藏"),
     "no_rejections": Text(
@@ -282,6 +286,7 @@ UI: dict[str, Text] = {
     "no_data": Text("No data for this selection.", "所选范围无数据。"),
     "no_table": Text("Not published yet: {table}", "尚未发布：{table}"),
     "interval": Text("95% interval", "95%置信区间"),
+    "quality_grade": Text("grade", "质量等级"),
     "estimate": Text("Estimate", "估计值"),
     "benchmark": Text("Wales 2019 (benchmark)", "威尔士2019（参照）"),
     "sections": Text("Industry sections (all)", "行业门类（全部）"),
@@ -309,35 +314,36 @@ UI: dict[str, Text] = {
     "hub_groups": Text("Zones by distance to the tech hubs", "按与科技中心距离分组"),
     "trend": Text("Across waves", "历年变化"),
     "mean_score": Text("Mean score", "平均得分"),
-    # What each chart draws, said on the chart (subtitle): the pages draw sample shares
-    # n_yes / n_base, not the marts' weighted (population) estimates.
+    # What each chart draws, said on the chart (subtitle): the public release's figures,
+    # weighted estimates and rounded counts, never the internal exact counts.
     "basis_share": Text(
-        "Sample share of respondents (unweighted), 95% Wilson interval;"
-        " n = respondents in the base",
-        "受访企业样本占比（未加权），95% Wilson区间；n = 基数受访企业数",
+        "Weighted estimate (calibrated to the register), 95% interval;"
+        " n ≈ enterprises in the base (rounded)",
+        "加权估计值（按名录校准），95%置信区间；n ≈ 基数企业数（取整）",
     ),
-    "basis_counts": Text("Respondents (unweighted counts)", "受访企业数（未加权计数）"),
+    "basis_counts": Text("Respondents (rounded counts)", "受访企业数（取整计数）"),
     "basis_counts_share": Text(
-        "Respondents (unweighted counts); below: sample shares (unweighted), 95% Wilson interval",
-        "受访企业数（未加权）；下图：样本占比（未加权），95% Wilson区间",
+        "Respondents (rounded counts); below: weighted estimates, 95% interval",
+        "受访企业数（取整计数）；下图：加权估计值，95%置信区间",
     ),
     "basis_levels": Text(
-        "Sample shares of respondents per level (unweighted); n = respondents",
-        "各等级受访企业样本占比（未加权）；n = 受访企业数",
+        "Weighted shares per level; n ≈ respondents (rounded)",
+        "各等级加权占比；n ≈ 受访企业数（取整）",
     ),
     "basis_means": Text(
-        "Mean scores of respondents (unweighted); n = respondents",
-        "受访企业平均得分（未加权）；n = 受访企业数",
+        "Weighted mean scores; n ≈ respondents (rounded)",
+        "加权平均得分；n ≈ 受访企业数（取整）",
     ),
     "basis_moves": Text(
-        "Respondents seen in both waves (unweighted counts)", "两年均受访的企业（未加权计数）"
+        "Enterprises seen in both waves (rounded counts)", "两年均受访的企业（取整计数）"
     ),
     "basis_rows": Text(
-        "Rows as delivered (counts, not estimates)", "交付数据行数（计数，非估计值）"
+        "Rows as delivered (rounded counts, not estimates)", "交付数据行数（取整计数，非估计值）"
     ),
     "index_intro": Text(
-        "Static dashboards built from the published analytics database. They work offline.",
-        "基于已发布分析数据库生成的静态仪表板，可离线使用。",
+        "Static dashboards built from the public release (aggregate tables with disclosure"
+        " control). They work offline.",
+        "基于公开发布数据（经披露控制的汇总表）生成的静态仪表板，可离线使用。",
     ),
     "built": Text("Built", "生成时间"),
 }

@@ -125,9 +125,7 @@ def ghost_style() -> Spec:
         "textposition": "outside",
         "textfont": {"color": "#666", "size": 11},
         "cliponaxis": False,
-        "hovertemplate": _hover(
-            "%{{y}}<br>{s}<br>n = %{{customdata[0]}}<extra></extra>", s=UI["suppressed"]
-        ),
+        "hovertemplate": _hover("%{{y}}<br>{s}<extra></extra>", s=UI["suppressed"]),
         "meta": {"suppressed": True},
     }
 
@@ -135,8 +133,9 @@ def ghost_style() -> Spec:
 def estimate_hover() -> dict[str, dict[str, str]]:
     return _hover(
         "%{{y}}<br>%{{x:.1%}} [{i} %{{customdata[1]:.1%}}-%{{customdata[2]:.1%}}]"
-        "<br>n = %{{customdata[3]}} (%{{customdata[4]}})<extra>%{{fullData.name}}</extra>",
+        "<br>n ≈ %{{customdata[3]}} · {g} %{{customdata[4]}}<extra>%{{fullData.name}}</extra>",
         i=UI["interval"],
+        g=UI["quality_grade"],
     )
 
 
@@ -245,7 +244,7 @@ def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool
                 "type": "bar",
                 "orientation": "h",
                 "marker": {"color": OKABE_ITO[0]},
-                "hovertemplate": "%{y}<br>n = %{x} (%{customdata[0]:.0%})<extra></extra>",
+                "hovertemplate": "%{y}<br>n ≈ %{x}<extra></extra>",
             },
             "ghost": ghost_style(),
             "series": _series_style(),
@@ -258,7 +257,7 @@ def two_panel_template(title: Text, titles: tuple[Text, Text], right_share: bool
 def trend_template(title: Text) -> Spec:
     """An indicator across waves: a line and 95% band per zone, version breaks marked."""
     hover = (
-        "%{x}: %{y:.1%} [%{customdata[0]:.1%}-%{customdata[1]:.1%}], n = %{customdata[2]}"
+        "%{x}: %{y:.1%} [%{customdata[0]:.1%}-%{customdata[1]:.1%}], n ≈ %{customdata[2]}"
         "<extra>%{fullData.name}</extra>"
     )
     return {
@@ -410,7 +409,7 @@ def level_mix_template(title: Text) -> Spec:
             "level": {
                 "type": "bar",
                 "orientation": "h",
-                "hovertemplate": "%{y}<br>%{x:.0%} (n = %{customdata[0]})"
+                "hovertemplate": "%{y}<br>%{x:.0%} (n ≈ %{customdata[0]})"
                 "<extra>%{fullData.name}</extra>",
             },
             "ghost": ghost_style(),
@@ -435,7 +434,7 @@ def histogram_template(title: Text) -> Spec:
                 "type": "bar",
                 "name": t(UI["enterprises"]),
                 "marker": {"color": OKABE_ITO[0]},
-                "hovertemplate": "%{customdata[0]}-%{customdata[1]}: n = %{y}<extra></extra>",
+                "hovertemplate": "%{customdata[0]}-%{customdata[1]}: n ≈ %{y}<extra></extra>",
             }
         },
         "basis": t(UI["basis_counts"]),
@@ -552,7 +551,7 @@ def level_waves_template(title: Text) -> Spec:
         "styles": {
             "level": {
                 "type": "bar",
-                "hovertemplate": "%{x}<br>%{y:.0%} (n = %{customdata[0]})"
+                "hovertemplate": "%{x}<br>%{y:.0%} (n ≈ %{customdata[0]})"
                 "<extra>%{fullData.name}</extra>",
             },
             "suppressed": t(UI["suppressed_stub"]),

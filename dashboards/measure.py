@@ -1,6 +1,6 @@
 """Build the site and measure it: bytes on disk and each page's time to interactive.
 
-    python -m dashboards.measure --analytics-db warehouse/current/analytics.duckdb --out /tmp/site
+    python -m dashboards.measure --public warehouse/current/public --out /tmp/site
 
 Time to interactive = ms from navigation start until every plot in or near the
 viewport (1366 x 768) was drawn (`window.SME_READY_AT`; plots further down are drawn
@@ -76,12 +76,12 @@ def sizes(out_dir: Path) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--analytics-db", type=Path, required=True)
+    parser.add_argument("--public", type=Path, required=True, help="A release's public/ folder.")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     started = time.perf_counter()
-    report = build_site(args.analytics_db, args.out)
+    report = build_site(args.public, args.out)
     built = time.perf_counter() - started
     load = os.getloadavg()
     tti = time_to_interactive(args.out, args.runs)

@@ -40,17 +40,17 @@
     return c.__cube;
   }
 
-  // The marts' estimate is n_yes / n_base with a Wilson interval (checked at build time).
-  function share(n, y, z) {
-    if (n === undefined) return null;
-    if (y === undefined) return { n: n, suppressed: true };
-    var p = y / n, zz = z * z, centre = p + zz / (2 * n);
-    var half = z * Math.sqrt(p * (1 - p) / n + zz / (4 * n * n)), scale = 1 + zz / n;
-    return { n: n, y: y, p: p, lo: Math.max(0, (centre - half) / scale),
-             hi: Math.min(1, (centre + half) / scale), suppressed: false };
+  // One cell of public_indicator_estimates as published: null where the release has no
+  // cell, {suppressed: true} where it withholds the figures, else the weighted estimate
+  // p, its 95% interval lo-hi, the rounded base n and the quality grade g. Nothing is
+  // recomputed: the pages draw the release's own numbers.
+  function cellAt(c, where) {
+    var s = c.at("s", where);
+    if (s === undefined) return null;
+    if (s) return { suppressed: true };
+    return { n: c.at("n", where), p: c.at("p", where), lo: c.at("lo", where),
+             hi: c.at("hi", where), g: c.at("g", where), suppressed: false };
   }
-
-  function cellAt(c, where, z) { return share(c.at("n", where), c.at("y", where), z); }
 
   function merge(style, fields) {
     var out = JSON.parse(JSON.stringify(style || {}));
@@ -95,33 +95,31 @@
   }
 
   // Suppressed cells as hatched stubs of length `x` (STUB of the axis range) at the axis start.
-  function ghost(tpl, labels, ns, x, axes) {
+  function ghost(tpl, labels, x, axes) {
     return merge(tpl.styles.ghost, Object.assign({
-      y: labels, x: labels.map(function () { return x; }),
-      customdata: ns.map(function (n) { return [n]; })
+      y: labels, x: labels.map(function () { return x; })
     }, axes || {}));
   }
 
   // ------------------------------------------------------------ report
 
   function estimateTraces(tpl, est, ids, series, zone, cfg, axes) {
-    var z = cfg.wilson_z;
     var present = ids.filter(function (id) {
       return series.some(function (s) {
-        return est.at("n", { indicator_id: id, domain: s.domain, zone_id: zone }) !== undefined;
+        return est.at("s", { indicator_id: id, domain: s.domain, zone_id: zone }) !== undefined;
       });
     });
     if (!present.length) return null;
     var names = shortLabels(present.map(function (id) { return cfg.labels.indicators[id] || id; }));
     var label = {};
     present.forEach(function (id, i) { label[id] = names[i]; });
-    var data = [], ghostY = [], ghostN = [];
+    var data = [], ghostY = [];
     series.forEach(function (s, k) {
       var shown = [];
       present.forEach(function (id) {
-        var cell = cellAt(est, { indicator_id: id, domain: s.domain, zone_id: zone }, z);
+        var cell = cellAt(est, { indicator_id: id, domain: s.domain, zone_id: zone });
         if (!cell) return;
-        if (cell.suppressed) { ghostY.push(label[id]); ghostN.push(cell.n); return; }
+        if (cell.suppressed) { ghostY.push(label[id]); return; }
         shown.push([id, cell]);
       });
       data.push(merge(tpl.styles.series, Object.assign({
@@ -131,15 +129,15 @@
         error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
                    arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
         customdata: shown.map(function (r) {
-          return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y];
+          return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].g];
         }),
         // The sample size on the bar itself, not only in the hover.
-        text: shown.map(function (r) { return "n=" + r[1].n; }),
+        text: shown.map(function (r) { return "n≈" + r[1].n; }),
         marker: { color: palette(cfg, k) },
         meta: { domain: s.domain, indicators: shown.map(function (r) { return r[0]; }) }
       }, axes || {})));
     });
-    return { data: data, present: present, names: names, ghostY: ghostY, ghostN: ghostN };
+    return { data: data, present: present, names: names, ghostY: ghostY };
   }
 
   function bars(panel, tpl, chunk, state, cfg) {
@@ -163,7 +161,7 @@
         }));
       }
     }
-    if (built.ghostY.length) data.push(ghost(tpl, built.ghostY, built.ghostN, STUB));
+    if (built.ghostY.length) data.push(ghost(tpl, built.ghostY, STUB));
     var rows = built.present.length * Math.max(1, series.length + (panel.kind === "benchmark"));
     // Suppressed stubs carry their own word: the legend only names real series.
     var legend = data.filter(function (t) { return !(t.meta && t.meta.suppressed); }).length > 1;
@@ -180,24 +178,22 @@
   }
 
   function countTraces(tpl, counts, key, zone, labelOf, cfg, axes) {
-    var keys = counts.keys(key).slice(), rows = [], hidden = [], total = 0, most = 0;
+    var keys = counts.keys(key).slice(), rows = [], hidden = [], most = 0;
     keys.forEach(function (k) {
       var where = { zone_id: zone }; where[key] = k;
       var n = counts.at("n", where), h = counts.at("h", where);
       if (h) hidden.push(k);
-      else if (n) { rows.push([k, n]); total += n; most = Math.max(most, n); }
+      else if (n) { rows.push([k, n]); most = Math.max(most, n); }
     });
     if (!rows.length && !hidden.length) return [];
     if (!labelOf.ordered) rows.sort(function (a, b) { return b[1] - a[1]; });
     var traces = [merge(tpl.styles.counts, Object.assign({
       y: rows.map(function (r) { return labelOf(r[0]); }),
       x: rows.map(function (r) { return r[1]; }),
-      customdata: rows.map(function (r) { return [total ? r[1] / total : null]; }),
       meta: { categories: rows.map(function (r) { return String(r[0]); }) }
     }, axes))];
     if (hidden.length) {
-      var g = ghost(tpl, hidden.map(labelOf), hidden.map(function () { return "< " + cfg.min_cell; }),
-                    STUB * Math.max(most, cfg.min_cell), axes);
+      var g = ghost(tpl, hidden.map(labelOf), STUB * Math.max(most, 1), axes);
       traces.push(g);
     }
     return traces;
@@ -205,18 +201,18 @@
 
   function industry(panel, tpl, chunk, state, cfg) {
     var sections = function (k) { return cfg.labels.sections[k] || k; };
-    // The report's industry groups (seed industry_groups.csv), in the seed's order.
+    // The report's industry groups in dim_domain's order.
     var order = Object.keys(cfg.labels.domains).filter(function (d) {
-      return cube(chunk.groups).keys("industry_group").indexOf(d) >= 0;
+      return cube(chunk.groups).keys("category").indexOf(d) >= 0;
     });
     var groups = function (k) { return cfg.labels.domains[k] || k; };
     groups.ordered = true;
-    var left = countTraces(tpl, cube(chunk.sections), "industry_section", state.zone, sections,
+    var left = countTraces(tpl, cube(chunk.sections), "category", state.zone, sections,
                            cfg, { xaxis: "x", yaxis: "y" });
     if (!left.length) return null;
     var counts = cube(chunk.groups);
     var sorted = { keys: function () { return order; }, at: counts.at.bind(counts) };
-    var right = countTraces(tpl, sorted, "industry_group", state.zone, groups, cfg,
+    var right = countTraces(tpl, sorted, "category", state.zone, groups, cfg,
                             { xaxis: "x2", yaxis: "y2" });
     return { data: left.concat(right), layout: layoutOf(tpl) };
   }
@@ -227,7 +223,7 @@
     labelOf.ordered = true;
     var counts = cube(chunk.sizes);
     var sorted = { keys: function () { return order; }, at: counts.at.bind(counts) };
-    var left = countTraces(tpl, sorted, "size_class", state.zone, labelOf, cfg,
+    var left = countTraces(tpl, sorted, "category", state.zone, labelOf, cfg,
                            { xaxis: "x", yaxis: "y" });
     if (!left.length) return null;
     var built = estimateTraces(tpl, cube(chunk.est), panel.indicators,
@@ -235,7 +231,7 @@
                                { xaxis: "x2", yaxis: "y2" });
     var right = built ? built.data : [];
     if (built && built.ghostY.length) {
-      right.push(ghost(tpl, built.ghostY, built.ghostN, STUB, { xaxis: "x2", yaxis: "y2" }));
+      right.push(ghost(tpl, built.ghostY, STUB, { xaxis: "x2", yaxis: "y2" }));
     }
     return { data: left.concat(right), layout: layoutOf(tpl) };
   }
@@ -243,7 +239,7 @@
   // ------------------------------------------------------------ trends
 
   function trend(panel, tpl, chunk, state, cfg) {
-    var c = cube(chunk), z = cfg.wilson_z;
+    var c = cube(chunk);
     var meta = cfg.indicators[state.indicator] || { comparability: "exact", note: "" };
     var waves = cfg.waves.map(function (w) { return w.wave; });
     var first = Math.min.apply(null, waves);
@@ -256,7 +252,7 @@
     zones.forEach(function (zone, k) {
       var shown = [], hidden = [];
       waves.forEach(function (w) {
-        var cell = cellAt(c, { domain: state.domain, zone_id: zone, wave_id: w }, z);
+        var cell = cellAt(c, { domain: state.domain, zone_id: zone, wave_id: w });
         if (!cell) return;
         if (cell.suppressed) hidden.push(w); else shown.push([w, cell]);
       });
@@ -271,7 +267,7 @@
       ghosts.push(merge(tpl.styles.nrow, {
         x: shown.map(function (r) { return r[0]; }),
         y: shown.map(function () { return zoneShort(cfg, zone); }),
-        text: shown.map(function (r) { return "n=" + r[1].n; }),
+        text: shown.map(function (r) { return "n≈" + r[1].n; }),
         meta: { zone: zone, n: shown.map(function (r) { return r[1].n; }) }
       }));
       // Runs of waves the indicator is comparable across: a new run starts at each break.
@@ -337,7 +333,7 @@
     c.keys("zone_id").forEach(function (zone) {
       if (zone === POOLED) return;
       var where = { domain: state.domain || "all", zone_id: zone, wave_id: state.wave };
-      var cell = cellAt(c, where, cfg.wilson_z);
+      var cell = cellAt(c, where);
       if (cell) rows.push([zone, cell]);
     });
     return rows;
@@ -357,17 +353,17 @@
     shown.sort(function (a, b) { return b[1].p - a[1].p; });
     // Shown zones carry their sample size in the axis label; suppressed ones only the name.
     var name = function (r) {
-      return zoneShort(cfg, r[0]) + (r[1].suppressed ? "" : " · n=" + r[1].n);
+      return zoneShort(cfg, r[0]) + (r[1].suppressed ? "" : " · n≈" + r[1].n);
     };
     var data = [merge(tpl.styles.dots, {
       y: shown.map(name), x: shown.map(function (r) { return r[1].p; }),
       error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
                  arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
-      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y]; }),
+      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].g]; }),
       meta: { zones: shown.map(function (r) { return r[0]; }) }
     })];
     if (hidden.length) {
-      data.push(ghost(tpl, hidden.map(name), hidden.map(function (r) { return r[1].n; }), STUB));
+      data.push(ghost(tpl, hidden.map(name), STUB));
     }
     return {
       data: data,
@@ -381,9 +377,9 @@
 
   // The indicator per size class (domain_type size_class), all zones pooled, chosen wave.
   function sizes(panel, tpl, chunk, state, cfg) {
-    var c = cube(chunk), z = cfg.wilson_z, shown = [], hidden = [];
+    var c = cube(chunk), shown = [], hidden = [];
     cfg.size_classes.forEach(function (d) {
-      var cell = cellAt(c, { domain: d, zone_id: POOLED, wave_id: state.wave }, z);
+      var cell = cellAt(c, { domain: d, zone_id: POOLED, wave_id: state.wave });
       if (!cell) return;
       (cell.suppressed ? hidden : shown).push([d, cell]);
     });
@@ -394,13 +390,13 @@
       y: shown.map(label), x: shown.map(function (r) { return r[1].p; }),
       error_x: { array: shown.map(function (r) { return r[1].hi - r[1].p; }),
                  arrayminus: shown.map(function (r) { return r[1].p - r[1].lo; }) },
-      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].y]; }),
-      text: shown.map(function (r) { return "n=" + r[1].n; }),
+      customdata: shown.map(function (r) { return [r[0], r[1].lo, r[1].hi, r[1].n, r[1].g]; }),
+      text: shown.map(function (r) { return "n≈" + r[1].n; }),
       marker: { color: palette(cfg, 0) },
       meta: { domains: shown.map(function (r) { return r[0]; }) }
     })];
     if (hidden.length) {
-      data.push(ghost(tpl, hidden.map(label), hidden.map(function (r) { return r[1].n; }), STUB));
+      data.push(ghost(tpl, hidden.map(label), STUB));
     }
     var order = cfg.size_classes.map(function (d) { return label([d]); });
     return {
@@ -432,7 +428,7 @@
         y: part.map(function (r) { return r[1].p; }),
         // Points carry the zone id (short enough not to collide); hover adds the city.
         // n on a second line: one line ran into the neighbouring point's label.
-        text: part.map(function (r) { return r[0] + "<br>n=" + r[1].n; }),
+        text: part.map(function (r) { return r[0] + "<br>n≈" + r[1].n; }),
         customdata: part.map(function (r) { return zoneShort(cfg, r[0]); }),
         // Many zones: names only on hover, or the labels would pile up.
         mode: part.length > 12 ? "markers" : tpl.styles.group.mode,
@@ -449,39 +445,48 @@
     };
   }
 
+  // The published cells of one zone-wave's level mix: per level its weighted share (null
+  // where withheld) and rounded count, and the zone-wave's rounded base. null when the
+  // release has no cell for the zone-wave; `shown` false when every level is withheld.
+  function levelCells(c, levels, wave, zone) {
+    var out = { shares: [], counts: [], shown: false, any: false, base: undefined };
+    levels.forEach(function (l) {
+      var where = { wave_id: wave, zone_id: zone, level: l[0] };
+      var s = c.at("s", where);
+      if (s !== undefined) out.any = true;
+      if (s === 0) out.shown = true;
+      out.shares.push(s === 0 ? c.at("w", where) : null);
+      out.counts.push(s === 0 ? c.at("n", where) : null);
+      if (out.base === undefined) out.base = c.at("N", where);
+    });
+    return out.any ? out : null;
+  }
+
   function levelMix(panel, tpl, chunk, state, cfg) {
     var c = cube(chunk[state.measure]);
     if (!c) return null;
-    var levels = cfg.labels.levels[state.measure], totals = {}, zones = [], small = [];
+    var levels = cfg.labels.levels[state.measure], cells = {}, zones = [], small = [];
     c.keys("zone_id").forEach(function (zone) {
-      var total = 0;
-      levels.forEach(function (l) {
-        total += c.at("n", { wave_id: state.wave, zone_id: zone, level: l[0] }) || 0;
-      });
-      if (!total) return;
-      totals[zone] = total;
-      (total < cfg.min_zone ? small : zones).push(zone);
+      var cell = levelCells(c, levels, state.wave, zone);
+      if (!cell) return;
+      cells[zone] = cell;
+      (cell.shown ? zones : small).push(zone);
     });
     if (!zones.length && !small.length) return null;
-    // Zones drawn carry their n in the label; small ones (no bars) only their name.
+    // Zones drawn carry their (rounded) n in the label; withheld ones only their name.
     var label = function (zone) {
-      return zoneShort(cfg, zone) + (totals[zone] < cfg.min_zone ? "" : " · n=" + totals[zone]);
+      var cell = cells[zone];
+      return zoneShort(cfg, zone) + (cell.shown && cell.base ? " · n≈" + cell.base : "");
     };
     var data = levels.map(function (l, k) {
-      var counts = zones.map(function (zone) {
-        return c.at("n", { wave_id: state.wave, zone_id: zone, level: l[0] }) || 0;
-      });
       return merge(tpl.styles.level, {
         name: l[1], y: zones.map(label),
-        x: counts.map(function (n, i) { return n / totals[zones[i]]; }),
-        customdata: counts.map(function (n) { return [n]; }),
+        x: zones.map(function (zone) { return cells[zone].shares[k]; }),
+        customdata: zones.map(function (zone) { return [cells[zone].counts[k]]; }),
         marker: { color: palette(cfg, k) }, meta: { level: l[0] }
       });
     });
-    if (small.length) {
-      data.push(ghost(tpl, small.map(label), small.map(function (zz) { return totals[zz]; }),
-                      STUB));
-    }
+    if (small.length) data.push(ghost(tpl, small.map(label), STUB));
     return {
       data: data,
       layout: layoutOf(tpl, {
@@ -495,32 +500,25 @@
 
   // ------------------------------------------------------------ maturity
 
-  // The chosen zone's level mix in each wave: stacked shares, n (or "suppressed" for a
-  // zone-wave below min_zone, which gets no bars) under each wave.
+  // The chosen zone's level mix in each wave: stacked weighted shares, the rounded n (or
+  // "suppressed" where every level is withheld, which gets no bars) under each wave.
   function levelWaves(panel, tpl, chunk, state, cfg) {
     var c = cube(chunk[state.measure]);
     if (!c) return null;
     var levels = cfg.labels.levels[state.measure], ticks = [], shown = [];
     c.keys("wave_id").forEach(function (w) {
-      var total = 0;
-      levels.forEach(function (l) {
-        total += c.at("n", { wave_id: w, zone_id: state.zone, level: l[0] }) || 0;
-      });
-      if (!total) return;
-      var small = total < cfg.min_zone;
-      var tick = w + "<br>" + (small ? tpl.styles.suppressed : "n=" + total);
+      var cell = levelCells(c, levels, w, state.zone);
+      if (!cell) return;
+      var tick = w + "<br>" + (cell.shown ? (cell.base ? "n≈" + cell.base : "") : tpl.styles.suppressed);
       ticks.push(tick);
-      if (!small) shown.push([w, total, tick]);
+      if (cell.shown) shown.push([w, cell, tick]);
     });
     if (!ticks.length) return null;
     var data = levels.map(function (l, k) {
-      var counts = shown.map(function (r) {
-        return c.at("n", { wave_id: r[0], zone_id: state.zone, level: l[0] }) || 0;
-      });
       return merge(tpl.styles.level, {
         name: l[1], x: shown.map(function (r) { return r[2]; }),
-        y: counts.map(function (n, i) { return n / shown[i][1]; }),
-        customdata: counts.map(function (n) { return [n]; }),
+        y: shown.map(function (r) { return r[1].shares[k]; }),
+        customdata: shown.map(function (r) { return [r[1].counts[k]]; }),
         marker: { color: palette(cfg, k) }, meta: { level: l[0], waves: shown.map(function (r) { return r[0]; }) }
       });
     });
@@ -530,22 +528,23 @@
     };
   }
 
+  // Published bins: rounded counts; a withheld bin is left out (its count is not published).
   function histogram(panel, tpl, chunk, state, cfg) {
     var h = chunk.hist[state.measure], c = cube(h);
     var rows = c.keys("bin").map(function (b) {
-      return [b, c.at("n", { wave_id: state.wave, zone_id: state.zone, bin: b })];
+      var where = { wave_id: state.wave, zone_id: state.zone, bin: b };
+      return [b, c.at("n", where), c.at("hi", where)];
     }).filter(function (r) { return r[1] !== undefined; });
     if (!rows.length) return null;
-    var wide = h.width > 1, total = 0;
-    rows.forEach(function (r) { total += r[1]; });
+    var wide = h.width > 1;
     return {
       data: [merge(tpl.styles.bins, {
         x: rows.map(function (r) { return r[0] + (wide ? h.width / 2 : 0); }),
         y: rows.map(function (r) { return r[1]; }),
         width: rows.map(function () { return h.width * 0.95; }),
-        customdata: rows.map(function (r) { return [r[0], r[0] + h.width - (wide ? 0 : 1)]; })
+        customdata: rows.map(function (r) { return [r[0], wide ? r[2] : r[0]]; })
       })],
-      layout: layoutOf(tpl, { title: { text: tpl.layout.title.text + " (n=" + total + ")" } })
+      layout: layoutOf(tpl)
     };
   }
 
@@ -563,13 +562,13 @@
         return v === undefined ? null : v;
       });
     });
-    // Respondents per zone (the most any dimension has) beside the zone's name.
+    // Respondents per zone (the most any dimension has, rounded as published) beside its name.
     var label = function (zone) {
       var n = 0;
       dims.forEach(function (d) {
         n = Math.max(n, c.at("n", { wave_id: state.wave, zone_id: zone, dimension: d[0] }) || 0);
       });
-      return zoneShort(cfg, zone) + (n ? " · n=" + n : "");
+      return zoneShort(cfg, zone) + (n ? " · n≈" + n : "");
     };
     var text = z.map(function (row) {
       return row.map(function (v) { return v === null ? tpl.styles.suppressed : v.toFixed(0); });
@@ -609,12 +608,18 @@
     var colour = { "-1": tpl.styles.movement.down, "0": tpl.styles.movement.same,
                    "1": tpl.styles.movement.up };
     var flow = merge(tpl.styles.flow, {});
-    var sizes = nodes.map(function (n) {
-      return moves.reduce(function (sum, m) { return sum + (m[n[0]] === n[1] ? m[2] : 0); }, 0);
+    // Levels of wave t carry their published (rounded) count; wave t+1 has none published.
+    var base = {};
+    order.forEach(function (a) {
+      order.forEach(function (b) {
+        var f = c.at("f", { pair: state.pair, zone_id: state.zone, level_from: a, level_to: b });
+        if (f !== undefined) base[a] = f;
+      });
     });
     flow.node = Object.assign({}, flow.node, {
-      label: nodes.map(function (n, i) {
-        return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]] + " (n=" + sizes[i] + ")";
+      label: nodes.map(function (n) {
+        var count = n[0] === 0 && base[n[1]] !== undefined ? " (n≈" + base[n[1]] + ")" : "";
+        return names[n[1]].replace(/ \(.*\)$|（.*）$/, "") + " " + waves[n[0]] + count;
       }),
       color: nodes.map(function (n) { return palette(cfg, order.indexOf(n[1])); }),
       x: nodes.map(function (n) { return n[0] === 0 ? 0.001 : 0.999; }),
@@ -722,7 +727,7 @@
     return fig;
   }
 
-  var api = { build: build, share: share, Cube: Cube, shortLabels: shortLabels };
+  var api = { build: build, cellAt: cellAt, Cube: Cube, shortLabels: shortLabels };
   root.SMEPlots = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof window !== "undefined" ? window : globalThis);

@@ -10,7 +10,7 @@ from typing import Any
 
 from dashboards import figures as fg
 from dashboards.catalog import UI, Text
-from dashboards.data import MIN_CELL, MIN_ZONE, WILSON_Z, MartData
+from dashboards.data import PublicData
 from dashboards.pages import PAGES, Page
 from dashboards.selectors import Selector, waves, zones_with_data
 
@@ -125,9 +125,6 @@ def render_page(page: Page, chunk_files: dict[str, str]) -> str:
         "panels": page.panels,
         "chunk_files": chunk_files,
         "base_layout": fg.base_layout(),
-        "wilson_z": WILSON_Z,
-        "min_cell": MIN_CELL,
-        "min_zone": MIN_ZONE,
         **page.config,
     }
     notes = "".join(f'<p class="note" {_i18n_attrs(n)}>{html.escape(n.en)}</p>' for n in page.notes)
@@ -149,11 +146,11 @@ def render_page(page: Page, chunk_files: dict[str, str]) -> str:
     )
 
 
-def render_index(marts: MartData) -> str:
-    listed = ", ".join(str(w) for w in waves(marts))
+def render_index(data: PublicData) -> str:
+    listed = ", ".join(str(w) for w in waves(data))
     facts = (
-        f"Waves: {listed} · zones: {len(zones_with_data(marts))} · "
-        f"indicators: {marts.estimates['indicator_id'].nunique()}"
+        f"Waves: {listed} · zones: {len(zones_with_data(data))} · "
+        f"indicators: {data.estimates['indicator_id'].nunique()}"
     )
     cards = "".join(
         f'<li><a href="{name}.html">{html.escape(UI[name].en)} / '

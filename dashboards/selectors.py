@@ -1,4 +1,4 @@
-"""What a page can select: the axes present in the marts (waves, zones, domains,
+"""What a page can select: the axes present in the public release (waves, zones, domains,
 indicators) and the selector widgets over them, with their defaults.
 
 The chunks are cut along the same axes, so a selector's values are keys of the data.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards.catalog import MEASURES, POOLED_ZONE, UI, Text
-from dashboards.data import MartData
+from dashboards.catalog import POOLED_ZONE, Text
+from dashboards.data import PublicData
 from dashboards.figures import Spec
 from dashboards.labels import Labels
 
@@ -30,26 +30,26 @@ class Selector:
 # ---------------------------------------------------------------- axes
 
 
-def waves(marts: MartData) -> list[int]:
-    return [int(w) for w in marts.waves["wave_id"]]
+def waves(data: PublicData) -> list[int]:
+    return [int(w) for w in data.waves["wave_id"]]
 
 
-def zones_with_data(marts: MartData) -> list[str]:
-    return sorted(set(marts.estimates["zone_id"]) - {POOLED_ZONE})
+def zones_with_data(data: PublicData) -> list[str]:
+    return sorted(set(data.estimates["zone_id"]) - {POOLED_ZONE})
 
 
-def zone_axis(marts: MartData) -> list[str]:
+def zone_axis(data: PublicData) -> list[str]:
     """The pooled zone first, then every zone with estimates: the zone axis of the chunks."""
-    return [POOLED_ZONE, *zones_with_data(marts)]
+    return [POOLED_ZONE, *zones_with_data(data)]
 
 
-def indicator_ids(marts: MartData) -> list[str]:
-    present = set(marts.estimates["indicator_id"])
-    return [i for i in marts.indicators["indicator_id"] if i in present]
+def indicator_ids(data: PublicData) -> list[str]:
+    present = set(data.estimates["indicator_id"])
+    return [i for i in data.indicators["indicator_id"] if i in present]
 
 
-def domains(marts: MartData, labels: Labels) -> list[str]:
-    present = list(dict.fromkeys(marts.estimates["domain"]))
+def domains(data: PublicData, labels: Labels) -> list[str]:
+    present = list(dict.fromkeys(data.estimates["domain"]))
     return [d for d in labels.domains if d in present] + [
         d for d in present if d not in labels.domains
     ]
@@ -58,17 +58,17 @@ def domains(marts: MartData, labels: Labels) -> list[str]:
 # ---------------------------------------------------------------- selectors
 
 
-def zone_selector(marts: MartData, labels: Labels, default: str) -> Selector:
-    zones = zone_axis(marts)
+def zone_selector(data: PublicData, labels: Labels, default: str) -> Selector:
+    zones = zone_axis(data)
     chosen = default if default in zones else zones[min(1, len(zones) - 1)]
-    options = [(POOLED_ZONE, UI["pooled"])] + [
+    options = [(POOLED_ZONE, labels.zones[POOLED_ZONE])] + [
         (z, Text(f"{z} · {labels.zones[z].en}", f"{z} · {labels.zones[z].zh}")) for z in zones[1:]
     ]
     return Selector("zone", options, chosen)
 
 
-def wave_selector(marts: MartData) -> Selector:
-    found = waves(marts)
+def wave_selector(data: PublicData) -> Selector:
+    found = waves(data)
     # The latest wave: readers come for the newest figures (the 2020 report is one wave).
     chosen = found[-1]
     return Selector("wave", [(str(w), Text(str(w), str(w))) for w in found], str(chosen))
@@ -80,12 +80,12 @@ def lang_selector() -> Selector:
     )
 
 
-def measure_selector() -> Selector:
-    return Selector("measure", list(MEASURES.items()), "dma")
+def measure_selector(labels: Labels) -> Selector:
+    return Selector("measure", list(labels.measures.items()), "dma")
 
 
-def indicator_selector(marts: MartData, labels: Labels) -> Selector:
-    ids = indicator_ids(marts)
+def indicator_selector(data: PublicData, labels: Labels) -> Selector:
+    ids = indicator_ids(data)
     options = [
         (
             i,
@@ -99,6 +99,6 @@ def indicator_selector(marts: MartData, labels: Labels) -> Selector:
     return Selector("indicator", options, DEFAULT_INDICATOR if DEFAULT_INDICATOR in ids else ids[0])
 
 
-def domain_selector(marts: MartData, labels: Labels) -> Selector:
-    options = [(d, labels.domains.get(d, Text(d, d))) for d in domains(marts, labels)]
+def domain_selector(data: PublicData, labels: Labels) -> Selector:
+    options = [(d, labels.domains.get(d, Text(d, d))) for d in domains(data, labels)]
     return Selector("domain", options, "all")

@@ -1,8 +1,9 @@
 """The static dashboard site: index plus five pages, plotly.js shipped once, works offline.
 
-This module is the entry point: `build_site` reads the marts, builds the labels and
-the pages (`dashboards.pages.*`), and writes the HTML (`render`), the scripts and the
-data chunks (`packing`).
+This module is the entry point: `build_site` reads a release's public folder (and
+nothing else: the site is a public product), builds the labels and the pages
+(`dashboards.pages.*`), and writes the HTML (`render`), the scripts and the data
+chunks (`packing`).
 
 Each page embeds a small config (selectors, labels, the figure templates of
 `figures.py`) and names the data chunks it may load. Chunks are compact cubes of
@@ -13,7 +14,7 @@ lazily, only when a selection needs them, and calls `Plotly.react` for the plots
 near the viewport, the others as they approach it. plotly.js is the partial bundle of
 `dashboards/vendor/` (`plotly_bundle.py`); all scripts are deferred.
 
-Chunks: `ind/<n>` per indicator (domain x zone x wave: n_base, n_yes) for trends
+Chunks: `ind/<n>` per indicator (domain x zone x wave: the published estimate cells) for trends
 and zones; `report/<n>` per wave (report indicators x domains x zones, plus
 industry and size counts); `levels`, `maturity`, `quality` one each.
 """
@@ -24,7 +25,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboards.data import MartData, check_intervals, load_marts
+from dashboards.data import PublicData, load_public
 from dashboards.labels import Labels, build_labels
 from dashboards.packing import write, write_chunks, write_scripts
 from dashboards.pages import Page
@@ -35,8 +36,6 @@ from dashboards.pages.report import report_page
 from dashboards.pages.trends import trends_page
 from dashboards.pages.zones import levels_chunk, zones_page
 from dashboards.render import render_index, render_page
-from dashboards.scoring import Scoring, load_scoring
-from orchestration.codebook import load_codebook
 
 
 @dataclass(frozen=True)
@@ -49,32 +48,31 @@ class SiteReport:
     plots_per_page: dict[str, int] = field(default_factory=dict)
 
 
-def build_pages(marts: MartData, labels: Labels, scoring: Scoring) -> list[Page]:
+def build_pages(data: PublicData, labels: Labels) -> list[Page]:
     """The five pages in navigation order (`dashboards.pages.PAGES`)."""
-    indicators = indicator_chunks(marts, labels)
-    levels = levels_chunk(marts, labels)
+    indicators = indicator_chunks(data, labels)
+    levels = levels_chunk(data, labels)
     return [
-        report_page(marts, labels),
-        trends_page(marts, labels, indicators),
-        zones_page(marts, labels, indicators, levels),
-        maturity_page(marts, labels, maturity_chunk(marts, labels, scoring), levels),
-        quality_page(marts, labels),
+        report_page(data, labels),
+        trends_page(data, labels, indicators),
+        zones_page(data, labels, indicators, levels),
+        maturity_page(data, labels, maturity_chunk(data, labels), levels),
+        quality_page(data, labels),
     ]
 
 
-def build_site(analytics_db: Path, out_dir: Path) -> SiteReport:
-    """Write index.html, one page per view, the scripts and the data chunks to `out_dir`."""
-    scoring = load_scoring()
-    marts = load_marts(analytics_db, scoring)
-    check_intervals(marts.estimates, analytics_db)
-    labels = build_labels(marts, load_codebook(), scoring)
-    pages = build_pages(marts, labels, scoring)
+def build_site(public_dir: Path, out_dir: Path) -> SiteReport:
+    """Write index.html, one page per view, the scripts and the data chunks to `out_dir`,
+    from the public release in `public_dir` alone."""
+    data = load_public(public_dir)
+    labels = build_labels(data)
+    pages = build_pages(data, labels)
     shutil.rmtree(out_dir / "data", ignore_errors=True)
     size = write_scripts(out_dir)
     # Pages share chunks (trends and zones read the same indicator files): write each once.
     shared = {name: content for page in pages for name, content in page.chunks.items()}
     files, chunk_bytes = write_chunks(shared, out_dir / "data")
-    size += chunk_bytes + write(out_dir / "index.html", render_index(marts))
+    size += chunk_bytes + write(out_dir / "index.html", render_index(data))
     written, per_page = [out_dir / "index.html"], {}
     for page in pages:
         mine = {name: f"data/{files[name]}" for name in page.chunks}

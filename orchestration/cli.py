@@ -505,7 +505,7 @@ def releases_show(ctx: click.Context, release_id: str) -> None:
 )
 @click.pass_context
 def dashboards(ctx: click.Context, out: Path) -> None:
-    """Draw the static dashboards of the current release's analytics DB into --out.
+    """Draw the static dashboards of the current release's public tables into --out.
 
     Published dashboards are part of each release (warehouse/current/dashboards/)
     and are written by `ingest` and `demo`; this command never changes a release.
@@ -516,12 +516,12 @@ def dashboards(ctx: click.Context, out: Path) -> None:
     out = out.resolve()
     if out.is_relative_to(home.releases.resolve()) or out == home.current.resolve():
         raise SurveyError(f"{out}: inside a published release; choose a folder outside releases/")
-    if not home.analytics_db.is_file():
+    if not home.public.is_dir():
         raise SurveyError(
-            f"{home.analytics_db}: no analytics DB yet (run `smesurvey demo` or ingest a delivery)"
+            f"{home.public}: no public release yet (run `smesurvey demo` or ingest a delivery)"
         )
     # Resolve `current` once, so a publish during the build cannot mix two releases.
-    report = guarded(lambda: build_site(home.analytics_db.resolve(), out))
+    report = guarded(lambda: build_site(home.public.resolve(), out))
     click.echo(f"{report.pages[0]}  ({report.bytes / 1e6:.1f} MB, {len(report.pages)} pages)")
 
 

@@ -423,10 +423,10 @@ def remove_unswitched(home: Home) -> tuple[str, ...]:
     return tuple(unswitched)
 
 
-def _build_site(analytics_db: Path, out_dir: Path) -> object:
+def _build_site(public_dir: Path, out_dir: Path) -> object:
     from dashboards.site import build_site
 
-    return build_site(analytics_db, out_dir)
+    return build_site(public_dir, out_dir)
 
 
 def _revisions(
@@ -473,8 +473,8 @@ def publish_release(
             crash_point("publish.marts")
             # from the finished internal DB of this same folder: both products agree
             public = write_public(result.analytics_db, pending / PUBLIC_DIR_NAME).summary()
-            if site is not None:
-                site(result.analytics_db, pending / DASHBOARDS_DIR_NAME)
+            if site is not None:  # the public product's site: from public/ alone
+                site(pending / PUBLIC_DIR_NAME, pending / DASHBOARDS_DIR_NAME)
                 crash_point("publish.dashboards")
             deliveries = loaded_deliveries(build_db)
             # Compared with the release analysts have now (under the lock, and after

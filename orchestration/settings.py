@@ -76,6 +76,11 @@ class Home:
         return self.current / "parquet"
 
     @property
+    def public(self) -> Path:
+        """The public product of the current release: aggregate tables only (public_release.py)."""
+        return self.current / "public"
+
+    @property
     def raw_parquet(self) -> Path:
         """The raw tables as Parquet by wave and zone (orchestration/ingest/raw_parquet.py)."""
         return self.build / "raw_parquet"

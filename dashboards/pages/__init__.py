@@ -35,6 +35,18 @@ def panel(kind: str, chunk: str, template: Spec) -> Spec:
     return {"id": kind, "kind": kind, "chunk": chunk, "template": template}
 
 
-def shares(frame: pd.DataFrame) -> pd.DataFrame:
-    """n_base/n_yes columns for a cube: n_yes null where the cell is suppressed."""
-    return frame.assign(n_yes=frame["n_yes"].where(~frame["suppressed"].astype(bool)))
+# The columns of public_indicator_estimates a page's estimate cube carries, by short name.
+ESTIMATE_VALUES = {
+    "s": "suppressed",
+    "n": "n_base_rounded",
+    "p": "weighted_estimate",
+    "lo": "weighted_ci_low",
+    "hi": "weighted_ci_high",
+    "g": "quality_grade",
+}
+
+
+def counts_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """A counts table's cube input: n as published, hidden = 1 where the cell is withheld."""
+    hidden = frame["suppressed"].astype(bool)
+    return frame.assign(n=frame["n_enterprises_rounded"], hidden=hidden.astype(int).where(hidden))

@@ -1,25 +1,24 @@
-"""The per-indicator chunks `ind/<n>` (n_base, n_yes over domain x zone x wave) that the
-trends and zones pages both read; built once, written once."""
+"""The per-indicator chunks `ind/<n>` (the published estimate cells over domain x zone x
+wave) that the trends and zones pages both read; built once, written once."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dashboards.data import MartData, cube
+from dashboards.data import PublicData, cube
 from dashboards.labels import Labels
-from dashboards.pages import shares
+from dashboards.pages import ESTIMATE_VALUES
 from dashboards.selectors import domains, waves, zone_axis
 
 
-def indicator_chunks(marts: MartData, labels: Labels) -> dict[str, Any]:
-    """Per indicator: n_base and n_yes over domain x zone x wave."""
+def indicator_chunks(data: PublicData, labels: Labels) -> dict[str, Any]:
+    """Per indicator: the published estimate cells over domain x zone x wave."""
     axes = {
-        "domain": domains(marts, labels),
-        "zone_id": zone_axis(marts),
-        "wave_id": waves(marts),
+        "domain": domains(data, labels),
+        "zone_id": zone_axis(data),
+        "wave_id": waves(data),
     }
-    est = shares(marts.estimates)
     return {
-        f"ind/{indicator}": cube(rows, axes, {"n": "n_base", "y": "n_yes"})
-        for indicator, rows in est.groupby("indicator_id", sort=False)
+        f"ind/{indicator}": cube(rows, axes, ESTIMATE_VALUES)
+        for indicator, rows in data.estimates.groupby("indicator_id", sort=False)
     }

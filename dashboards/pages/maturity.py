@@ -8,10 +8,9 @@ from typing import Any
 
 from dashboards import figures as fg
 from dashboards.catalog import POOLED_ZONE, UI, Text
-from dashboards.data import DMA_BIN, MartData, cube
+from dashboards.data import PublicData, cube
 from dashboards.labels import Labels, level_nodes, zone_nodes
 from dashboards.pages import Page, panel
-from dashboards.scoring import Scoring
 from dashboards.selectors import (
     Selector,
     lang_selector,
@@ -23,30 +22,28 @@ from dashboards.selectors import (
 )
 
 
-def maturity_chunk(marts: MartData, labels: Labels, scoring: Scoring) -> Any:
-    zones = zone_axis(marts)
-    found = waves(marts)
-    bins = {
-        "dma": list(range(0, scoring.score_max["dma"], DMA_BIN)),
-        "dii": list(range(0, scoring.score_max["dii"] + 1)),
-    }
-    hist = {
-        m: cube(
-            marts.scores[marts.scores["measure"] == m],
-            {"wave_id": found, "zone_id": zones, "bin": bins[m]},
-            {"n": "n"},
-        )
-        | {"width": DMA_BIN if m == "dma" else 1}
-        for m in bins
-    }
-    dims = marts.dimensions.assign(
-        mean=marts.dimensions["mean_score"].round(1).where(~marts.dimensions["suppressed"])
-    )
-    moves = marts.transitions.assign(
-        pair=marts.transitions["wave_from"].astype(str)
+def _histograms(data: PublicData, zones: list[str], found: list[int]) -> dict[str, Any]:
+    """Per measure: the published bins over wave x zone (rounded n, upper bound hi)."""
+    out = {}
+    for m, bins in data.scores.rename(columns={"bin_low": "bin"}).groupby("measure"):
+        lows = sorted(int(b) for b in bins["bin"].unique())
+        width = int((bins["bin_high"] - bins["bin"]).min())
+        out[m] = cube(
+            bins,
+            {"wave_id": found, "zone_id": zones, "bin": lows},
+            {"n": "n_enterprises_rounded", "hi": "bin_high"},
+        ) | {"width": width}
+    return out
+
+
+def maturity_chunk(data: PublicData, labels: Labels) -> Any:
+    zones = zone_axis(data)
+    found = waves(data)
+    moves = data.transitions.assign(
+        pair=data.transitions["wave_from"].astype(str)
         + "-"
-        + marts.transitions["wave_to"].astype(str),
-        m=marts.transitions["movement"].map({"down": -1, "same": 0, "up": 1}),
+        + data.transitions["wave_to"].astype(str),
+        m=data.transitions["movement"].map({"down": -1, "same": 0, "up": 1}),
     )
     pairs = sorted(moves["pair"].unique().tolist())
     sankey = {
@@ -58,23 +55,23 @@ def maturity_chunk(marts: MartData, labels: Labels, scoring: Scoring) -> Any:
                 "level_from": [lv for lv, _ in levels],
                 "level_to": [lv for lv, _ in levels],
             },
-            {"n": "n_enterprises", "m": "m"},
+            {"n": "n_enterprises_rounded", "f": "n_level_from_rounded", "m": "m"},
         )
         for m, levels in labels.levels.items()
     }
     return {
-        "hist": hist,
+        "hist": _histograms(data, zones, found),
         "dims": cube(
-            dims,
+            data.dimensions,
             {"wave_id": found, "zone_id": zones, "dimension": [d for d, _ in labels.dimensions]},
-            {"mean": "mean", "n": "n"},
+            {"mean": "weighted_mean_score", "n": "n_enterprises_rounded"},
         ),
         "sankey": sankey,
     }
 
 
-def maturity_page(marts: MartData, labels: Labels, chunk: Any, levels: Any) -> Page:
-    zones = zone_axis(marts)
+def maturity_page(data: PublicData, labels: Labels, chunk: Any, levels: Any) -> Page:
+    zones = zone_axis(data)
     pairs = chunk["sankey"]["dma"]["keys"]["pair"]
     pair = Selector(
         "pair",
@@ -89,9 +86,9 @@ def maturity_page(marts: MartData, labels: Labels, chunk: Any, levels: Any) -> P
         },
     }
     selectors = [
-        wave_selector(marts),
-        zone_selector(marts, labels, POOLED_ZONE),
-        measure_selector(),
+        wave_selector(data),
+        zone_selector(data, labels, POOLED_ZONE),
+        measure_selector(labels),
         pair,
         lang_selector(),
     ]

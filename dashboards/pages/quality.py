@@ -10,15 +10,16 @@ import pandas as pd
 
 from dashboards import figures as fg
 from dashboards.catalog import POOLED_ZONE, UI
-from dashboards.data import MartData
+from dashboards.data import PublicData
 from dashboards.labels import Labels
 from dashboards.pages import Page, panel
 from dashboards.selectors import lang_selector, zone_selector
 
+ROW_COUNTS = ("rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper")
 QUALITY_COLUMNS = {
-    "fct_delivery_quality": {"delivery_id", "zone_id", "wave_id", "status", "received_at"}
-    | {"rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper"},
-    "fct_rejected_rules": {"zone_id", "wave_id", "delivery_id", "rule_id", "n_rows"},
+    "public_delivery_quality": {"delivery_label", "zone_id", "wave_id", "status", "received_date"}
+    | {f"{c}_rounded" for c in ROW_COUNTS},
+    "public_rejected_rules": {"zone_id", "wave_id", "rule_id", "rule_columns", "n_rows_rounded"},
 }
 
 
@@ -36,50 +37,46 @@ def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> A
     """Deliveries and failing rows per rule as columns (text from data HTML-escaped)."""
     out: dict[str, Any] = {}
     if quality is not None:
-        q = quality.sort_values(["wave_id", "zone_id", "received_at"])
+        q = quality.sort_values(["wave_id", "zone_id", "received_date", "delivery_label"])
         out["deliveries"] = {
-            # Axis labels stay short (zone, wave, 8 hex digits of the 64-hex delivery id
-            # identify one in a zone-wave); the status is in the hover.
+            # Axis labels stay short (zone, wave, the delivery's 8-character label); the
+            # status is in the hover.
             "label": [
-                f"{z} {w} {d[:8]}"
+                f"{z} {w} {d}"
                 for w, z, d in zip(
-                    q["wave_id"], _escaped(q["zone_id"]), _escaped(q["delivery_id"]), strict=True
+                    q["wave_id"], _escaped(q["zone_id"]), _escaped(q["delivery_label"]), strict=True
                 )
             ],
             "status": _escaped(q["status"]),
             "zone": _escaped(q["zone_id"]),
             "wave": q["wave_id"].astype(int).tolist(),
             "loaded": (q["status"] == "loaded").tolist(),
-            **{
-                c: q[c].fillna(0).astype(int).tolist()
-                for c in ("rows_read", "rows_accepted", "rows_rejected", "n_electronic", "n_paper")
-            },
+            **{c: q[f"{c}_rounded"].fillna(0).astype(int).tolist() for c in ROW_COUNTS},
         }
     if rules is not None:
-        # A rule's meaning as the mart records it: the columns its failing rows failed on.
-        named = rules if "column_name" in rules.columns else rules.assign(column_name=None)
+        # A rule's meaning as the release records it: the columns its failing rows failed on.
         columns = (
-            named.dropna(subset=["column_name"])
-            .groupby("rule_id")["column_name"]
-            .agg(lambda c: ", ".join(sorted({str(v) for v in c})))
+            rules.dropna(subset=["rule_columns"])
+            .groupby("rule_id")["rule_columns"]
+            .agg(lambda c: ", ".join(sorted({x for v in c for x in str(v).split(", ")})))
         )
         out["rule_columns"] = {html.escape(str(k)): html.escape(v) for k, v in columns.items()}
         out["rules"] = {
             "zone": _escaped(rules["zone_id"]),
             "wave": rules["wave_id"].astype(int).tolist(),
             "rule": _escaped(rules["rule_id"]),
-            "n": rules["n_rows"].fillna(0).astype(int).tolist(),
+            "n": rules["n_rows_rounded"].fillna(0).astype(int).tolist(),
         }
     return out
 
 
-def quality_page(marts: MartData, labels: Labels) -> Page:
-    zone = zone_selector(marts, labels, POOLED_ZONE)
-    quality = _usable(marts.delivery_quality, "fct_delivery_quality")
-    rules = _usable(marts.rejected_rules, "fct_rejected_rules")
+def quality_page(data: PublicData, labels: Labels) -> Page:
+    zone = zone_selector(data, labels, POOLED_ZONE)
+    quality = _usable(data.delivery_quality, "public_delivery_quality")
+    rules = _usable(data.rejected_rules, "public_rejected_rules")
     notes = [
-        fg.fmt(UI["no_table"], table=f"marts.{table}")
-        for table, frame in (("fct_delivery_quality", quality), ("fct_rejected_rules", rules))
+        fg.fmt(UI["no_table"], table=f"public/{table}")
+        for table, frame in (("public_delivery_quality", quality), ("public_rejected_rules", rules))
         if frame is None
     ]
     rows = {

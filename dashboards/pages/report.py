@@ -6,13 +6,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import pandas as pd
-
 from dashboards import figures as fg
 from dashboards.catalog import REPORT_FIGURES, UI
-from dashboards.data import MartData, cube
+from dashboards.data import PublicData, cube
 from dashboards.labels import Labels, nodes
-from dashboards.pages import Page, shares
+from dashboards.pages import ESTIMATE_VALUES, Page, counts_of
 from dashboards.selectors import (
     DEFAULT_ZONE,
     lang_selector,
@@ -29,40 +27,31 @@ def _report_indicators() -> tuple[list[str], list[str]]:
     return ids, domains
 
 
-def _counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """n for shown cells, hidden = 1 for suppressed ones (a ghost, never a value)."""
-    hidden = frame["suppressed"].astype(bool)
-    return frame.assign(n=frame["n"].where(~hidden), hidden=hidden.astype(int).where(hidden))
-
-
-def report_chunks(marts: MartData) -> dict[str, Any]:
+def report_chunks(data: PublicData) -> dict[str, Any]:
     """Per wave: report indicators x domains x zones, and the industry and size counts."""
     ids, domains = _report_indicators()
-    zones = zone_axis(marts)
-    est = shares(marts.estimates[marts.estimates["indicator_id"].isin(ids)])
-    counts = {
-        "sections": (_counts(marts.sections), "industry_section"),
-        "groups": (_counts(marts.groups), "industry_group"),
-        "sizes": (_counts(marts.size_classes), "size_class"),
-    }
+    zones = zone_axis(data)
+    est = data.estimates[data.estimates["indicator_id"].isin(ids)]
+    counts = counts_of(data.composition)
+    breakdowns = {"sections": "industry_section", "groups": "industry_group", "sizes": "size_class"}
     chunks = {}
-    for wave in waves(marts):
+    for wave in waves(data):
         body = {
             "est": cube(
                 est[est["wave_id"] == wave],
                 {"indicator_id": ids, "domain": domains, "zone_id": zones},
-                {"n": "n_base", "y": "n_yes"},
+                ESTIMATE_VALUES,
             )
         }
-        for name, (frame, key) in counts.items():
-            part = frame[frame["wave_id"] == wave]
-            keys = sorted(part[key].dropna().unique().tolist())
-            body[name] = cube(part, {"zone_id": zones, key: keys}, {"n": "n", "h": "hidden"})
+        for name, breakdown in breakdowns.items():
+            part = counts[(counts["wave_id"] == wave) & (counts["breakdown"] == breakdown)]
+            keys = sorted(part["category"].dropna().unique().tolist())
+            body[name] = cube(part, {"zone_id": zones, "category": keys}, {"n": "n", "h": "hidden"})
         chunks[f"report/{wave}"] = body
     return chunks
 
 
-def report_page(marts: MartData, labels: Labels) -> Page:
+def report_page(data: PublicData, labels: Labels) -> Page:
     ids, _ = _report_indicators()
     panels = []
     for f in REPORT_FIGURES:
@@ -86,7 +75,7 @@ def report_page(marts: MartData, labels: Labels) -> Page:
                 "template": template,
             }
         )
-    bench = marts.benchmarks
+    bench = data.benchmarks
     config = {
         "labels": {
             "indicators": nodes({i: labels.indicators[i] for i in ids}),
@@ -103,8 +92,8 @@ def report_page(marts: MartData, labels: Labels) -> Page:
         },
     }
     selectors = [
-        wave_selector(marts),
-        zone_selector(marts, labels, DEFAULT_ZONE),
+        wave_selector(data),
+        zone_selector(data, labels, DEFAULT_ZONE),
         lang_selector(),
     ]
-    return Page("report", selectors, panels, config, report_chunks(marts))
+    return Page("report", selectors, panels, config, report_chunks(data))

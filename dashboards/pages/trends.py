@@ -1,5 +1,5 @@
 """The trends page: one indicator across waves, per population and zone, with the
-instrument-version breaks and comparability notes the marts record."""
+instrument-version breaks and comparability notes the release records."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from dashboards import figures as fg
 from dashboards.catalog import UI
-from dashboards.data import MartData
+from dashboards.data import PublicData
 from dashboards.figures import Spec
 from dashboards.labels import Labels, nodes, zone_nodes
 from dashboards.pages import Page
@@ -23,42 +23,42 @@ from dashboards.selectors import (
 )
 
 
-def _indicator_meta(marts: MartData) -> dict[str, Spec]:
+def _indicator_meta(data: PublicData) -> dict[str, Spec]:
     return {
         r.indicator_id: {
             "comparability": r.comparability or "exact",
             "note": html.escape(str(r.comparability_note or "")),
         }
-        for r in marts.indicators.itertuples()
+        for r in data.indicators.itertuples()
     }
 
 
-def _wave_meta(marts: MartData) -> list[Spec]:
+def _wave_meta(data: PublicData) -> list[Spec]:
     return [
         {
             "wave": int(r.wave_id),
             "version": html.escape(str(r.instrument_version)),
             "first": bool(r.is_first_wave_of_version),
         }
-        for r in marts.waves.itertuples()
+        for r in data.waves.itertuples()
     ]
 
 
-def trends_page(marts: MartData, labels: Labels, chunks: dict[str, Any]) -> Page:
-    zones = zone_axis(marts)
+def trends_page(data: PublicData, labels: Labels, chunks: dict[str, Any]) -> Page:
+    zones = zone_axis(data)
     config = {
         "labels": {
-            "indicators": nodes({i: labels.indicators[i] for i in indicator_ids(marts)}),
+            "indicators": nodes({i: labels.indicators[i] for i in indicator_ids(data)}),
             "domains": nodes(labels.domains),
             "zones": zone_nodes(labels, zones),
         },
-        "indicators": _indicator_meta(marts),
-        "waves": _wave_meta(marts),
+        "indicators": _indicator_meta(data),
+        "waves": _wave_meta(data),
     }
     selectors = [
-        indicator_selector(marts, labels),
-        domain_selector(marts, labels),
-        zone_selector(marts, labels, DEFAULT_ZONE),
+        indicator_selector(data, labels),
+        domain_selector(data, labels),
+        zone_selector(data, labels, DEFAULT_ZONE),
         lang_selector(),
     ]
     panels = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from dashboards import figures as fg
-from dashboards.catalog import DOMAIN_ALL, HUB_GROUPS, UI
-from dashboards.data import MartData, cube
+from dashboards.catalog import HUB_GROUPS, UI
+from dashboards.data import PublicData, cube
 from dashboards.labels import Labels, level_nodes, nodes, text_or, zone_nodes
 from dashboards.pages import Page, panel
 from dashboards.selectors import (
@@ -23,33 +23,40 @@ from dashboards.selectors import (
 )
 
 
-def levels_chunk(marts: MartData, labels: Labels) -> Any:
-    """Per measure: enterprises per level over wave x zone."""
-    zones = zone_axis(marts)
+def levels_chunk(data: PublicData, labels: Labels) -> Any:
+    """Per measure: the published level cells over wave x zone (weighted share w, rounded
+    count n, withheld flag s, the zone-wave's rounded base N)."""
+    zones = zone_axis(data)
     return {
         m: cube(
-            marts.levels[marts.levels["measure"] == m],
-            {"wave_id": waves(marts), "zone_id": zones, "level": [lv for lv, _ in levels]},
-            {"n": "n"},
+            data.levels[data.levels["measure"] == m],
+            {"wave_id": waves(data), "zone_id": zones, "level": [lv for lv, _ in levels]},
+            {
+                "s": "suppressed",
+                "w": "weighted_share",
+                "n": "n_enterprises_rounded",
+                "N": "n_base_rounded",
+            },
         )
         for m, levels in labels.levels.items()
     }
 
 
-def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: Any) -> Page:
+def zones_page(data: PublicData, labels: Labels, chunks: dict[str, Any], levels: Any) -> Page:
     """Zones side by side for one wave, indicator and population (e.g. manufacturers)."""
-    zones = zone_axis(marts)
+    zones = zone_axis(data)
     # Size classes as the estimates' domains hold them (domain_type size_class), in the
     # labels' order (smallest first).
-    sized = set(marts.estimates.loc[marts.estimates["domain_type"] == "size_class", "domain"])
-    group = marts.zones.set_index("zone_id")["hub_distance_group"]
+    sized = set(data.estimates.loc[data.estimates["domain_type"] == "size_class", "domain"])
+    group = data.zones.set_index("zone_id")["hub_distance_group"]
+    km = f"{data.parameters['hub_far_km']:g}"
     config = {
         "labels": {
-            "indicators": nodes({i: labels.indicators[i] for i in indicator_ids(marts)}),
+            "indicators": nodes({i: labels.indicators[i] for i in indicator_ids(data)}),
             "zones": zone_nodes(labels, zones),
             "levels": level_nodes(labels),
-            "hubs": [[k, fg.t(v)] for k, v in HUB_GROUPS.items()],
-            "population": fg.t(DOMAIN_ALL),
+            "hubs": [[k, fg.t(fg.fmt(v, km=km))] for k, v in HUB_GROUPS.items()],
+            "population": fg.t(labels.domains["all"]),
             "domains": nodes(labels.domains),
         },
         "size_classes": [d for d in labels.sizes if d in sized],
@@ -57,10 +64,10 @@ def zones_page(marts: MartData, labels: Labels, chunks: dict[str, Any], levels: 
         "population_title": fg.t(UI["population_of"]),
     }
     selectors = [
-        indicator_selector(marts, labels),
-        domain_selector(marts, labels),
-        wave_selector(marts),
-        measure_selector(),
+        indicator_selector(data, labels),
+        domain_selector(data, labels),
+        wave_selector(data),
+        measure_selector(labels),
         lang_selector(),
     ]
     panels = [

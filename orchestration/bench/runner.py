@@ -335,11 +335,11 @@ def profile_ingestion(paths: Paths, logs: Path, wave: int) -> dict[str, Any]:
 
 
 def measure_site(paths: Paths, logs: Path) -> dict[str, Any]:
-    """`python -m dashboards.measure` on the published DB: bytes and time to interactive."""
+    """`python -m dashboards.measure` on the public release: bytes and time to interactive."""
     site = paths.out / "site"
     shutil.rmtree(site, ignore_errors=True)
     command = [sys.executable, "-m", "dashboards.measure"]
-    command += ["--analytics-db", str(paths.home.analytics_db), "--out", str(site)]
+    command += ["--public", str(paths.home.public), "--out", str(site)]
     logs.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(command, capture_output=True, text=True, cwd=paths.home.root.parent)
     (logs / "measure.log").write_text(done.stdout + done.stderr, encoding="utf-8")

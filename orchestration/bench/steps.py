@@ -54,7 +54,7 @@ def dashboards(spec: dict[str, Any]) -> dict[str, Any]:
     meter = Meter()
     with meter.measure():
         # Outside the release: published releases are never changed in place.
-        report = build_site(home.analytics_db, home.root / "bench-site")
+        report = build_site(home.public, home.root / "bench-site")
     return {
         "stages": {"dashboards": meter.as_dict()},
         "pages": len(report.pages),

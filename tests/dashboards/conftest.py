@@ -1,4 +1,5 @@
-"""Fixtures: a real analytics DB (synthetic raw -> dbt build -> publish) and the site built on it.
+"""Fixtures: a real analytics DB (synthetic raw -> dbt build -> publish), its public
+release (public_release.write_public) and the site built on that public release alone.
 
 Reuses the dbt tests' raw fixture and dbt runner (imported, not copied). Slow
 (one dbt build, about a minute): only the `slow` tests ask for it.
@@ -15,6 +16,7 @@ import duckdb
 import pytest
 
 from dashboards.site import SiteReport, build_site
+from orchestration.public_release import PUBLIC_DIR_NAME, write_public
 from orchestration.publish import write_marts
 
 DBT_TESTS = Path(__file__).resolve().parent.parent / "dbt"
@@ -51,6 +53,7 @@ def add_rejected_rows(build_db: Path) -> None:
 @dataclass(frozen=True)
 class BuiltSite:
     analytics_db: Path
+    public: Path
     report: SiteReport
 
 
@@ -67,6 +70,14 @@ def analytics_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_site(analytics_db: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+def public_dir(analytics_db: Path) -> Path:
+    """The public release of the fixture's analytics DB, beside it as a publish writes it."""
+    return write_public(analytics_db, analytics_db.parent / PUBLIC_DIR_NAME).folder
+
+
+@pytest.fixture(scope="session")
+def built_site(
+    analytics_db: Path, public_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltSite:
     out = tmp_path_factory.mktemp("site") / "dashboards"
-    return BuiltSite(analytics_db, build_site(analytics_db, out))
+    return BuiltSite(analytics_db, public_dir, build_site(public_dir, out))

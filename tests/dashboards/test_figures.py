@@ -1,8 +1,10 @@
 """Templates, compact data and plots.js (run under node) on small hand-made frames.
 
 plots.js output is validated by Plotly's own Python validator (any unknown property
-raises), and its plotted values are compared with the marts' rules: estimate =
-n_yes / n_base, Wilson interval, suppressed cells as ghosts and never values.
+raises), and its plotted values are compared with the published cells they come from:
+the public release's estimate and interval as published (the fixtures' intervals are
+deliberately not Wilson, so a recomputation would show), suppressed cells as ghosts
+and never values.
 """
 
 from __future__ import annotations
@@ -13,39 +15,31 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from dashboards import figures as fg
-from dashboards.catalog import DIMENSION_WORDS, HUB_GROUPS, UI, Text
-from dashboards.data import DashboardDataError, check_intervals, cube, wilson
+from dashboards.catalog import HUB_GROUPS, UI, Text
+from dashboards.data import cube
 from dashboards.labels import build_labels
 from dashboards.packing import pack, unpack
-from dashboards.pages import Page
+from dashboards.pages import ESTIMATE_VALUES, Page
 from dashboards.pages.quality import quality_chunk, quality_page
 from dashboards.render import render_page, script_json
-from dashboards.scoring import load_scoring
 from dashboards.selectors import Selector
-from orchestration.codebook import load_codebook
 
 PLOTS_JS = Path(__file__).resolve().parents[2] / "dashboards" / "plots.js"
 NODE = shutil.which("node")
-Z = 1.96
+# The fixtures' published intervals: p - BELOW to p + ABOVE (not Wilson, on purpose).
+BELOW, ABOVE = 0.05, 0.03
 
 
 def run_plots(panel: dict, chunk: dict, state: dict, config: dict, lang: str = "en") -> dict:
     """plots.js `build` under node, on localized template and config (as app.js does)."""
     if NODE is None:
         pytest.skip("node not installed")
-    config = {
-        "base_layout": fg.base_layout(),
-        "wilson_z": Z,
-        "min_cell": 3,
-        "min_zone": 5,
-        **config,
-    }
+    config = {"base_layout": fg.base_layout(), **config}
     args = fg.localize({"panel": panel, "config": config}, lang)
     script = (
         f"const p = require({json.dumps(str(PLOTS_JS))});"
@@ -69,11 +63,26 @@ def valid(fig: dict) -> go.Figure:
     return go.Figure({"data": fig["data"], "layout": {**fg.base_layout(), **fig["layout"]}})
 
 
+def published(frame: pd.DataFrame) -> pd.DataFrame:
+    """Public estimate cells from (n_base, n_yes, suppressed): p = n_yes / n_base, the
+    interval p - BELOW .. p + ABOVE, grade B; a suppressed cell has no figure."""
+    shown = ~frame["suppressed"].astype(bool)
+    p = frame["n_yes"] / frame["n_base"]
+    return frame.assign(
+        n_base_rounded=frame["n_base"].where(shown),
+        weighted_estimate=p.where(shown),
+        weighted_ci_low=(p - BELOW).where(shown),
+        weighted_ci_high=(p + ABOVE).where(shown),
+        quality_grade=pd.Series("B", index=frame.index).where(shown),
+    ).drop(columns=["n_base", "n_yes"])
+
+
 def estimates(rows: list[tuple]) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        rows, columns=["indicator_id", "domain", "zone_id", "n_base", "n_yes", "suppressed"]
+    return published(
+        pd.DataFrame(
+            rows, columns=["indicator_id", "domain", "zone_id", "n_base", "n_yes", "suppressed"]
+        )
     )
-    return frame.assign(n_yes=frame["n_yes"].where(~frame["suppressed"]))
 
 
 INDICATORS = ["a", "b", "c"]
@@ -94,7 +103,7 @@ def bars_chunk() -> dict:
         ]
     )
     axes = {"indicator_id": INDICATORS, "domain": ["all", "manufacturing"], "zone_id": ["Z1"]}
-    return {"est": cube(est, axes, {"n": "n_base", "y": "n_yes"})}
+    return {"est": cube(est, axes, ESTIMATE_VALUES)}
 
 
 def bars_panel(kind: str = "bars") -> dict:
@@ -117,13 +126,14 @@ def bars_config() -> dict:
     }
 
 
-def test_bars_plot_ratio_and_wilson_interval_of_the_counts() -> None:
+def test_bars_plot_the_published_estimate_and_interval() -> None:
     fig = valid(run_plots(bars_panel(), bars_chunk(), {"zone": "Z1"}, bars_config()))
     everyone, manufacturers, _ghost = fig.data
-    p, lo, hi = wilson(np.array([17.0, 40.0]), np.array([99.0, 99.0]))
-    assert list(everyone.x) == pytest.approx(list(p), abs=1e-12)
-    assert list(everyone.error_x.array) == pytest.approx(list(hi - p), abs=1e-12)
-    assert list(everyone.error_x.arrayminus) == pytest.approx(list(p - lo), abs=1e-12)
+    assert list(everyone.x) == pytest.approx([17 / 99, 40 / 99], abs=1e-12)
+    assert list(everyone.error_x.array) == pytest.approx([ABOVE, ABOVE], abs=1e-12)
+    assert list(everyone.error_x.arrayminus) == pytest.approx([BELOW, BELOW], abs=1e-12)
+    # the hover carries the published rounded base and quality grade
+    assert [c[3:] for c in everyone.customdata] == [[99, "B"], [99, "B"]]
     assert everyone.meta["indicators"] == ["b", "a"] and everyone.meta["domain"] == "all"
     # Shared question text is dropped from the axis labels (the title says it).
     assert list(everyone.y) == ["option b", "option a"]
@@ -162,9 +172,9 @@ def trend_chunk() -> dict:
         ("Z1", 2022, 50, 18, False),
     ]
     frame = pd.DataFrame(rows, columns=["zone_id", "wave_id", "n_base", "n_yes", "suppressed"])
-    frame = frame.assign(domain="all", n_yes=frame["n_yes"].where(~frame["suppressed"]))
+    frame = published(frame.assign(domain="all"))
     axes = {"domain": ["all"], "zone_id": ["ALL", "Z1"], "wave_id": [2020, 2021, 2022]}
-    return cube(frame, axes, {"n": "n_base", "y": "n_yes"})
+    return cube(frame, axes, ESTIMATE_VALUES)
 
 
 def trend_config(comparability: str) -> dict:
@@ -228,15 +238,9 @@ def test_zone_dots_sorted_with_suppressed_last() -> None:
     rows = [("ALL", 200, 100, False), ("Z1", 100, 20, False), ("Z2", 96, 67, False)]
     rows += [("Z3", 4, 2, True)]
     frame = pd.DataFrame(rows, columns=["zone_id", "n_base", "n_yes", "suppressed"])
-    frame = frame.assign(
-        domain="all", wave_id=2020, n_yes=frame["n_yes"].where(~frame["suppressed"])
-    )
+    frame = published(frame.assign(domain="all", wave_id=2020))
     zones = ["ALL", "Z1", "Z2", "Z3"]
-    chunk = cube(
-        frame,
-        {"domain": ["all"], "zone_id": zones, "wave_id": [2020]},
-        {"n": "n_base", "y": "n_yes"},
-    )
+    chunk = cube(frame, {"domain": ["all"], "zone_id": zones, "wave_id": [2020]}, ESTIMATE_VALUES)
     config = {
         "labels": {
             "indicators": {"i": fg.t("Indicator")},
@@ -266,13 +270,13 @@ def population_chunk() -> dict:
         ("large", "ALL", 4, 2, True),
     ]
     frame = pd.DataFrame(rows, columns=["domain", "zone_id", "n_base", "n_yes", "suppressed"])
-    frame = frame.assign(wave_id=2022, n_yes=frame["n_yes"].where(~frame["suppressed"]))
+    frame = published(frame.assign(wave_id=2022))
     axes = {
         "domain": ["all", "manufacturing", "micro", "small", "large"],
         "zone_id": ["ALL", "Z1", "Z2"],
         "wave_id": [2022],
     }
-    return cube(frame, axes, {"n": "n_base", "y": "n_yes"})
+    return cube(frame, axes, ESTIMATE_VALUES)
 
 
 def population_config() -> dict:
@@ -302,7 +306,7 @@ def test_zones_compared_within_a_population_with_n_on_the_chart() -> None:
     (dots,) = fig.data
     assert dots.meta["zones"] == ["Z2", "Z1"]
     assert list(dots.x) == pytest.approx([45 / 60, 10 / 40])
-    assert list(dots.y) == ["Z2 · n=60", "Z1 · n=40"]  # the sample size on the axis
+    assert list(dots.y) == ["Z2 · n≈60", "Z1 · n≈40"]  # the (rounded) base on the axis
     assert "制造业" in fig.layout.title.text
 
 
@@ -312,22 +316,24 @@ def test_adoption_by_size_class_with_suppressed_classes_as_ghosts() -> None:
     fig = valid(run_plots(panel, population_chunk(), state, population_config()))
     bars, ghost = fig.data
     assert list(bars.y) == ["Micro", "Small"] and list(bars.x) == pytest.approx([0.25, 0.5])
-    assert list(bars.text) == ["n=120", "n=100"]
+    assert list(bars.text) == ["n≈120", "n≈100"]
     # Large is suppressed: a stub labelled "suppressed", never its share.
     assert list(ghost.y) == ["Large"] and ghost.meta["suppressed"]
     assert all(x <= 0.05 for x in ghost.x)
     assert list(fig.layout.yaxis.categoryarray) == ["Micro", "Small", "medium", "Large"]
 
 
-def test_maturity_levels_across_waves_with_n_and_small_waves_suppressed() -> None:
-    rows = [(2020, "basic", 6), (2020, "advanced", 4), (2021, "basic", 3), (2022, "basic", 1)]
-    rows += [(2022, "advanced", 19)]
-    frame = pd.DataFrame(rows, columns=["wave_id", "level", "n"]).assign(zone_id="Z1")
+def test_maturity_levels_across_waves_draw_the_published_shares() -> None:
+    # (wave, level, suppressed, weighted share, rounded n, rounded zone-wave base)
+    rows = [(2020, "basic", False, 0.55, 5, 10), (2020, "advanced", False, 0.45, 5, 10)]
+    rows += [(2021, "basic", True, None, None, None), (2021, "advanced", True, None, None, None)]
+    rows += [(2022, "basic", True, None, None, 20), (2022, "advanced", False, 0.9, 20, 20)]
+    frame = pd.DataFrame(rows, columns=["wave_id", "level", "suppressed", "w", "n", "N"])
     levels = {
         "dma": cube(
-            frame,
+            frame.assign(zone_id="Z1"),
             {"wave_id": [2020, 2021, 2022], "zone_id": ["Z1"], "level": ["basic", "advanced"]},
-            {"n": "n"},
+            {"s": "suppressed", "w": "w", "n": "n", "N": "N"},
         )
     }
     config = {
@@ -340,15 +346,16 @@ def test_maturity_levels_across_waves_with_n_and_small_waves_suppressed() -> Non
     }
     fig = valid(run_plots(panel, levels, {"zone": "Z1", "measure": "dma"}, config))
     basic, advanced = fig.data
-    # 2021 has 3 enterprises (< min_zone 5): named with "suppressed", no bars.
+    # 2021 has every level withheld: named with "suppressed", no bars.
     assert list(fig.layout.xaxis.categoryarray) == [
-        "2020<br>n=10",
+        "2020<br>n≈10",
         "2021<br>suppressed",
-        "2022<br>n=20",
+        "2022<br>n≈20",
     ]
     assert basic.meta["waves"] == [2020, 2022]
-    assert list(basic.y) == pytest.approx([0.6, 0.05])
-    assert list(advanced.y) == pytest.approx([0.4, 0.95])
+    # the published shares, not counts divided by a total; a withheld level has no bar
+    assert list(basic.y) == [0.55, None]
+    assert list(advanced.y) == pytest.approx([0.45, 0.9])
 
 
 def test_cube_is_dense_row_major_with_nulls() -> None:
@@ -363,17 +370,6 @@ def test_chunk_scripts_round_trip_and_are_reproducible() -> None:
     script = pack("ind/x", content)
     assert b"<" not in script and script == pack("ind/x", content)
     assert unpack(script) == content
-
-
-def test_intervals_that_differ_from_the_counts_are_refused(tmp_path: Path) -> None:
-    n_yes, n_base = np.array([3.0, 40.0]), np.array([10.0, 99.0])
-    p, lo, hi = wilson(n_yes, n_base)
-    frame = pd.DataFrame(
-        {"n_yes": n_yes, "n_base": n_base, "estimate": p.round(6), "ci_low": lo.round(6)}
-    ).assign(ci_high=hi.round(6), suppressed=False)
-    check_intervals(frame, tmp_path / "a.duckdb")
-    with pytest.raises(DashboardDataError, match="ci_high"):
-        check_intervals(frame.assign(ci_high=frame["ci_high"] + 0.01), tmp_path / "a.duckdb")
 
 
 def test_templates_are_valid_plotly_layouts() -> None:
@@ -400,7 +396,7 @@ def test_templates_are_valid_plotly_layouts() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_chart_says_it_draws_the_unweighted_sample_share(lang: str) -> None:
+def test_every_chart_says_it_draws_the_weighted_estimate(lang: str) -> None:
     trend = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
     state = {"indicator": "i", "domain": "all", "zone": "Z1"}
     figs = [
@@ -412,43 +408,73 @@ def test_every_chart_says_it_draws_the_unweighted_sample_share(lang: str) -> Non
         valid(fig)
         subtitle = fig["layout"]["title"]["subtitle"]["text"]
         assert subtitle == fg.localize(fg.t(UI["basis_share"]), lang)
-    assert "unweighted" in fg.localize(fg.t(UI["basis_share"]), "en")
+    assert "Weighted" in fg.localize(fg.t(UI["basis_share"]), "en")
     # The trend shows n per wave on a text row under the plot (not only on hover).
     rows = [tr for tr in figs[0]["data"] if tr.get("mode") == "text"]
     assert {tr["meta"]["zone"]: tr["text"] for tr in rows} == {
-        "ALL": ["n=100", "n=100", "n=100"],
-        "Z1": ["n=50", "n=50"],  # 2021 is suppressed: a cross, no number
+        "ALL": ["n≈100", "n≈100", "n≈100"],
+        "Z1": ["n≈50", "n≈50"],  # 2021 is suppressed: a cross, no number
     }
 
 
-def test_labels_come_from_codebook_and_scoring_yaml() -> None:
-    scoring = load_scoring()
-    codebook = load_codebook()
-    marts = SimpleNamespace(
+def test_labels_come_from_the_public_dimension_tables() -> None:
+    data = SimpleNamespace(
+        folder=Path("public"),
         indicators=pd.DataFrame(
             {"indicator_id": ["q"], "label_en": ["Q: yes"], "label_zh": ["问：是"]}
         ),
         zones=pd.DataFrame(
             {
-                "zone_id": ["Z1", "Z2"],
-                "zone_name_en": ["<b>Long</b> zone", "Second zone"],
-                "zone_name_zh": [None, "第二开发区"],
-                "city_en": ["City", "Wuhan"],
-                "province_en": ["Province", "Hubei"],
-                "province_zh": [None, "湖北省"],
+                "zone_id": ["Z1", "Z2", "ALL"],
+                "zone_name_en": ["<b>Long</b> zone", "Second zone", "All zones"],
+                "zone_name_zh": [None, "第二开发区", "全部开发区"],
+                "province_en": ["Province", "Hubei", None],
+                "province_zh": [None, "湖北省", None],
             }
         ),
+        domains=pd.DataFrame(
+            {
+                "domain_type": ["all", "size_class", "size_class"],
+                "domain": ["all", "micro", "small"],
+                "label_en": ["All", "Micro", "Small"],
+                "label_zh": ["全部", "微型", "小型"],
+            }
+        ),
+        categories=pd.DataFrame(
+            {
+                "breakdown": ["size_class", "mode", "industry_section"],
+                "category": ["micro", "paper", "C"],
+                "label_en": ["Micro", "Paper", "Manufacturing"],
+                "label_zh": ["微型", "纸质", "制造业"],
+            }
+        ),
+        level_labels=pd.DataFrame(
+            {
+                "measure": ["dii", "dii"],
+                "level": ["low", "high"],
+                "min_score": [0, 7],
+                "max_score": [6, 12],
+                "label_en": ["Low", "High"],
+                "label_zh": ["低", "高"],
+                "measure_label_en": ["Digital intensity", "Digital intensity"],
+                "measure_label_zh": ["数字强度", "数字强度"],
+            }
+        ),
+        dimension_labels=pd.DataFrame(
+            {"dimension": ["cloud"], "label_en": ["Cloud"], "label_zh": ["云"]}
+        ),
     )
-    labels = build_labels(marts, codebook, scoring)  # type: ignore[arg-type]
-    assert [lv for lv, _ in labels.levels["dii"]] == [x.level for x in scoring.levels["dii"]]
-    assert [d for d, _ in labels.dimensions] == list(scoring.dimensions)
-    # level labels come from scoring.yaml, with the level's score range
-    first = scoring.levels["dma"][0]
-    assert labels.levels["dma"][0][1].en == f"{first.label_en} ({first.min}-{first.max})"
-    assert set(DIMENSION_WORDS) == set(scoring.dimensions)
-    assert {k: (v.en, v.zh) for k, v in labels.sizes.items()} == {
-        k: (v["en"], v["zh"]) for k, v in codebook.size_class_labels.items()
-    }
+    labels = build_labels(data)  # type: ignore[arg-type]
+    assert [lv for lv, _ in labels.levels["dii"]] == ["low", "high"]
+    assert (
+        labels.levels["dii"][1][1].en == "High (7-12)" and labels.measures["dii"].zh == "数字强度"
+    )
+    assert labels.dimensions == [("cloud", Text("Cloud", "云"))]
+    assert list(labels.domains) == ["all", "micro", "small"]
+    assert labels.sizes == {"micro": Text("Micro", "微型")}
+    assert labels.modes == {"paper": Text("Paper", "纸质")}
+    assert labels.sections == {"C": Text("Manufacturing", "制造业")}
+    assert labels.zones["ALL"] == Text("All zones", "全部开发区")
     assert labels.zone_short["Z1"].en == "Z1 Province" and labels.zones["Z1"].zh == "Z1"
     # The same kind of name in both languages: the province (not a city in English only).
     assert (labels.zone_short["Z2"].en, labels.zone_short["Z2"].zh) == ("Z2 Hubei", "Z2 湖北省")
@@ -483,13 +509,13 @@ def test_quality_page_degrades_without_tables() -> None:
         estimates=pd.DataFrame({"zone_id": ["ALL", "Z1"]}),
     )
     labels = SimpleNamespace(
-        zones={"Z1": Text("Zone 1", "一区")},
+        zones={"ALL": Text("All", "全部"), "Z1": Text("Zone 1", "一区")},
         modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")},
     )
     page = quality_page(marts, labels)  # type: ignore[arg-type]
     assert [n.en for n in page.notes] == [
-        "Not published yet: marts.fct_delivery_quality",
-        "Not published yet: marts.fct_rejected_rules",
+        "Not published yet: public/public_delivery_quality",
+        "Not published yet: public/public_rejected_rules",
     ]
     assert page.chunks == {"quality": {}} and len(page.panels) == 3
 
@@ -506,16 +532,16 @@ def test_suppressed_stub_is_short_labelled_and_off_the_legend() -> None:
 def quality_chunk_of(rules: pd.DataFrame | None) -> dict:
     deliveries = pd.DataFrame(
         {
-            "delivery_id": ["a" * 64, "b" * 64],
+            "delivery_label": ["a" * 8, "b" * 8],
             "zone_id": ["Z1", "Z2"],
             "wave_id": [2020, 2020],
             "status": ["loaded", "loaded"],
-            "received_at": pd.to_datetime(["2020-05-01", "2020-05-02"]),
-            "rows_read": [10, 20],
-            "rows_accepted": [10, 20],
-            "rows_rejected": [0, 0],
-            "n_electronic": [4, 5],
-            "n_paper": [6, 15],
+            "received_date": pd.to_datetime(["2020-05-01", "2020-05-02"]),
+            "rows_read_rounded": [10, 20],
+            "rows_accepted_rounded": [10, 20],
+            "rows_rejected_rounded": [0, 0],
+            "n_electronic_rounded": [5, 5],
+            "n_paper_rounded": [5, 15],
         }
     )
     return quality_chunk(deliveries, rules)
@@ -524,12 +550,15 @@ def quality_chunk_of(rules: pd.DataFrame | None) -> dict:
 @pytest.mark.parametrize("zone", ["ALL", "Z1"])
 def test_quality_page_draws_with_no_rejected_rules(zone: str) -> None:
     """The demo quarantines nothing: every panel still draws, the rules panel says so."""
-    rules = pd.DataFrame(columns=["zone_id", "wave_id", "delivery_id", "rule_id", "n_rows"])
+    rules = pd.DataFrame(
+        columns=["zone_id", "wave_id", "rule_id", "rule_columns", "n_rows_rounded"]
+    )
     marts = SimpleNamespace(
         delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
     )
     labels = SimpleNamespace(
-        zones={}, modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")}
+        zones={"ALL": Text("All", "全部")},
+        modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")},
     )
     page = quality_page(marts, labels)  # type: ignore[arg-type]
     chunk = quality_chunk_of(rules)
@@ -548,17 +577,17 @@ def test_quality_rules_have_a_legend_with_their_meaning_and_upright_delivery_lab
         {
             "zone_id": ["Z1", "Z1", "Z2"],
             "wave_id": [2020, 2020, 2020],
-            "delivery_id": ["a" * 64, "a" * 64, "b" * 64],
             "rule_id": ["codes_in_codebook", "codes_in_codebook", "skip_rule_C5"],
-            "column_name": ["B3_cloud", "A5_industry_section", "C5_<x>"],
-            "n_rows": [2, 1, 3],
+            "rule_columns": ["B3_cloud", "A5_industry_section", "C5_<x>"],
+            "n_rows_rounded": [0, 5, 5],
         }
     )
     marts = SimpleNamespace(
         delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
     )
     labels = SimpleNamespace(
-        zones={}, modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")}
+        zones={"ALL": Text("All", "全部")},
+        modes={"electronic": Text("E", "电"), "paper": Text("P", "纸")},
     )
     page = quality_page(marts, labels)  # type: ignore[arg-type]
     chunk = quality_chunk_of(rules)
@@ -585,17 +614,13 @@ def test_hub_groups_spread_and_label_their_zones() -> None:
     rows = [("ALL", 300, 60, False), ("Z1", 100, 20, False), ("Z2", 100, 20, False)]
     rows += [("Z3", 100, 50, False)]
     frame = pd.DataFrame(rows, columns=["zone_id", "n_base", "n_yes", "suppressed"])
-    frame = frame.assign(domain="all", wave_id=2020)
+    frame = published(frame.assign(domain="all", wave_id=2020))
     zones = ["ALL", "Z1", "Z2", "Z3"]
-    chunk = cube(
-        frame,
-        {"domain": ["all"], "zone_id": zones, "wave_id": [2020]},
-        {"n": "n_base", "y": "n_yes"},
-    )
+    chunk = cube(frame, {"domain": ["all"], "zone_id": zones, "wave_id": [2020]}, ESTIMATE_VALUES)
     config = {
         "labels": {
             "zones": {z: {"short": fg.t(z + " city"), "name": fg.t(z)} for z in zones},
-            "hubs": [[k, fg.t(v)] for k, v in HUB_GROUPS.items()],
+            "hubs": [[k, fg.t(fg.fmt(v, km="500"))] for k, v in HUB_GROUPS.items()],
         },
         "hub_group": {"Z1": "near", "Z2": "near", "Z3": "far"},
     }
@@ -603,6 +628,6 @@ def test_hub_groups_spread_and_label_their_zones() -> None:
     fig = valid(run_plots(panel, chunk, {"wave": "2020"}, config))
     near, far = fig.data
     # Equal estimates in one group get distinct x positions and their ids (and n) as labels.
-    assert len(set(near.x)) == 2 and list(near.text) == ["Z1<br>n=100", "Z2<br>n=100"]
+    assert len(set(near.x)) == 2 and list(near.text) == ["Z1<br>n≈100", "Z2<br>n≈100"]
     assert list(far.x) == [1] and list(fig.layout.xaxis.tickvals) == [0, 1]
     assert "<br>" in fig.layout.xaxis.ticktext[1]  # the long group name wraps

@@ -1,4 +1,7 @@
-"""The built site on a real analytics DB, opened in headless Chromium over file://.
+"""The built site on a real public release, opened in headless Chromium over file://.
+
+Plotted values are compared with the public release's Parquet files, the only input
+of the site.
 
 Needs Debian's chromium (`make browser`); never downloads a browser.
 """
@@ -39,12 +42,21 @@ def test_site_files(built_site) -> None:
     assert data < (out / "plotly.min.js").stat().st_size / 10
 
 
-def test_quality_page_reads_the_quality_marts(built_site) -> None:
+def public(built_site, table: str) -> str:
+    """SQL for one public table of the fixture's release."""
+    return f"read_parquet('{built_site.public / (table + '.parquet')}')"
+
+
+def test_quality_page_reads_the_public_quality_tables(built_site) -> None:
     from dashboards.packing import unpack
 
-    with duckdb.connect(str(built_site.analytics_db), read_only=True) as con:
-        rules = con.execute("select sum(n_rows) from marts.fct_rejected_rules").fetchall()[0][0]
-        deliveries = con.execute("select count(*) from marts.fct_delivery_quality").fetchall()
+    with duckdb.connect() as con:
+        rules = con.execute(
+            f"select sum(n_rows_rounded) from {public(built_site, 'public_rejected_rules')}"
+        ).fetchall()[0][0]
+        deliveries = con.execute(
+            f"select count(*) from {public(built_site, 'public_delivery_quality')}"
+        ).fetchall()
     assert rules > 0  # the fixture quarantines rows before dbt runs
     chunks = [unpack(p.read_bytes()) for p in (built_site.report.out_dir / "data").iterdir()]
     quality = next(c for c in chunks if isinstance(c, dict) and "deliveries" in c)
@@ -110,17 +122,17 @@ class Opened:
         )
 
 
-def marts_estimates(db: Path, wave: int, zone: str) -> dict[tuple[str, str], dict]:
-    with duckdb.connect(str(db), read_only=True) as con:
+def public_estimates(folder: Path, wave: int, zone: str) -> dict[tuple[str, str], dict]:
+    with duckdb.connect() as con:
         frame = con.execute(
-            "select * from marts.fct_indicator_estimates where wave_id = ? and zone_id = ?",
-            [wave, zone],
+            "select * from read_parquet(?) where wave_id = ? and zone_id = ?",
+            [str(folder / "public_indicator_estimates.parquet"), wave, zone],
         ).df()
     return {(r["domain"], r["indicator_id"]): r for r in frame.to_dict("records")}
 
 
-def assert_report_matches(plots: list[list[dict]], marts: dict[tuple[str, str], dict]) -> int:
-    """Every plotted estimate and interval equals the mart (which rounds to 6 decimals).
+def assert_report_matches(plots: list[list[dict]], cells: dict[tuple[str, str], dict]) -> int:
+    """Every plotted estimate and interval is the public release's cell.
 
     Returns the number of cells checked.
     """
@@ -133,11 +145,12 @@ def assert_report_matches(plots: list[list[dict]], marts: dict[tuple[str, str], 
                 for k, (indicator, x) in enumerate(
                     zip(meta["indicators"], trace["x"], strict=True)
                 ):
-                    row = marts[(meta["domain"], indicator)]
+                    row = cells[(meta["domain"], indicator)]
                     assert not row["suppressed"]
-                    assert x == pytest.approx(row["estimate"], abs=1e-6)
-                    assert x + errors["array"][k] == pytest.approx(row["ci_high"], abs=1e-6)
-                    assert x - errors["arrayminus"][k] == pytest.approx(row["ci_low"], abs=1e-6)
+                    assert x == row["weighted_estimate"]
+                    high, low = row["weighted_ci_high"], row["weighted_ci_low"]
+                    assert x + errors["array"][k] == pytest.approx(high, abs=1e-12)
+                    assert x - errors["arrayminus"][k] == pytest.approx(low, abs=1e-12)
                     checked += 1
     return checked
 
@@ -183,8 +196,8 @@ def test_pages_in_chromium(built_site, browser, tmp_path: Path) -> None:
     print(json.dumps(metrics))
 
 
-def test_report_values_equal_the_marts_and_switching_works(built_site, browser) -> None:
-    db = built_site.analytics_db
+def test_report_values_equal_the_public_release_and_switching_works(built_site, browser) -> None:
+    folder = built_site.public
     opened = Opened(browser, built_site.report.out_dir / "report.html")
     opened.ready()
     # Pages open on the latest wave (issue: they opened on 2020).
@@ -192,16 +205,18 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     assert opened.page.input_value("#sel-zone") == "SH-01"
     opened.select("wave", "2020")
     before = opened.plots()
-    assert assert_report_matches(before, marts_estimates(db, 2020, "SH-01")) > 50
+    assert assert_report_matches(before, public_estimates(folder, 2020, "SH-01")) > 50
 
     # Suppressed cells appear only as ghosts, whose labels name suppressed cells.
     ghosts = [t for traces in before for t in traces if t["meta"].get("suppressed")]
     assert all(x == 1 or x > 0 for g in ghosts for x in g["x"])
 
     # The Wales benchmark sits beside online procurement and sales.
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect() as con:
         bench = dict(
-            con.execute("select indicator_id, share from marts.dim_reference_benchmark").fetchall()
+            con.execute(
+                f"select indicator_id, share from {public(built_site, 'dim_reference_benchmark')}"
+            ).fetchall()
         )
     chart2 = before[[f.fig_id for f in REPORT_FIGURES].index("chart2")]
     wales = next(t for t in chart2 if t["meta"].get("benchmark"))
@@ -210,7 +225,7 @@ def test_report_values_equal_the_marts_and_switching_works(built_site, browser) 
     opened.select("wave", "2021")
     after = opened.plots()
     assert after != before
-    assert assert_report_matches(after, marts_estimates(db, 2021, "SH-01")) > 50
+    assert assert_report_matches(after, public_estimates(folder, 2021, "SH-01")) > 50
 
     opened.select("lang", "zh")
     opened.draw_all()
@@ -288,7 +303,8 @@ def test_plots_below_the_fold_are_drawn_as_they_approach(built_site, browser) ->
 def test_issue_charts_in_chromium(built_site, browser) -> None:
     """The issue's fixes as drawn: bands both sides of a break, zones within a population,
     adoption by size class, levels across waves, n on the charts, the rule legend."""
-    out, db = built_site.report.out_dir, built_site.analytics_db
+    out = built_site.report.out_dir
+    estimates = public(built_site, "public_indicator_estimates")
     trends = Opened(browser, out / "trends.html")
     trends.ready()
     trends.select("zone", "ALL")
@@ -304,28 +320,26 @@ def test_issue_charts_in_chromium(built_site, browser) -> None:
     zones = Opened(browser, out / "zones.html")
     zones.ready()
     zones.select("domain", "manufacturing")
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect() as con:
         rows = con.execute(
-            """select zone_id, estimate, n_base from marts.fct_indicator_estimates
+            f"""select zone_id, weighted_estimate, n_base_rounded from {estimates}
                where wave_id = 2022 and domain = 'manufacturing' and zone_id <> 'ALL'
                  and indicator_id = 'procurement_online_gt50' and not suppressed"""
         ).fetchall()
         sizes = con.execute(
-            """select domain, estimate from marts.fct_indicator_estimates
+            f"""select domain, weighted_estimate from {estimates}
                where wave_id = 2022 and domain_type = 'size_class' and zone_id = 'ALL'
                  and indicator_id = 'procurement_online_gt50' and not suppressed"""
         ).fetchall()
     plots = zones.plots()
     dots = plots[0][0]
     assert sorted(dots["meta"]["zones"]) == sorted(z for z, _, _ in rows)
-    marts = {z: (e, n) for z, e, n in rows}
+    cells = {z: (e, n) for z, e, n in rows}
     for zone, x, label in zip(dots["meta"]["zones"], dots["x"], dots["y"], strict=True):
-        assert x == pytest.approx(marts[zone][0], abs=1e-6)
-        assert label.endswith(f"n={marts[zone][1]}")
+        assert x == cells[zone][0]
+        assert label.endswith(f"n≈{cells[zone][1]}")
     by_size = plots[2][0]
-    assert dict(zip(by_size["meta"]["domains"], by_size["x"], strict=True)) == pytest.approx(
-        dict(sizes), abs=1e-6
-    )
+    assert dict(zip(by_size["meta"]["domains"], by_size["x"], strict=True)) == dict(sizes)
     assert zones.errors == [] and zones.foreign == []
 
     maturity = Opened(browser, out / "maturity.html")
