@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install demo test lint bench clean browser java r
+.PHONY: install demo test lint bench clean browser java r strace
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,7 +40,12 @@ java:
 r:
 	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq r-base-core r-cran-survey >/dev/null)
 
-test: install browser java r
+# strace records the files the dashboards build opens (tests/dashboards: the site reads
+# the public release alone).
+strace:
+	@command -v strace >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq strace >/dev/null)
+
+test: install browser java r strace
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

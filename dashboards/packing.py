@@ -41,6 +41,12 @@ def unpack(script: bytes) -> Any:
     return json.loads(gzip.decompress(base64.b64decode(encoded)))
 
 
+def chunk_name(script: bytes) -> str:
+    """The name a chunk script registers its data under (`ind/<indicator>`, `report/<wave>`)."""
+    head = script.decode("ascii").split("SME_DATA(", 1)[1].rsplit(',"', 1)[0]
+    return json.loads(head)
+
+
 def write_chunks(chunks: dict[str, Any], data_dir: Path) -> tuple[dict[str, str], int]:
     """One `data/<n>.js` per chunk; file names are numbered, never built from data."""
     files, size = {}, 0
