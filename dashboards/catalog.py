@@ -233,8 +233,8 @@ REPORT_FIGURES: tuple[ReportFigure, ...] = (
 )
 
 # Words for the dimension ids of dbt_project/definitions/scoring.yaml, which holds ids,
-# order, score ranges and level labels but no dimension text. The site reads ids, order and ranges
-# from that file (dashboards.scoring) and fails if an id has no words here.
+# order, score ranges and level labels but no dimension text. The public release's
+# dim_dimension takes them from here (in scoring.yaml's order); the site reads that table.
 DIMENSION_WORDS: dict[str, Text] = {
     "infrastructure_cloud": Text("Infrastructure and cloud", "基础设施与云"),
     "technologies_data": Text("Technologies and data", "数字技术与数据"),

@@ -228,14 +228,10 @@ def dbt_parameters(project_file: Path = DBT_PROJECT_FILE) -> dict[str, Any]:
 
 def build_parameters() -> dict[str, Any]:
     """What, besides the code and the deliveries, decides the published figures."""
-    # Lazy: the dashboards module needs pandas; its disclosure thresholds are separate
-    # from the marts' (dbt vars) and hide cells of the published site.
-    from dashboards.data import MIN_CELL, MIN_ZONE
+    # The disclosure thresholds are dbt vars; the public release adds its rounding.
+    from orchestration.disclosure import ROUND_TO
 
-    return {
-        "dbt_vars": dbt_parameters(),
-        "dashboards": {"min_cell": MIN_CELL, "min_zone": MIN_ZONE},
-    }
+    return {"dbt_vars": dbt_parameters(), "public": {"round_to": ROUND_TO}}
 
 
 def code_version(root: Path = PROJECT_ROOT) -> str | None:

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration.disclosure import ROUND_TO
 from orchestration.faults import CRASH_ENV
 from orchestration.publish import PublishError, read_published_tables
 from orchestration.release import (
@@ -75,10 +76,11 @@ def make_build_db(
         )
 
 
-def tiny_site(analytics_db: Path, out_dir: Path) -> None:
-    """A one-page site drawn from the given DB: enough to see which DB a release drew from."""
+def tiny_site(public_dir: Path, out_dir: Path) -> None:
+    """A one-page site drawn from the given release's public folder: it counts the rows
+    of that release's DB beside it, enough to see which release a site drew from."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = read_published_tables(analytics_db)["fct_enterprise_wave"]
+    rows = read_published_tables(public_dir.parent / "analytics.duckdb")["fct_enterprise_wave"]
     (out_dir / "index.html").write_text(f"<p>{rows} enterprises</p>", encoding="utf-8")
 
 
@@ -154,7 +156,7 @@ def test_publish_makes_one_complete_release_current(home: Home) -> None:
         "zone_waves",
         "test_all_rows",
     }
-    assert set(manifest["parameters"]["dashboards"]) == {"min_cell", "min_zone"}
+    assert manifest["parameters"]["public"] == {"round_to": ROUND_TO}
     assert manifest["revisions"] == {
         "compared_to": None,
         "rows": 0,
@@ -321,7 +323,7 @@ KILLED_PUBLISH = textwrap.dedent(
     from orchestration.release import publish_release
     from orchestration.settings import Home
 
-    def site(analytics_db, out_dir):
+    def site(public_dir, out_dir):
         out_dir.mkdir()
         (out_dir / "index.html").write_text("site")
 
@@ -374,8 +376,8 @@ def site_with_public(n_estimate: float) -> Callable[[Path, Path], None]:
     (the publish's own public step finds no estimates in these tiny marts; the site's
     hook, which runs after it, replaces its codebook with one naming `est` only)."""
 
-    def build(analytics_db: Path, out_dir: Path) -> None:
-        tiny_site(analytics_db, out_dir)
+    def build(public_dir: Path, out_dir: Path) -> None:
+        tiny_site(public_dir, out_dir)
         public = out_dir.parent / PUBLIC_DIR_NAME
         public.mkdir(exist_ok=True)
         with duckdb.connect() as con:
