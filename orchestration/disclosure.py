@@ -351,13 +351,16 @@ def _suppress_cells(
     order: tuple[str, ...],
     primary: str,
     relations: dict[str, tuple[str, ...]],
+    more_members: str | None = None,
 ) -> int:
     """Cells `{prefix}_cells` of the grid `{prefix}_grid`, primary flag, secondary pass.
 
     The grid has a column `n` (enterprises of the cell, the base the complement is
     chosen by) and the key columns; `primary` is SQL on the grid's columns; each
     relation is the rows sharing the values of its columns (its total no member:
-    published by construction or not at all). Returns the secondary count.
+    published by construction or not at all); `more_members`, SQL giving
+    (relation_id, cell_id) rows, adds relations of another shape. Returns the
+    secondary count.
     """
     con.execute(
         f"""
@@ -372,6 +375,8 @@ def _suppress_cells(
         f"from {prefix}_cells"
         for name, by in relations.items()
     )
+    if more_members:
+        members += f" union all {more_members}"
     con.execute(f"create temp table {prefix}_members as {members}")
     return secondary_suppression(con, f"{prefix}_cells", f"{prefix}_members")
 
@@ -445,6 +450,7 @@ def public_sample_composition(
         + _with_pooled("comp_zone", "breakdown, category", "cast(sum(n) as bigint)")
     )
     con.execute("drop table comp_zone")
+    _industry_links(con, source)
     secondary = _suppress_cells(
         con,
         "comp",
@@ -454,10 +460,86 @@ def public_sample_composition(
             "categories": ("wave_id", "zone_id", "breakdown"),
             "zones": ("wave_id", "breakdown", "category"),
         },
+        """
+        select concat_ws('|', 'industries', c.wave_id, c.zone_id, links.label) as relation_id,
+            c.cell_id
+        from comp_cells as c
+        inner join comp_links as links
+            on c.wave_id = links.wave_id and c.zone_id = links.zone_id
+                and c.breakdown = links.breakdown and c.category = links.category
+        """,
     )
+    con.execute("drop table comp_links")
     return _publish_cells(
         con, "comp", COMPOSITION_KEYS, {"n_enterprises_rounded": rounded("n")}, target, secondary
     )
+
+
+def _industry_links(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """`comp_links(wave_id, zone_id, breakdown, category, label)`: industry sections and
+    groups linked through the enterprises, per wave x zone (ALL: pooled).
+
+    An industry group is a union of sections or of parts of them (manufacturing is
+    section C; software_it and telecom_or_trade share section I). In each connected
+    component of the section-group graph of a wave x zone, the sections and the groups
+    count the same enterprises, so its cells form one more additive relation (labelled
+    by the component's smallest node): without it, section C would be group
+    manufacturing's figure whenever one of the two is withheld and the other not.
+    """
+    con.execute(
+        f"""
+        create temp table comp_edges as
+        with edges as (
+            select distinct wave_id, zone_id, industry_section as section,
+                industry_group as grp
+            from {source}
+            where industry_section is not null and industry_group is not null
+        )
+        select * from edges
+        union
+        select distinct wave_id, '{POOLED_ZONE}', section, grp from edges
+        """
+    )
+    con.execute(
+        """
+        create temp table comp_links as
+        select distinct wave_id, zone_id, 'industry_section' as breakdown,
+            section as category, 's:' || section as label
+        from comp_edges
+        union all
+        select distinct wave_id, zone_id, 'industry_group', grp, 'g:' || grp
+        from comp_edges
+        """
+    )
+    for _ in range(MAX_PASSES):  # label propagation: every node takes its smallest neighbour's
+        changed = con.execute(
+            """
+            update comp_links set label = smaller.label
+            from (
+                select node.wave_id, node.zone_id, node.breakdown, node.category,
+                    min(other.label) as label
+                from comp_links as node
+                inner join comp_edges as e
+                    on node.wave_id = e.wave_id and node.zone_id = e.zone_id
+                        and node.category = case node.breakdown
+                            when 'industry_section' then e.section else e.grp end
+                inner join comp_links as other
+                    on other.wave_id = e.wave_id and other.zone_id = e.zone_id
+                        and other.breakdown <> node.breakdown
+                        and other.category = case other.breakdown
+                            when 'industry_section' then e.section else e.grp end
+                group by all
+            ) as smaller
+            where comp_links.wave_id = smaller.wave_id and comp_links.zone_id = smaller.zone_id
+                and comp_links.breakdown = smaller.breakdown
+                and comp_links.category = smaller.category
+                and smaller.label < comp_links.label
+            """
+        ).fetchone()[0]
+        if not changed:
+            con.execute("drop table comp_edges")
+            return
+    raise RuntimeError(f"industry links did not settle in {MAX_PASSES} passes")
 
 
 LEVEL_KEYS = ("wave_id", "zone_id", "measure", "level")
@@ -552,13 +634,7 @@ def public_score_distribution(
     Relations: the bins of one measure (their total is the zone's sample), a zone vs
     ALL.
     """
-    kinds = dict(
-        con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_catalog || '.' || table_schema || '.' || table_name = ?",
-            [source],
-        ).fetchall()
-    )
+    kinds = {r[0]: r[1] for r in con.execute(f"describe {source}").fetchall()}
     tops = dict(
         con.execute(f"select measure, max(max_score) from {levels} group by all").fetchall()
     )

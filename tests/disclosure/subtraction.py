@@ -73,8 +73,30 @@ def _zones(table: str, by: tuple[str, ...]) -> Relation:
     return Relation(f"zones sum to ALL ({table})", table, by, f"zone_id = '{ALL_ZONES}'")
 
 
+def _industries(name: str, sections: str, groups: str) -> Relation:
+    """Sections and industry groups counting the same enterprises (analyst guide:
+    manufacturing = section C; software_it = division 65 and telecom_or_trade =
+    divisions 63-64 or section F, where section I = divisions 63-65; other = the rest):
+    with one of them suppressed, it follows from the others."""
+    return Relation(
+        f"industry sections and groups: {name}",
+        "public_sample_composition",
+        ("wave_id", "zone_id"),
+        None,
+        f"(breakdown = 'industry_section' and {sections}) "
+        f"or (breakdown = 'industry_group' and {groups})",
+    )
+
+
 # Per count table: parts of a zone's sample (total: the sample, not a row), and zones.
 COUNT_RELATIONS = (
+    _industries("manufacturing", "category = 'C'", "category = 'manufacturing'"),
+    _industries(
+        "software, telecom and trade",
+        "category in ('F', 'I')",
+        "category in ('software_it', 'telecom_or_trade')",
+    ),
+    _industries("other", "category not in ('C', 'F', 'I')", "category = 'other'"),
     Relation(
         "categories of a breakdown sum to the sample",
         "public_sample_composition",

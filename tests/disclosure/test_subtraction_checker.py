@@ -170,3 +170,39 @@ def test_count_tables_leak_along_bins_and_zones_and_a_zero_is_a_published_cell(
     assert {(r, z) for r, z, _ in found(zones)} == {
         ("zones sum to ALL (public_score_distribution)", "SH-01")
     }
+
+
+def test_a_section_equal_to_a_group_is_found(tmp_path: Path) -> None:
+    """Section C is group manufacturing: one of the two withheld gives nothing away only
+    if the other is withheld too."""
+    from tests.disclosure import subtraction
+
+    con = duckdb.connect()
+    keys = ["wave_id", "zone_id", "breakdown", "category"]
+    path = tmp_path / "public_sample_composition.parquet"
+
+    def leaks(c_suppressed: bool, manufacturing_suppressed: bool) -> list[str]:
+        con.execute(
+            f"""
+            copy (
+                select 2022 as wave_id, 'SH-01' as zone_id, * from (values
+                    ('industry_section', 'C', {c_suppressed}),
+                    ('industry_section', 'E', {c_suppressed}),
+                    ('industry_group', 'manufacturing', {manufacturing_suppressed}),
+                    ('industry_group', 'other', {manufacturing_suppressed})
+                ) as cells(breakdown, category, suppressed)
+            ) to '{path}' (format parquet)
+            """
+        )
+        return [
+            leak.relation
+            for relation in subtraction.COUNT_RELATIONS
+            if relation.table == "public_sample_composition"
+            for leak in subtraction._leaks_of(con, path, relation, keys)
+        ]
+
+    assert leaks(True, False) == [
+        "industry sections and groups: manufacturing",
+        "industry sections and groups: other",
+    ]
+    assert leaks(True, True) == []
