@@ -6,7 +6,12 @@ whatever engine built the marts. Disclosure control: orchestration/disclosure.py
 
     public/public_indicator_estimates.parquet|.csv   suppressed cells carry no figure
     public/public_maturity_transitions.parquet|.csv
+    public/public_sample_composition|public_maturity_levels|public_score_distribution|
+           public_dimension_scores .parquet|.csv          the same, enterprise counts
+    public/public_delivery_quality|public_rejected_rules .parquet|.csv   processing counts
+    public/public_parameters.parquet|.csv             thresholds and constants of the release
     public/dim_zone|dim_wave|dim_indicator|dim_domain|dim_level .parquet|.csv
+    public/dim_category|dim_dimension|dim_reference_benchmark .parquet|.csv
     public/codebook.json                              per table: keys, values, labels
     public/README.md
 
@@ -17,25 +22,45 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
-from dashboards.catalog import DOMAIN_ALL, MEASURES, UI
+from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, MEASURES, UI
+from dashboards.scoring import load_scoring
+from orchestration.codebook import load_codebook
 from orchestration.disclosure import (
+    COMPOSITION_BREAKDOWNS,
+    COMPOSITION_KEYS,
+    COMPOSITION_VALUES,
+    DIMENSION_KEYS,
+    DIMENSION_VALUES,
     ESTIMATE_KEYS,
     ESTIMATE_VALUES,
+    LEVEL_KEYS,
+    LEVEL_VALUES,
     ROUND_TO,
+    SCORE_BIN_WIDTH_DMA,
+    SCORE_KEYS,
+    SCORE_VALUES,
     TRANSITION_KEYS,
     TRANSITION_VALUES,
     SuppressionCounts,
     Thresholds,
     disclosure_thresholds,
+    public_dimension_scores,
     public_indicator_estimates,
+    public_maturity_levels,
     public_maturity_transitions,
+    public_sample_composition,
+    public_score_distribution,
+    rounded,
 )
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -137,6 +162,117 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "max_score": ("Highest score", "最高分", "Highest score of the level."),
     "measure_label_en": ("Measure (en)", "测度（英文）", "Measure, English."),
     "measure_label_zh": ("Measure (zh)", "测度（中文）", "Measure, Chinese."),
+    "breakdown": (
+        "Breakdown",
+        "分类维度",
+        "industry_section, industry_group, size_class or mode (dim_category).",
+    ),
+    "category": ("Category", "类别", "A category of the breakdown (dim_category)."),
+    "weighted_share": (
+        "Share (weighted)",
+        "占比（加权）",
+        "Weighted share of the wave x zone's enterprises at the level (0-1).",
+    ),
+    "bin_low": ("Score from", "分数下限", "Lowest score of the bin (included)."),
+    "bin_high": (
+        "Score to",
+        "分数上限",
+        "Upper bound of the bin, excluded; the last dma bin [90, 100] includes 100. "
+        "dii bins hold one integer score each.",
+    ),
+    "dimension": ("Dimension", "维度", "Dimension of the maturity score (dim_dimension)."),
+    "weighted_mean_score": (
+        "Mean score (weighted)",
+        "平均分（加权）",
+        "Weighted mean of the dimension's score (0-100) of the enterprises with a score.",
+    ),
+    "delivery_label": (
+        "Delivery",
+        "数据交付",
+        "First 8 characters of the delivery id (sha256 of its files).",
+    ),
+    "received_date": ("Received", "接收日期", "Date the delivery was landed."),
+    "status": (
+        "Status",
+        "状态",
+        "loaded (in the figures), superseded (replaced by a correction) or blocked "
+        "(failed the quality gate).",
+    ),
+    "rows_read_rounded": (
+        "Rows read (rounded)",
+        "读取行数（取整）",
+        f"Questionnaire rows read, rounded to a multiple of {ROUND_TO}.",
+    ),
+    "rows_accepted_rounded": (
+        "Rows accepted (rounded)",
+        "接受行数（取整）",
+        f"Rows loaded, rounded to a multiple of {ROUND_TO}.",
+    ),
+    "rows_rejected_rounded": (
+        "Rows rejected (rounded)",
+        "拒绝行数（取整）",
+        f"Rows not loaded (of a blocked delivery: every row), rounded to a multiple of {ROUND_TO}.",
+    ),
+    "rows_broken_rounded": (
+        "Rows breaking a rule (rounded)",
+        "违反规则行数（取整）",
+        f"Rows that broke at least one quality rule, rounded to a multiple of {ROUND_TO}.",
+    ),
+    "n_electronic_rounded": (
+        "Electronic questionnaires (rounded)",
+        "电子问卷数（取整）",
+        f"Loaded responses from the online platform, rounded to a multiple of {ROUND_TO}.",
+    ),
+    "n_paper_rounded": (
+        "Paper questionnaires (rounded)",
+        "纸质问卷数（取整）",
+        f"Loaded responses keyed from paper, rounded to a multiple of {ROUND_TO}.",
+    ),
+    "rule_id": ("Quality rule", "质量规则", "The quality rule rows failed."),
+    "rule_columns": (
+        "Columns",
+        "字段",
+        "The columns the rule judged in the failing rows, comma-separated.",
+    ),
+    "n_rows_rounded": (
+        "Rows (rounded)",
+        "行数（取整）",
+        f"Rows quarantined under the rule, summed over its columns and the deliveries, "
+        f"rounded to a multiple of {ROUND_TO}.",
+    ),
+    "benchmark_id": ("Benchmark", "基准", "Benchmark row id."),
+    "source_en": ("Source", "来源", "Source survey."),
+    "survey_year": ("Survey year", "调查年份（来源）", "Year of the source survey."),
+    "region_en": ("Region", "地区", "Region the figure describes."),
+    "band_label_en": ("Band", "区间", "The source's band label."),
+    "share": ("Share", "占比", "Share (0-1) published by the source."),
+    "name": ("Parameter", "参数", "Parameter name."),
+    "value": ("Value", "取值", "Parameter value."),
+    "description": ("Description", "说明", "What the parameter sets."),
+}
+
+# A column whose meaning differs in one table: (table, column) -> words there.
+COLUMNS_OF_TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
+    **{
+        (table, "n_enterprises_rounded"): (
+            "Enterprises (rounded)",
+            "企业数（取整）",
+            f"Responding enterprises in the cell, rounded to a multiple of {ROUND_TO}.",
+        )
+        for table in (
+            "public_sample_composition",
+            "public_maturity_levels",
+            "public_score_distribution",
+        )
+    },
+    ("public_dimension_scores", "n_enterprises_rounded"): (
+        "Enterprises with a score (rounded)",
+        "有得分企业数（取整）",
+        f"Enterprises with a score in the dimension, rounded to a multiple of {ROUND_TO}.",
+    ),
+    ("dim_category", "sort_order"): ("Order", "排序", "Display order within the breakdown."),
+    ("dim_category", "category"): ("Category", "类别", "Category id."),
+    ("public_maturity_levels", "level"): ("Level", "等级", "Level id (dim_level)."),
 }
 
 
@@ -149,6 +285,24 @@ class TableSpec:
 
 ESTIMATES = "public_indicator_estimates"
 TRANSITIONS = "public_maturity_transitions"
+COMPOSITION = "public_sample_composition"
+LEVELS = "public_maturity_levels"
+SCORES = "public_score_distribution"
+DIMENSIONS = "public_dimension_scores"
+DELIVERIES = "public_delivery_quality"
+REJECTED = "public_rejected_rules"
+PARAMETERS = "public_parameters"
+# The counts of fct_delivery_quality published rounded (a column the mart lacks is
+# left out).
+DELIVERY_COUNTS = (
+    "rows_read",
+    "rows_accepted",
+    "rows_rejected",
+    "rows_broken",
+    "n_electronic",
+    "n_paper",
+)
+DELIVERY_VALUES = tuple(f"{c}_rounded" for c in DELIVERY_COUNTS)
 TABLES: dict[str, TableSpec] = {
     ESTIMATES: TableSpec(
         "Indicator estimates per wave x zone (ALL = pooled) x population x indicator: "
@@ -165,6 +319,49 @@ TABLES: dict[str, TableSpec] = {
         TRANSITION_KEYS,
         TRANSITION_VALUES,
     ),
+    COMPOSITION: TableSpec(
+        "Responding enterprises per wave x zone (ALL = pooled) x breakdown (industry "
+        "section, industry group, size class, questionnaire mode) x category, rounded. "
+        "Suppressed cells carry no figure.",
+        COMPOSITION_KEYS,
+        COMPOSITION_VALUES,
+    ),
+    LEVELS: TableSpec(
+        "Enterprises per wave x zone (ALL = pooled) x measure x level (every level, zeros "
+        "included): rounded count and weighted share. Suppressed cells carry no figure.",
+        LEVEL_KEYS,
+        LEVEL_VALUES,
+    ),
+    SCORES: TableSpec(
+        "Distribution of the scores per wave x zone (ALL = pooled) x measure: enterprises "
+        "per score bin (every bin, zeros included), rounded. Suppressed cells carry no "
+        "figure.",
+        SCORE_KEYS,
+        SCORE_VALUES,
+    ),
+    DIMENSIONS: TableSpec(
+        "Weighted mean score (0-100) of each maturity dimension per wave x zone (ALL = "
+        "pooled), with the rounded number of enterprises scored. Suppressed cells carry "
+        "no figure.",
+        DIMENSION_KEYS,
+        DIMENSION_VALUES,
+    ),
+    DELIVERIES: TableSpec(
+        "Deliveries per wave x zone: status and rounded row counts of the quality gate "
+        "(processing counts, not answers).",
+        ("wave_id", "zone_id", "delivery_label"),
+        DELIVERY_VALUES,
+    ),
+    REJECTED: TableSpec(
+        "Rows the quality gate rejected per wave x zone x rule, rounded.",
+        ("wave_id", "zone_id", "rule_id"),
+        ("n_rows_rounded",),
+    ),
+    PARAMETERS: TableSpec(
+        "The thresholds and constants the public tables were made with.",
+        ("name",),
+        ("value",),
+    ),
     "dim_zone": TableSpec("Development zones and their labels (ALL = pooled).", ("zone_id",)),
     "dim_wave": TableSpec("Survey waves and questionnaire versions.", ("wave_id",)),
     "dim_indicator": TableSpec("Indicator catalog with zh/en labels.", ("indicator_id",)),
@@ -174,6 +371,16 @@ TABLES: dict[str, TableSpec] = {
     ),
     "dim_level": TableSpec(
         "Levels of the maturity measures with zh/en labels.", ("measure", "level")
+    ),
+    "dim_category": TableSpec(
+        "Categories of the sample composition's breakdowns with zh/en labels.",
+        ("breakdown", "category"),
+    ),
+    "dim_dimension": TableSpec(
+        "Dimensions of the maturity score with zh/en labels.", ("dimension",)
+    ),
+    "dim_reference_benchmark": TableSpec(
+        "Published external benchmark figures shown beside the survey's.", ("benchmark_id",)
     ),
 }
 
@@ -282,6 +489,149 @@ def _create_dim_level(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _create_dim_category(con: duckdb.DuckDBPyConnection) -> None:
+    """Categories of the sample composition: industry sections and questionnaire modes
+    from the codebook's options, industry groups and size classes from the seeds
+    dim_domain reads."""
+    cb = load_codebook()
+    options = [
+        (breakdown, o.code, o.en, o.zh, rank)
+        for breakdown, item in (("industry_section", "A5_industry_section"), ("mode", "A12_mode"))
+        for rank, o in enumerate(cb.item(item).options, start=1)
+    ]
+    con.execute(
+        "create temp table category_options (breakdown varchar, category varchar, "
+        "label_en varchar, label_zh varchar, sort_order integer)"
+    )
+    con.executemany("insert into category_options values (?, ?, ?, ?, ?)", options)
+    con.execute(
+        f"""
+        create table public.dim_category as
+        with categories as (
+            select * from category_options
+            union all
+            select distinct 'industry_group', industry_group, label_en, label_zh, priority
+            from read_csv({_literal(SEEDS / "industry_groups.csv")}, header = true)
+            union all
+            select 'size_class', size_class, label_en, label_zh, class_rank
+            from read_csv({_literal(SEEDS / "cb_size_classes.csv")}, header = true)
+        )
+        select breakdown, category, label_en, label_zh, cast(sort_order as integer) as sort_order
+        from categories
+        order by list_position(?, breakdown), sort_order
+        """,
+        [list(COMPOSITION_BREAKDOWNS)],
+    )
+    con.execute("drop table category_options")
+
+
+def _create_dim_dimension(con: duckdb.DuckDBPyConnection) -> None:
+    """The maturity dimensions in scoring.yaml's order, words from the dashboards' catalog."""
+    dimensions = load_scoring().dimensions
+    missing = [d for d in dimensions if d not in DIMENSION_WORDS]
+    if missing:
+        raise ValueError(
+            f"scoring.yaml: dimensions {', '.join(missing)} have no words in "
+            "dashboards/catalog.py DIMENSION_WORDS"
+        )
+    con.execute(
+        "create table public.dim_dimension (dimension varchar, label_en varchar, "
+        "label_zh varchar, sort_order integer)"
+    )
+    con.executemany(
+        "insert into public.dim_dimension values (?, ?, ?, ?)",
+        [
+            (d, DIMENSION_WORDS[d].en, DIMENSION_WORDS[d].zh, k)
+            for k, d in enumerate(dimensions, start=1)
+        ],
+    )
+
+
+def _create_delivery_quality(con: duckdb.DuckDBPyConnection) -> None:
+    """Deliveries with their counts rounded (processing counts: no suppression)."""
+    source = "internal.marts.fct_delivery_quality"
+    available = {r[0] for r in con.execute(f"describe {source}").fetchall()}
+    counts = ", ".join(f"{rounded(c)} as {c}_rounded" for c in DELIVERY_COUNTS if c in available)
+    con.execute(
+        f"""
+        create table public.{DELIVERIES} as
+        select wave_id, zone_id, left(delivery_id, 8) as delivery_label,
+            cast(received_at as date) as received_date, status, {counts}
+        from {source}
+        order by wave_id, zone_id, received_at, delivery_id
+        """
+    )
+
+
+def _create_rejected_rules(con: duckdb.DuckDBPyConnection) -> None:
+    """Rejected rows per wave x zone x rule, over the deliveries, rounded."""
+    source = "internal.marts.fct_rejected_rules"
+    available = {r[0] for r in con.execute(f"describe {source}").fetchall()}
+    columns = (
+        "string_agg(distinct column_name, ', ' order by column_name)"
+        if "column_name" in available
+        else "null"
+    )
+    con.execute(
+        f"""
+        create table public.{REJECTED} as
+        select wave_id, zone_id, rule_id, cast({columns} as varchar) as rule_columns,
+            {rounded("sum(n_rows)")} as n_rows_rounded
+        from {source}
+        group by wave_id, zone_id, rule_id
+        order by wave_id, zone_id, rule_id
+        """
+    )
+
+
+def confidence_level() -> float:
+    """The level of the published intervals: from the z of dbt's wilson_bound macro."""
+    macro = (DBT_PROJECT_DIR / "macros" / "estimates.sql").read_text(encoding="utf-8")
+    found = re.search(r"macro wilson_bound\([^)]*\bz\s*=\s*([0-9.]+)", macro)
+    if found is None:
+        raise ValueError("dbt_project/macros/estimates.sql: wilson_bound has no default z")
+    return round(math.erf(float(found.group(1)) / math.sqrt(2.0)), 3)
+
+
+def parameters(t: Thresholds, project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, float, str]]:
+    """The rows of public_parameters: (name, value, description)."""
+    variables = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))[
+        "vars"
+    ]
+    return [
+        ("min_base", t.min_base, "A cell with a smaller base is suppressed."),
+        (
+            "min_cell_count",
+            t.min_cell_count,
+            "A cell with fewer enterprises on either side is suppressed.",
+        ),
+        ("round_to", ROUND_TO, "Published counts are rounded to a multiple of this."),
+        ("confidence_level", confidence_level(), "Level of the published intervals."),
+        (
+            "cv_grade_a_below",
+            float(variables["cv_grade_a_below"]),
+            "Quality grade A when the coefficient of variation is below this.",
+        ),
+        (
+            "cv_grade_c_above",
+            float(variables["cv_grade_c_above"]),
+            "Quality grade C when the coefficient of variation is above this.",
+        ),
+        (
+            "score_bin_width_dma",
+            SCORE_BIN_WIDTH_DMA,
+            "Width of the maturity score (dma) bins of public_score_distribution.",
+        ),
+    ]
+
+
+def _create_parameters(con: duckdb.DuckDBPyConnection, t: Thresholds) -> None:
+    con.execute(
+        f"create table public.{PARAMETERS} (name varchar, value double, description varchar)"
+    )
+    con.executemany(f"insert into public.{PARAMETERS} values (?, ?, ?)", parameters(t))
+
+
 @dataclass(frozen=True)
 class PublicResult:
     folder: Path
@@ -316,13 +666,15 @@ def codebook(columns_of: dict[str, list[str]]) -> dict[str, Any]:
         tables[name] = {
             "description": spec.description,
             "keys": list(spec.keys),
-            "values": list(spec.values),
+            "values": [v for v in spec.values if v in columns],
             "columns": {
-                c: {
-                    "label_en": COLUMNS[c][0],
-                    "label_zh": COLUMNS[c][1],
-                    "description": COLUMNS[c][2],
-                }
+                c: dict(
+                    zip(
+                        ("label_en", "label_zh", "description"),
+                        COLUMNS_OF_TABLE.get((name, c), COLUMNS[c]),
+                        strict=True,
+                    )
+                )
                 for c in columns
             },
         }
@@ -337,8 +689,13 @@ data, no exact counts. The internal release one folder up (`analytics.duckdb`,
 `parquet/`) is restricted to the project's analysts.
 
 Tables (Parquet, and CSV in UTF-8 with BOM for Excel): `public_indicator_estimates`,
-`public_maturity_transitions` and the label tables `dim_zone`, `dim_wave`,
-`dim_indicator`, `dim_domain`, `dim_level` (zh/en). `codebook.json` documents every
+`public_maturity_transitions`, `public_sample_composition` (enterprises by industry,
+size class and questionnaire mode), `public_maturity_levels`, `public_score_distribution`,
+`public_dimension_scores`, `public_delivery_quality` and `public_rejected_rules`
+(processing counts of the quality gate), `public_parameters` (the thresholds and
+constants below), the label tables `dim_zone`, `dim_wave`, `dim_indicator`,
+`dim_domain`, `dim_level`, `dim_category`, `dim_dimension` (zh/en) and
+`dim_reference_benchmark` (published external figures). `codebook.json` documents every
 column (label en/zh, description), each table's key and figure columns.
 
 Disclosure rules:
@@ -350,7 +707,17 @@ Disclosure rules:
   zones vs the pooled `ALL`, the industry groups and size classes vs population `all`,
   a level's transitions vs each other (their shares add up to 1) and zones vs `ALL`
   in the transitions. Every such relation has no withheld cell or at least two.
+- Enterprise counts (sample composition, maturity levels, score bins, dimension
+  scores): a count under {t.min_cell_count} is withheld, for a level also when fewer than
+  {t.min_cell_count} enterprises of the wave x zone are not at it (every level is a cell,
+  zeros too); a dimension score when fewer than {t.min_base} enterprises have a score.
+  A score bin nobody is in is shown as 0, not withheld: a zero says nothing about
+  anyone. Further cells are withheld so that none follows by subtraction: the
+  categories of one breakdown, the levels of one measure, the bins of one measure,
+  and zones vs `ALL`.
 - A withheld cell has no figure at all (estimate, interval, error, base all empty).
+- The delivery and rejection counts are processing counts, not answers: rounded,
+  never withheld.
 - Bases and counts are rounded to the nearest multiple of {ROUND_TO}; no numerator
   counts and no unweighted shares are published.
 """
@@ -392,12 +759,40 @@ def write_public(
                 f"public.{TRANSITIONS}",
                 t,
             )
+        people = "internal.marts.fct_enterprise_wave"
+        if "fct_enterprise_wave" in present:
+            suppression[COMPOSITION] = public_sample_composition(
+                con, people, f"public.{COMPOSITION}", t
+            )
+            suppression[LEVELS] = public_maturity_levels(
+                con, people, "public.levels", f"public.{LEVELS}", t
+            )
+            suppression[SCORES] = public_score_distribution(
+                con, people, "public.levels", f"public.{SCORES}", t
+            )
+            suppression[DIMENSIONS] = public_dimension_scores(
+                con, people, load_scoring().dimensions, f"public.{DIMENSIONS}", t
+            )
         con.execute("drop table public.levels")
+        if "fct_delivery_quality" in present:
+            _create_delivery_quality(con)
+        if "fct_rejected_rules" in present:
+            _create_rejected_rules(con)
+        _create_parameters(con, t)
         for name, wanted in DIM_COLUMNS.items():
             if name in present:
                 _create_dim_from_mart(con, name, wanted)
         _create_dim_domain(con)
         _create_dim_level(con)
+        _create_dim_category(con)
+        _create_dim_dimension(con)
+        if "dim_reference_benchmark" in present:  # its documented columns, as published
+            source = "internal.marts.dim_reference_benchmark"
+            kept = [r[0] for r in con.execute(f"describe {source}").fetchall() if r[0] in COLUMNS]
+            con.execute(
+                f"create table public.dim_reference_benchmark as "
+                f"select {', '.join(kept)} from {source} order by 1"
+            )
         names = [n for n in TABLES if _has_table(con, "public", n)]
         columns_of: dict[str, list[str]] = {}
         rows: dict[str, int] = {}

@@ -11,6 +11,12 @@ total). Within one relation, a single suppressed cell is recovered by subtractin
 the published cells from the published total, or, when the suppressed cell is the
 total, by adding the parts. So the rule checked here: no relation holds exactly one
 suppressed cell. A relation whose total is not published at all gives nothing.
+
+Enterprise-count tables (sample composition, maturity levels, score bins, dimension
+scores) are additive too: the categories of one breakdown, the levels of one measure
+and the bins of one measure each sum to the zone's sample; zones sum to ALL. A
+published zero (an empty score bin) is a published cell like any other: it says
+nothing about anyone, and a lone suppressed cell beside it is still found.
 """
 
 from __future__ import annotations
@@ -60,6 +66,59 @@ TRANSITION_RELATIONS = (
         ("zone_id", "wave_from", "wave_to", "measure", "level_from"),
         None,
     ),
+)
+
+
+def _zones(table: str, by: tuple[str, ...]) -> Relation:
+    return Relation(f"zones sum to ALL ({table})", table, by, f"zone_id = '{ALL_ZONES}'")
+
+
+def _industries(name: str, sections: str, groups: str) -> Relation:
+    """Sections and industry groups counting the same enterprises (analyst guide:
+    manufacturing = section C; software_it = division 65 and telecom_or_trade =
+    divisions 63-64 or section F, where section I = divisions 63-65; other = the rest):
+    with one of them suppressed, it follows from the others."""
+    return Relation(
+        f"industry sections and groups: {name}",
+        "public_sample_composition",
+        ("wave_id", "zone_id"),
+        None,
+        f"(breakdown = 'industry_section' and {sections}) "
+        f"or (breakdown = 'industry_group' and {groups})",
+    )
+
+
+# Per count table: parts of a zone's sample (total: the sample, not a row), and zones.
+COUNT_RELATIONS = (
+    _industries("manufacturing", "category = 'C'", "category = 'manufacturing'"),
+    _industries(
+        "software, telecom and trade",
+        "category in ('F', 'I')",
+        "category in ('software_it', 'telecom_or_trade')",
+    ),
+    _industries("other", "category not in ('C', 'F', 'I')", "category = 'other'"),
+    Relation(
+        "categories of a breakdown sum to the sample",
+        "public_sample_composition",
+        ("wave_id", "zone_id", "breakdown"),
+        None,
+    ),
+    _zones("public_sample_composition", ("wave_id", "breakdown", "category")),
+    Relation(
+        "levels of a measure sum to the sample",
+        "public_maturity_levels",
+        ("wave_id", "zone_id", "measure"),
+        None,
+    ),
+    _zones("public_maturity_levels", ("wave_id", "measure", "level")),
+    Relation(
+        "score bins of a measure sum to the sample",
+        "public_score_distribution",
+        ("wave_id", "zone_id", "measure"),
+        None,
+    ),
+    _zones("public_score_distribution", ("wave_id", "measure", "bin_low")),
+    _zones("public_dimension_scores", ("wave_id", "dimension")),
 )
 
 
@@ -148,6 +207,11 @@ def recoverable_cells(public: Path) -> list[Leak]:
     keys = codebook["public_maturity_transitions"]["keys"]
     for relation in TRANSITION_RELATIONS:
         leaks += _leaks_of(con, transitions, relation, keys)
+    for relation in COUNT_RELATIONS:  # tables of a release that has them
+        if relation.table in codebook:
+            keys = codebook[relation.table]["keys"]
+            parquet = public / f"{relation.table}.parquet"
+            leaks += _leaks_of(con, parquet, relation, keys)
     return leaks
 
 

@@ -106,3 +106,103 @@ def test_a_suppressed_row_with_a_figure_is_reported(tmp_path: Path) -> None:
     assert numbers_in_suppressed_cells(public) == [
         "public_indicator_estimates.estimate: 2 suppressed rows carry a value"
     ]
+
+
+def _bins(public: Path, rows: list[tuple[str, int, int | None, bool]]) -> Path:
+    """public_score_distribution rows (zone, bin_low, count, suppressed), one wave x measure."""
+    public.mkdir(parents=True, exist_ok=True)
+    keys = ["wave_id", "zone_id", "measure", "bin_low", "bin_high"]
+    con = duckdb.connect()
+    con.execute(
+        "create table bins (wave_id integer, zone_id varchar, measure varchar, bin_low integer, "
+        "bin_high integer, suppressed boolean, n_enterprises_rounded bigint)"
+    )
+    for zone, low, n, suppressed in rows:
+        con.execute(
+            "insert into bins values (2022, ?, 'dii', ?, ?, ?, ?)",
+            [zone, low, low + 1, suppressed, None if suppressed else n],
+        )
+    con.execute(f"copy bins to '{public}/public_score_distribution.parquet' (format parquet)")
+    codebook = {
+        "tables": {"public_score_distribution": {"keys": keys, "values": ["n_enterprises_rounded"]}}
+    }
+    (public / "codebook.json").write_text(json.dumps(codebook), encoding="utf-8")
+    return public
+
+
+def test_count_tables_leak_along_bins_and_zones_and_a_zero_is_a_published_cell(
+    tmp_path: Path,
+) -> None:
+    from tests.disclosure import subtraction
+
+    def found(public: Path) -> list[tuple[str, object, object]]:
+        con = duckdb.connect()
+        keys = ["wave_id", "zone_id", "measure", "bin_low", "bin_high"]
+        return [
+            (leak.relation, leak.suppressed_cell["zone_id"], leak.suppressed_cell["bin_low"])
+            for relation in subtraction.COUNT_RELATIONS
+            if relation.table == "public_score_distribution"
+            for leak in subtraction._leaks_of(
+                con, public / "public_score_distribution.parquet", relation, keys
+            )
+        ]
+
+    # a lone suppressed bin beside a published zero bin: the zero does not protect it
+    lone = _bins(
+        tmp_path / "a", [("SH-01", 0, 0, False), ("SH-01", 1, 1, True), ("SH-01", 2, 9, False)]
+    )
+    assert found(lone) == [("score bins of a measure sum to the sample", "SH-01", 1)]
+    paired = _bins(
+        tmp_path / "b", [("SH-01", 0, 2, True), ("SH-01", 1, 1, True), ("SH-01", 2, 9, False)]
+    )
+    assert found(paired) == []
+    zones = _bins(
+        tmp_path / "c",
+        [
+            ("SH-01", 0, 1, True),
+            ("SH-01", 1, 1, True),
+            ("JS-01", 0, 5, False),
+            ("JS-01", 1, 5, False),
+            ("ALL", 0, 6, False),
+            ("ALL", 1, 6, False),
+        ],
+    )
+    assert {(r, z) for r, z, _ in found(zones)} == {
+        ("zones sum to ALL (public_score_distribution)", "SH-01")
+    }
+
+
+def test_a_section_equal_to_a_group_is_found(tmp_path: Path) -> None:
+    """Section C is group manufacturing: one of the two withheld gives nothing away only
+    if the other is withheld too."""
+    from tests.disclosure import subtraction
+
+    con = duckdb.connect()
+    keys = ["wave_id", "zone_id", "breakdown", "category"]
+    path = tmp_path / "public_sample_composition.parquet"
+
+    def leaks(c_suppressed: bool, manufacturing_suppressed: bool) -> list[str]:
+        con.execute(
+            f"""
+            copy (
+                select 2022 as wave_id, 'SH-01' as zone_id, * from (values
+                    ('industry_section', 'C', {c_suppressed}),
+                    ('industry_section', 'E', {c_suppressed}),
+                    ('industry_group', 'manufacturing', {manufacturing_suppressed}),
+                    ('industry_group', 'other', {manufacturing_suppressed})
+                ) as cells(breakdown, category, suppressed)
+            ) to '{path}' (format parquet)
+            """
+        )
+        return [
+            leak.relation
+            for relation in subtraction.COUNT_RELATIONS
+            if relation.table == "public_sample_composition"
+            for leak in subtraction._leaks_of(con, path, relation, keys)
+        ]
+
+    assert leaks(True, False) == [
+        "industry sections and groups: manufacturing",
+        "industry sections and groups: other",
+    ]
+    assert leaks(True, True) == []

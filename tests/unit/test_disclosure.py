@@ -141,3 +141,116 @@ def test_public_estimates_hand_worked() -> None:
     assert con.execute(f"select count(*) from pub where suppressed and ({nonnull})").fetchone() == (
         0,
     )
+
+
+def enterprises(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> str:
+    """A hand-made fct_enterprise_wave: (zone, section, group, dma_score, dii_score, weight)."""
+    con.execute(
+        "create table people (wave_id integer, zone_id varchar, industry_section varchar, "
+        "industry_group varchar, size_class varchar, mode varchar, weight double, "
+        "dma_score double, dma_level varchar, dii_score integer, dii_level varchar, "
+        "dma_infrastructure_cloud double)"
+    )
+    for zone, section, group, dma, dii, weight in rows:
+        dma_level = "basic" if dma <= 25 else "advanced" if dma >= 76 else "average"
+        dii_level = "very_low" if dii <= 3 else "very_high" if dii >= 10 else "low"
+        con.execute(
+            "insert into people values (2020, ?, ?, ?, 'micro', 'paper', ?, ?, ?, ?, ?, ?)",
+            [zone, section, group, weight, dma, dma_level, dii, dii_level, dma],
+        )
+    con.execute(
+        "create table levels as select * from read_csv(?, header = true)",
+        [str(DBT_PROJECT_DIR / "seeds" / "scoring_levels.csv")],
+    )
+    return "people"
+
+
+def test_sample_composition_links_sections_and_groups() -> None:
+    # E (1) is small; C (4) is the smallest other section and becomes its complement;
+    # C is group manufacturing exactly, so manufacturing must go too (else C = it),
+    # and then the other group, the only other group
+    con = duckdb.connect()
+    rows = [("Z1", "E", "other", 50.0, 5, 1.0)]
+    rows += [("Z1", "C", "manufacturing", 50.0, 5, 1.0)] * 4
+    rows += [("Z1", s, "other", 50.0, 5, 1.0) for s in ("M", "L") for _ in range(10)]
+    people = enterprises(con, rows)
+    from orchestration.disclosure import public_sample_composition
+
+    counts = public_sample_composition(con, people, "composition", T)
+    hidden = {
+        (breakdown, category)
+        for breakdown, category in con.execute(
+            "select breakdown, category from composition where suppressed and zone_id = 'Z1'"
+        ).fetchall()
+    }
+    # (E's relation with the other group and sections M, L takes L in the same pass)
+    assert hidden == {
+        ("industry_section", "E"),
+        ("industry_section", "C"),
+        ("industry_section", "L"),
+        ("industry_group", "manufacturing"),
+        ("industry_group", "other"),
+    }
+    assert counts.primary == 2  # E in Z1 and in ALL
+    # the one zone's cells equal ALL's: they go together
+    assert con.execute(
+        "select count(*) from composition where suppressed and zone_id = 'ALL'"
+    ).fetchone()[0] == len(hidden)
+    assert (
+        con.execute(
+            "select n_enterprises_rounded from composition where category = 'M' and zone_id = 'Z1'"
+        ).fetchone()[0]
+        == 10
+    )
+
+
+def test_score_bins_levels_and_dimension_scores() -> None:
+    from orchestration.disclosure import (
+        public_dimension_scores,
+        public_maturity_levels,
+        public_score_distribution,
+    )
+
+    con = duckdb.connect()
+    # ten enterprises at dma 100 / dii 12 (weight 1), ten at dma 50 / dii 5 (weight 3)
+    rows = [("Z1", "C", "manufacturing", 100.0, 12, 1.0)] * 10
+    rows += [("Z1", "C", "manufacturing", 50.0, 5, 3.0)] * 10
+    people = enterprises(con, rows)
+    public_score_distribution(con, people, "levels", "bins", T)
+    bins = con.execute(
+        "select measure, bin_low, bin_high, suppressed, n_enterprises_rounded from bins "
+        "where zone_id = 'Z1' and n_enterprises_rounded <> 0 order by all"
+    ).fetchall()
+    assert bins == [
+        ("dii", 5, 6, False, 10),
+        ("dii", 12, 13, False, 10),  # one bin per integer, the maximum's holds just it
+        ("dma", 50, 60, False, 10),
+        ("dma", 90, 100, False, 10),  # the last dma bin is closed: 100 is in it
+    ]
+    grid = con.execute(
+        "select measure, count(*), count(*) filter (where suppressed) from bins "
+        "where zone_id = 'Z1' group by all order by all"
+    ).fetchall()
+    assert grid == [("dii", 13, 0), ("dma", 10, 0)]  # zero bins are shown, not withheld
+
+    public_maturity_levels(con, people, "levels", "lv", T)
+    levels = con.execute(
+        "select level, suppressed, n_enterprises_rounded, weighted_share from lv "
+        "where zone_id = 'Z1' and measure = 'dma' order by level"
+    ).fetchall()
+    # the zero levels are cells: suppressed, and so nothing is left to subtract from
+    assert levels == [
+        ("advanced", False, 10, 0.25),
+        ("average", False, 10, 0.75),
+        ("basic", True, None, None),
+        ("moderately_advanced", True, None, None),
+    ]
+
+    public_dimension_scores(con, people, ("infrastructure_cloud", "not_a_column"), "ds", T)
+    assert con.execute(
+        "select zone_id, dimension, suppressed, n_enterprises_rounded, weighted_mean_score "
+        "from ds order by all"
+    ).fetchall() == [
+        ("ALL", "infrastructure_cloud", False, 20, 62.5),
+        ("Z1", "infrastructure_cloud", False, 20, 62.5),
+    ]
