@@ -543,7 +543,7 @@ def _industry_links(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 
 LEVEL_KEYS = ("wave_id", "zone_id", "measure", "level")
-LEVEL_VALUES = ("n_enterprises_rounded", "weighted_share")
+LEVEL_VALUES = ("n_enterprises_rounded", "n_base_rounded", "weighted_share")
 
 
 def public_maturity_levels(
@@ -612,6 +612,8 @@ def public_maturity_levels(
     )
     figures = {
         "n_enterprises_rounded": rounded("n"),
+        # the zone-wave's enterprises: the base the shares are of
+        "n_base_rounded": rounded("n_total"),
         "weighted_share": "w / nullif(w_total, 0)",
     }
     return _publish_cells(con, "lv", LEVEL_KEYS, figures, target, secondary)

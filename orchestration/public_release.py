@@ -21,6 +21,7 @@ CSV files are UTF-8 with a BOM: Excel then opens the Chinese labels correctly.
 from __future__ import annotations
 
 import codecs
+import csv
 import json
 import math
 import re
@@ -33,7 +34,6 @@ import duckdb
 import yaml
 
 from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, MEASURES, UI
-from dashboards.scoring import load_scoring
 from orchestration.codebook import load_codebook
 from orchestration.disclosure import (
     COMPOSITION_BREAKDOWNS,
@@ -85,7 +85,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "n_base_rounded": (
         "Base (rounded)",
         "基数（取整）",
-        f"Enterprises in the indicator's base, rounded to the nearest multiple of {ROUND_TO}.",
+        f"Enterprises in the cell's base (an estimate: the indicator's base; a level: the "
+        f"wave x zone's enterprises), rounded to the nearest multiple of {ROUND_TO}.",
     ),
     "weighted_estimate": (
         "Estimate (weighted share)",
@@ -416,6 +417,13 @@ DIM_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def scoring_dimensions() -> tuple[str, ...]:
+    """The maturity (dma) dimensions in scoring.yaml's order, from the seed generated from it."""
+    with (SEEDS / "scoring_elements.csv").open(encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(handle)
+        return tuple(dict.fromkeys(r["dimension"] for r in rows if r["measure"] == "dma"))
+
+
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -527,7 +535,7 @@ def _create_dim_category(con: duckdb.DuckDBPyConnection) -> None:
 
 def _create_dim_dimension(con: duckdb.DuckDBPyConnection) -> None:
     """The maturity dimensions in scoring.yaml's order, words from the dashboards' catalog."""
-    dimensions = load_scoring().dimensions
+    dimensions = scoring_dimensions()
     missing = [d for d in dimensions if d not in DIMENSION_WORDS]
     if missing:
         raise ValueError(
@@ -621,6 +629,11 @@ def parameters(t: Thresholds, project_dir: Path = DBT_PROJECT_DIR) -> list[tuple
             "score_bin_width_dma",
             SCORE_BIN_WIDTH_DMA,
             "Width of the maturity score (dma) bins of public_score_distribution.",
+        ),
+        (
+            "hub_far_km",
+            float(variables["hub_far_km"]),
+            "dim_zone.hub_distance_group: far when the nearest tech hub is farther than this.",
         ),
     ]
 
@@ -771,7 +784,7 @@ def write_public(
                 con, people, "public.levels", f"public.{SCORES}", t
             )
             suppression[DIMENSIONS] = public_dimension_scores(
-                con, people, load_scoring().dimensions, f"public.{DIMENSIONS}", t
+                con, people, scoring_dimensions(), f"public.{DIMENSIONS}", t
             )
         con.execute("drop table public.levels")
         if "fct_delivery_quality" in present:
