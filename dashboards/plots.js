@@ -605,8 +605,7 @@
     [0, 1].forEach(function (s) {
       sides[s].forEach(function (lv) { index[s + lv] = nodes.length; nodes.push([s, lv]); });
     });
-    var colour = { "-1": tpl.styles.movement.down, "0": tpl.styles.movement.same,
-                   "1": tpl.styles.movement.up };
+    var colour = tpl.styles.movement;  // by the published movement: up, same, down
     var flow = merge(tpl.styles.flow, {});
     // Levels of wave t carry their published (rounded) count; wave t+1 has none published.
     var base = {};
@@ -631,7 +630,7 @@
       source: moves.map(function (m) { return index["0" + m[0]]; }),
       target: moves.map(function (m) { return index["1" + m[1]]; }),
       value: moves.map(function (m) { return m[2]; }),
-      color: moves.map(function (m) { return colour[String(m[3])] || tpl.styles.movement.same; })
+      color: moves.map(function (m) { return colour[m[3]] || colour.same; })
     });
     return { data: [flow], layout: layoutOf(tpl) };
   }

@@ -43,7 +43,6 @@ def maturity_chunk(data: PublicData, labels: Labels) -> Any:
         pair=data.transitions["wave_from"].astype(str)
         + "-"
         + data.transitions["wave_to"].astype(str),
-        m=data.transitions["movement"].map({"down": -1, "same": 0, "up": 1}),
     )
     pairs = sorted(moves["pair"].unique().tolist())
     sankey = {
@@ -55,7 +54,7 @@ def maturity_chunk(data: PublicData, labels: Labels) -> Any:
                 "level_from": [lv for lv, _ in levels],
                 "level_to": [lv for lv, _ in levels],
             },
-            {"n": "n_enterprises_rounded", "f": "n_level_from_rounded", "m": "m"},
+            {"n": "n_enterprises_rounded", "f": "n_level_from_rounded", "m": "movement"},
         )
         for m, levels in labels.levels.items()
     }

@@ -37,9 +37,10 @@ def test_site_files(built_site) -> None:
         text = page.read_text(encoding="utf-8")
         assert '<script src="plotly.min.js" defer></script>' in text
         assert "http://" not in text and "https://" not in text
-    # Data is shipped compact: far smaller than plotly.js itself.
+    # Data is shipped compact: far smaller than plotly.js itself (values are published
+    # figures at full precision, not re-rounded, so a bit more than a tenth).
     data = sum(p.stat().st_size for p in (out / "data").iterdir())
-    assert data < (out / "plotly.min.js").stat().st_size / 10
+    assert data < (out / "plotly.min.js").stat().st_size / 8
 
 
 def public(built_site, table: str) -> str:
