@@ -713,7 +713,8 @@ Disclosure rules:
   zeros too); a dimension score when fewer than {t.min_base} enterprises have a score.
   A score bin nobody is in is shown as 0, not withheld: a zero says nothing about
   anyone. Further cells are withheld so that none follows by subtraction: the
-  categories of one breakdown, the levels of one measure, the bins of one measure,
+  categories of one breakdown, industry sections vs the industry groups made of them
+  (manufacturing is section C), the levels of one measure, the bins of one measure,
   and zones vs `ALL`.
 - A withheld cell has no figure at all (estimate, interval, error, base all empty).
 - The delivery and rejection counts are processing counts, not answers: rounded,
