@@ -433,10 +433,12 @@ def public_sample_composition(
     enterprises. Relations: the categories of one breakdown (their total is the
     zone's sample), a zone vs ALL.
     """
+    available = {r[0] for r in con.execute(f"describe {source}").fetchall()}
     long = " union all ".join(
         f"select wave_id, zone_id, '{b}' as breakdown, cast({b} as varchar) as category "
         f"from {source} where {b} is not null"
         for b in COMPOSITION_BREAKDOWNS
+        if b in available  # a breakdown the mart lacks (an older build) is left out
     )
     con.execute(
         f"""
@@ -450,7 +452,7 @@ def public_sample_composition(
         + _with_pooled("comp_zone", "breakdown, category", "cast(sum(n) as bigint)")
     )
     con.execute("drop table comp_zone")
-    _industry_links(con, source)
+    _industry_links(con, source, {"industry_section", "industry_group"} <= available)
     secondary = _suppress_cells(
         con,
         "comp",
@@ -475,7 +477,7 @@ def public_sample_composition(
     )
 
 
-def _industry_links(con: duckdb.DuckDBPyConnection, source: str) -> None:
+def _industry_links(con: duckdb.DuckDBPyConnection, source: str, linked: bool) -> None:
     """`comp_links(wave_id, zone_id, breakdown, category, label)`: industry sections and
     groups linked through the enterprises, per wave x zone (ALL: pooled).
 
@@ -485,7 +487,14 @@ def _industry_links(con: duckdb.DuckDBPyConnection, source: str) -> None:
     count the same enterprises, so its cells form one more additive relation (labelled
     by the component's smallest node): without it, section C would be group
     manufacturing's figure whenever one of the two is withheld and the other not.
+    Without both columns (`linked` false) there are no links.
     """
+    if not linked:
+        con.execute(
+            "create temp table comp_links (wave_id integer, zone_id varchar, "
+            "breakdown varchar, category varchar, label varchar)"
+        )
+        return
     con.execute(
         f"""
         create temp table comp_edges as

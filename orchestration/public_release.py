@@ -726,7 +726,8 @@ Disclosure rules:
   zeros too); a dimension score when fewer than {t.min_base} enterprises have a score.
   A score bin nobody is in is shown as 0, not withheld: a zero says nothing about
   anyone. Further cells are withheld so that none follows by subtraction: the
-  categories of one breakdown, the levels of one measure, the bins of one measure,
+  categories of one breakdown, industry sections vs the industry groups made of them
+  (manufacturing is section C), the levels of one measure, the bins of one measure,
   and zones vs `ALL`.
 - A withheld cell has no figure at all (estimate, interval, error, base all empty).
 - The delivery and rejection counts are processing counts, not answers: rounded,
@@ -773,18 +774,28 @@ def write_public(
                 t,
             )
         people = "internal.marts.fct_enterprise_wave"
+        has = set()
         if "fct_enterprise_wave" in present:
+            has = {r[0] for r in con.execute(f"describe {people}").fetchall()}
+        query = "select distinct measure from public.levels"
+        measures = [r[0] for r in con.execute(query).fetchall()]
+        dimensions = scoring_dimensions()
+        # each table only where the enterprise rows have its columns (a partial build)
+        if {"wave_id", "zone_id"} <= has and has & set(COMPOSITION_BREAKDOWNS):
             suppression[COMPOSITION] = public_sample_composition(
                 con, people, f"public.{COMPOSITION}", t
             )
+        if {"wave_id", "zone_id", "weight", *(f"{m}_level" for m in measures)} <= has:
             suppression[LEVELS] = public_maturity_levels(
                 con, people, "public.levels", f"public.{LEVELS}", t
             )
+        if {"wave_id", "zone_id", *(f"{m}_score" for m in measures)} <= has:
             suppression[SCORES] = public_score_distribution(
                 con, people, "public.levels", f"public.{SCORES}", t
             )
+        if {"wave_id", "zone_id", "weight"} <= has and has & {f"dma_{d}" for d in dimensions}:
             suppression[DIMENSIONS] = public_dimension_scores(
-                con, people, scoring_dimensions(), f"public.{DIMENSIONS}", t
+                con, people, dimensions, f"public.{DIMENSIONS}", t
             )
         con.execute("drop table public.levels")
         if "fct_delivery_quality" in present:

@@ -39,8 +39,10 @@ def public_diff(old: Path, new: Path) -> set[tuple[str, str, str]]:
         if not spec.get("values"):
             continue
         keys, values = spec["keys"], spec["values"]
+        # a table of processing counts has no `suppressed` column: nothing is withheld
         a = pd.read_parquet(old / f"{table}.parquet")
         b = pd.read_parquet(new / f"{table}.parquet")
+        a, b = (f if "suppressed" in f else f.assign(suppressed=False) for f in (a, b))
         both = a.merge(b, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
         for row in both.to_dict("records"):
             key = _key({k: row[k] for k in keys})
