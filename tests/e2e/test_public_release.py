@@ -321,6 +321,7 @@ def test_processing_tables_and_parameters(demo: Home, public: Path) -> None:
         "cv_grade_a_below": dbt_vars["cv_grade_a_below"],
         "cv_grade_c_above": dbt_vars["cv_grade_c_above"],
         "score_bin_width_dma": 10,
+        "hub_far_km": dbt_vars["hub_far_km"],
     }
     benchmarks = read(public, "dim_reference_benchmark")
     assert len(benchmarks) and benchmarks.share.between(0, 1).all()
