@@ -20,6 +20,7 @@ import yaml
 from orchestration.disclosure import disclosure_thresholds
 from orchestration.release import read_manifest
 from orchestration.settings import DBT_PROJECT_DIR, Home
+from tests.disclosure.site_values import estimate_cells_differing, unpublished_numbers
 from tests.disclosure.subtraction import numbers_in_suppressed_cells, recoverable_cells
 
 pytestmark = pytest.mark.slow
@@ -342,3 +343,16 @@ def test_new_labels_in_both_languages(public: Path) -> None:
     zones = set(read(public, "dim_zone").zone_id)
     for table in COUNT_TABLES:
         assert set(read(public, table).zone_id) <= zones, table
+
+
+def test_the_demo_site_shows_only_what_the_public_release_publishes(
+    demo: Home, public: Path
+) -> None:
+    """The published site of the demo release, value by value against its public/."""
+    site = demo.current.resolve() / "dashboards"
+    checked, missing = unpublished_numbers(public, site)
+    assert missing == [] and checked > 1000
+    cells, differing = estimate_cells_differing(public, site)
+    assert differing == [] and cells > 1000
+    # and no small cell is recoverable from what the site ships: its cells are the
+    # public ones, which the checker above finds no recoverable cell in
