@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from orchestration.duckdb_memory import spill_under
 from orchestration.faults import crash_point
 from orchestration.settings import Home
 
@@ -86,22 +87,23 @@ def ingest_zone_wave(
     from orchestration.ingest.parse import DeliveryError, parse_delivery
 
     home.ensure()
-    landing = select_landing(home, zone_id, wave_id, delivery_id)
-    try:
-        parsed = parse_delivery(landing)
-    except DeliveryError as exc:
-        message = str(exc).splitlines()[0]
-        record_blocked(landing, home.build_db, message)
-        raise IngestError(message) from exc
-    crash_point("parse")
-    gate = judge_delivery(home, parsed, zone_id, wave_id)
-    crash_point("gate")
-    if not gate.passed:
-        record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
-        raise GateBlocked(gate.reason, gate)
-    loaded = load_judged(home, parsed, gate)
-    crash_point("load")
-    return Ingested(landing=landing, result=loaded, gate=gate)
+    with spill_under(home.duckdb_spill):
+        landing = select_landing(home, zone_id, wave_id, delivery_id)
+        try:
+            parsed = parse_delivery(landing)
+        except DeliveryError as exc:
+            message = str(exc).splitlines()[0]
+            record_blocked(landing, home.build_db, message)
+            raise IngestError(message) from exc
+        crash_point("parse")
+        gate = judge_delivery(home, parsed, zone_id, wave_id)
+        crash_point("gate")
+        if not gate.passed:
+            record_blocked(landing, home.build_db, gate.reason, gate.rows_read, gate.rejected_rows)
+            raise GateBlocked(gate.reason, gate)
+        loaded = load_judged(home, parsed, gate)
+        crash_point("load")
+        return Ingested(landing=landing, result=loaded, gate=gate)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,16 @@ def ingest_zone_waves(
     blocked and returned as its IngestError (GateBlocked for the gate), the others
     load. The gate judges the parsed deliveries together (`judge_deliveries`).
     `say` gets one line per zone-wave and stage as it ends (stage, rows, seconds).
+    In-memory DuckDB connections spill under the home (`duckdb_memory.spill_under`).
     """
+    home.ensure()
+    with spill_under(home.duckdb_spill):
+        return _ingest_zone_waves(home, work, say)
+
+
+def _ingest_zone_waves(
+    home: Home, work: Sequence[Work], say: Callable[[str], None] | None
+) -> dict[Work, Ingested | IngestError]:
     from orchestration.ingest.load import record_blocked
     from orchestration.ingest.parse import DeliveryError, parse_delivery
 
@@ -133,7 +144,6 @@ def ingest_zone_waves(
         if say is not None:
             say(message)
 
-    home.ensure()
     outcomes: dict[Work, Ingested | IngestError] = {}
     parsed: dict[Work, tuple[Landing, ParsedDelivery]] = {}
     for item in work:

@@ -81,6 +81,12 @@ class Home:
         return self.current / "public"
 
     @property
+    def duckdb_spill(self) -> Path:
+        """Restricted: where in-memory DuckDB databases spill beyond their memory limit
+        (orchestration/duckdb_memory.py); the build DB spills to `build.duckdb.tmp`."""
+        return self.build / "spill"
+
+    @property
     def raw_parquet(self) -> Path:
         """The raw tables as Parquet by wave and zone (orchestration/ingest/raw_parquet.py)."""
         return self.build / "raw_parquet"

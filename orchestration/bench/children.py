@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.bench.memory import rusage_peak_mb
+from orchestration.duckdb_memory import MEMORY_ENV, memory_limit
 from orchestration.pseudonym import home_key
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
 
@@ -72,6 +73,7 @@ def dbt_env(home: Home) -> dict[str, str]:
         "SMESURVEY_BUILD_DB": str(home.build_db),
         "SMESURVEY_RAW_PARQUET": str(home.raw_parquet),
         "SMESURVEY_SPARK_DIR": str(home.spark),
+        MEMORY_ENV: memory_limit(),  # as the pipeline hands it to dbt
         # the scratch home's own key (generated on first use), as the pipeline would use
         "SMESURVEY_PSEUDONYM_KEY": home_key(home),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -9,6 +9,8 @@ enterprises from their (public) USCCs.
 `SMESURVEY_DBT_TARGET` (default `duckdb`) picks the dbt target, i.e. the engine the
 models run on: `duckdb`, `spark` (local session) or `spark_thrift` (a cluster); see
 docs/scale-out.md.
+`SMESURVEY_DUCKDB_MEMORY` bounds DuckDB, in this process and in dbt's
+(orchestration/duckdb_memory.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.duckdb_memory import MEMORY_ENV, memory_limit
 from orchestration.pseudonym import KEY_ENV, PseudonymKey, check_key_unchanged, resolve_key
 from orchestration.settings import Home
 
@@ -89,6 +92,8 @@ class SurveyHome(dg.ConfigurableResource):
             # the Spark targets' sources and the local session's state
             RAW_PARQUET_ENV: str(paths.raw_parquet),
             SPARK_DIR_ENV: str(paths.spark),
+            # dbt's DuckDB gets the bound of the run's own connections (profiles.yml)
+            MEMORY_ENV: memory_limit(),
         }
 
     @contextmanager

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.codebook import Codebook, load_codebook
+from orchestration.duckdb_memory import connect
 from orchestration.ingest.landing import Landing
 from orchestration.ingest.parse import ParsedDelivery
 from orchestration.ingest.raw_parquet import export_zone_wave, raw_parquet_root
@@ -222,7 +223,7 @@ def load_delivery(
     """
     codebook = parsed.codebook or load_codebook()
     build_db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(build_db))
+    con = connect(build_db)
     try:
         ensure_raw_schema(con, codebook)
         con.register("incoming_responses", parsed.responses)
@@ -274,7 +275,7 @@ def record_blocked(
     its rows leave raw.* so that raw only ever holds rows of `loaded` deliveries.
     """
     build_db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(build_db))
+    con = connect(build_db)
     try:
         ensure_raw_schema(con)
         con.execute("BEGIN TRANSACTION")

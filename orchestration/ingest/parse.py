@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.codebook import Codebook, Item, load_codebook
+from orchestration.duckdb_memory import connect
 from orchestration.ingest.checks import (
     check_header_not_repeated,
     check_named_columns,
@@ -261,7 +262,7 @@ def parse_delivery(landing: Landing, codebook: Codebook | None = None) -> Parsed
     rows_read: dict[str, int] = {}
     unknown: dict[str, tuple[str, ...]] = {}
     missing: dict[str, tuple[str, ...]] = {}
-    con = duckdb.connect()
+    con = connect()
     try:
         for path in landing.files:
             head = file_head(path, codebook)

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
+from orchestration.duckdb_memory import connect
 from orchestration.quality.rules import WAVE_PARAMETER, RowCondition, Rule
 
 EXISTS = "expect_column_to_exist"
@@ -120,7 +120,7 @@ def evaluate(
         for number, rule in rules
     ]
     positioned = table.append_column(POSITION, pa.array(np.arange(table.num_rows)))
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("judged", positioned)
         found = con.sql(" union all ".join(parts) + " order by rule, pos").fetchnumpy()

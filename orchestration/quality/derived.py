@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration import uscc
 from orchestration.codebook import Codebook
+from orchestration.duckdb_memory import connect
 from orchestration.quality.rules import (
     DIVISION_ITEM,
     INT_PATTERN,
@@ -88,7 +88,7 @@ def duplicate_counts(codes: pa.ChunkedArray | pa.Array, parts: pa.Array | None =
     """How many rows of the same delivery (`parts`) share each row's USCC, as text where
     more than one, else NULL."""
     parts = pa.repeat(pa.scalar(0, pa.int32()), len(codes)) if parts is None else parts
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("codes", _positioned(codes, parts))
         counts = con.sql(
@@ -113,7 +113,7 @@ def other_zones(batch: pa.Table, *, build_db: Path | None) -> pa.Array:
     rows of a zone-wave the batch re-delivers are left out: they are being replaced.
     """
     sources = ["select zone_id, wave_id, c from batch where c is not null"]
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("batch", batch)
         if build_db is not None and build_db.exists():

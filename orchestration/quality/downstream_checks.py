@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.codebook import load_codebook
+from orchestration.duckdb_memory import connect
 from orchestration.quality.context import ChunkRun, run_suite
 from orchestration.quality.downstream import (
     BASE_CONSISTENCY,
@@ -50,12 +51,12 @@ def connect_built(db: Path, spark_warehouse: Path | None = None) -> duckdb.DuckD
     `<schema>.<table>` views read the engine's `<warehouse>/<schema>.db/<table>/*.parquet`.
     """
     if spark_warehouse is None:
-        return duckdb.connect(str(db), read_only=True)
+        return connect(db, read_only=True)
     if not spark_warehouse.is_dir():
         raise ValueError(f"{spark_warehouse}: no Spark warehouse (has dbt run on Spark?)")
     from orchestration.publish import parquet_tables
 
-    con = duckdb.connect()
+    con = connect()
     for schema_dir in sorted(spark_warehouse.glob("*.db")):
         con.execute(f'create schema if not exists "{schema_dir.stem}"')
         for table, source in parquet_tables(schema_dir).items():
