@@ -223,7 +223,14 @@ class DagsterStorage:
         return [SlotInfo(pool, run_id, step_key) for pool, run_id, step_key in rows]
 
     def check_results(self) -> list[CheckResult]:
-        """The newest evaluation of every asset check, sorted by asset and check."""
+        """The newest evaluation of every asset check and partition, sorted by asset and check.
+
+        A partitioned check (raw_delivery's, one result per zone-wave) keeps one result per
+        partition: a zone-wave's failure stays until a later evaluation of that same
+        zone-wave passes, whatever passed elsewhere since. An unpartitioned result of a
+        check that is partitioned now (written before it was) counts until the check's
+        first partitioned result.
+        """
         if not self.index_db.is_file():
             return []
         with self._read(self.index_db) as con:
@@ -233,14 +240,19 @@ class DagsterStorage:
                 "from asset_check_executions where execution_status in (?, ?)",
                 list(EVALUATED),
             ).fetchall()
-        newest: dict[tuple[str, str], tuple[int, bool, str | None, str | None]] = {}
+        newest: dict[tuple[str, str, str | None], tuple[int, bool, str | None]] = {}
         for asset_key, check, status, storage_id, partition, event in rows:
-            key = ("/".join(json.loads(asset_key)), check)
+            key = ("/".join(json.loads(asset_key)), check, partition)
             if key not in newest or (storage_id or 0) > newest[key][0]:
-                newest[key] = (storage_id or 0, EVALUATED[status], partition, event)
+                newest[key] = (storage_id or 0, EVALUATED[status], event)
+        partitioned: dict[tuple[str, str], int] = {}
+        for (asset, check, partition), (storage_id, _, _) in newest.items():
+            if partition is not None:
+                partitioned[asset, check] = max(storage_id, partitioned.get((asset, check), 0))
         return sorted(
             CheckResult(a, c, passed, partition, () if passed else _refused_zone_waves(event))
-            for (a, c), (_, passed, partition, event) in newest.items()
+            for (a, c, partition), (storage_id, passed, event) in newest.items()
+            if partition is not None or storage_id > partitioned.get((a, c), 0)
         )
 
 

@@ -214,8 +214,18 @@ class Status:
     attention: list[str]  # what needs someone: exit code 1 when not empty
 
 
+def zone_wave_of(partition: str) -> str:
+    """A wave x zone partition key (`2024|SH-01`) as the CLI names zone-waves (`SH-01/2024`)."""
+    wave, sep, zone = partition.partition("|")
+    return f"{zone}/{wave}" if sep and wave.isdigit() else partition
+
+
 def check_line(check: CheckResult) -> str:
-    where = ", ".join(check.zone_waves) or check.partition or "all partitions"
+    where = (
+        ", ".join(check.zone_waves)
+        or (check.partition and zone_wave_of(check.partition))
+        or "all partitions"
+    )
     return f"{check.asset}: {check.check} failed ({where})"
 
 
