@@ -41,6 +41,8 @@ UNFINISHED = ("NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 FAILURE = "FAILURE"
 # Event types as stored (DagsterEventType values): RUN_FAILURE is stored under its old name.
 STEP_FAILURE, RUN_FAILURE, ENGINE_EVENT = "STEP_FAILURE", "PIPELINE_FAILURE", "ENGINE_EVENT"
+CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
+QUALITY_GATE = "quality_gate"  # orchestration/defs/checks.py; a test keeps them equal
 ENGINE_EVENTS_SCANNED = 20  # as recovery.ENGINE_EVENTS_SCANNED
 # Executions whose check was evaluated (AssetCheckExecutionRecordStatus); PLANNED ones
 # never produced a result.
@@ -209,6 +211,21 @@ class DagsterStorage:
             if text.strip():
                 return text.strip().splitlines()[0]
         return ""
+
+    def gate_verdicts(self, run: RunInfo) -> dict[str, str | None]:
+        """The run's quality_gate results by partition: None when passed, else the reason.
+
+        A refused delivery is a failed check, not a failed run: this is where a run's
+        refusals are (the evaluations' `partition`, `success` and `description`)."""
+        verdicts: dict[str, str | None] = {}
+        for entry in self._events(run.run_id, [CHECK_EVALUATION]):
+            data = (entry.get("dagster_event") or {}).get("event_specific_data") or {}
+            partition = data.get("partition")
+            if data.get("check_name") != QUALITY_GATE or not partition:
+                continue
+            reason = (data.get("description") or "refused").strip().splitlines()[0]
+            verdicts[partition] = None if data.get("success") else reason
+        return verdicts
 
     def slots(self) -> list[SlotInfo]:
         """Claimed slots of every pool with a limit (get_concurrency_infos' claimed_slots)."""

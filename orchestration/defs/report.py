@@ -135,6 +135,8 @@ def run_lines(storage: DagsterStorage) -> list[list[object]]:
     rows: list[list[object]] = []
     for run in storage.recent_runs(RECENT_RUNS):
         state, why = run.status, storage.failure_reason(run)
+        if not why and run.status == "SUCCESS":
+            why = refusal_note(storage.gate_verdicts(run))
         dead = storage.is_dead(run)
         if CRASHED_TAG in run.tags:
             state = "CRASHED"
@@ -147,6 +149,15 @@ def run_lines(storage: DagsterStorage) -> list[list[object]]:
         started = _utc(run.start_time) if run.start_time else ""
         rows.append([run.run_id[:8], run.job_name, state, started, partition, why])
     return rows
+
+
+def refusal_note(verdicts: dict[str, str | None]) -> str:
+    """A run's refused zone-waves in one line (a refusal fails a check, not the run)."""
+    refused = {zone_wave_of(p): why for p, why in verdicts.items() if why is not None}
+    if not refused:
+        return ""
+    first = min(refused)
+    return f"{len(refused)} of {len(verdicts)} zone-waves refused; {first}: {refused[first]}"
 
 
 def pool_lines(storage: DagsterStorage) -> list[str]:
