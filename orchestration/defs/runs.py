@@ -6,6 +6,7 @@ Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import uuid
@@ -140,12 +141,27 @@ def cli_log(home: Home) -> Path:
     return home.dagster_home / CLI_LOG
 
 
+# Dagster's executor warns through Python logging (no handler: stderr) when a step is
+# skipped after a check-carrying step was: a run whose every zone-wave is refused skips
+# dbt, whose checks then "emitted no result" for publishing. Not the operator's line.
+EXECUTOR_LOGGER = "dagster._core.execution.plan.active"
+
+
 @contextmanager
 def output_to_log(home: Home) -> Iterator[None]:
-    """dbt's console lines (dagster-dbt echoes them to stdout) go to a log file, not the screen."""
+    """dbt's console lines (dagster-dbt echoes them to stdout) and the executor's warnings
+    go to a log file, not the screen."""
     cli_log(home).parent.mkdir(parents=True, exist_ok=True)
+    executor = logging.getLogger(EXECUTOR_LOGGER)
     with cli_log(home).open("a", encoding="utf-8") as log, redirect_stdout(log):
-        yield
+        handler = logging.StreamHandler(log)
+        propagate, executor.propagate = executor.propagate, False
+        executor.addHandler(handler)
+        try:
+            yield
+        finally:
+            executor.removeHandler(handler)
+            executor.propagate = propagate
 
 
 def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
