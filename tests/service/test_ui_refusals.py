@@ -29,10 +29,13 @@ from test_dagster_service import (
     START_TIMEOUT,
     Service,
     free_port,
+    open_page,
+    screenshot,
     stop,
     wait_for,
 )
 
+from dashboards.browser import MISSING, chromium_available, launch_options
 from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.settings import Home
 
@@ -133,6 +136,7 @@ def test_check_results_and_refusals_are_found_by_zone_wave(ui: Service) -> None:
     assert first["status"] == "SUCCESS", ui.log_tail()
     second = drop(ui, {(bad, 2022): False})
     assert second["status"] == "SUCCESS", ui.log_tail()  # a refusal is not a failed run
+    ui.figures["refusing_run"] = second["runId"]
 
     # Every result of raw_delivery's checks carries its zone-wave's partition.
     for check in ("quality_gate", "rows_accounted_for"):
@@ -193,3 +197,36 @@ def test_status_lists_each_refused_zone_wave_until_it_passes(ui: Service) -> Non
         assert f"{bad}/{wave} blocked since" in done.stdout, done.stdout
         assert f"raw_delivery: quality_gate failed ({bad}/{wave})" in done.stdout, done.stdout
     assert f"({good}/2021)" not in done.stdout
+
+
+@pytest.fixture(scope="module")
+def page(ui: Service, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not chromium_available():
+        pytest.skip(MISSING)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as play:
+        context = play.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            viewport={"width": 1440, "height": 1200},
+            **launch_options(),
+        )
+        yield context.new_page()
+        context.close()
+
+
+def test_browser_shows_the_refusal_on_its_partition(ui: Service, page: Any, tmp_path: Path) -> None:
+    """The check's page lists results with their zone-wave; the refusing run's log shows
+    the failed check and its reason, and no stack trace."""
+    bad = ui.zones[1]
+    run_id = ui.figures.get("refusing_run")
+    if run_id is None:
+        pytest.skip("needs test_check_results_and_refusals_are_found_by_zone_wave first")
+    open_page(page, f"{ui.url}/assets/raw_delivery?view=checks&checkDetail=quality_gate")
+    page.get_by_text(f"2022|{bad}").first.wait_for(timeout=60_000)
+    screenshot(page, tmp_path, "quality-gate-by-zone-wave")
+    open_page(page, f"{ui.url}/runs/{run_id}")
+    page.get_by_text("quality_gate").first.wait_for(timeout=60_000)
+    page.get_by_text("platform_export.csv").first.wait_for(timeout=60_000)
+    screenshot(page, tmp_path, "refused-run")
+    assert "Stack Trace" not in page.content()
