@@ -41,6 +41,8 @@ UNFINISHED = ("NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 FAILURE = "FAILURE"
 # Event types as stored (DagsterEventType values): RUN_FAILURE is stored under its old name.
 STEP_FAILURE, RUN_FAILURE, ENGINE_EVENT = "STEP_FAILURE", "PIPELINE_FAILURE", "ENGINE_EVENT"
+CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
+QUALITY_GATE = "quality_gate"  # orchestration/defs/checks.py; a test keeps them equal
 ENGINE_EVENTS_SCANNED = 20  # as recovery.ENGINE_EVENTS_SCANNED
 # Executions whose check was evaluated (AssetCheckExecutionRecordStatus); PLANNED ones
 # never produced a result.
@@ -210,6 +212,21 @@ class DagsterStorage:
                 return text.strip().splitlines()[0]
         return ""
 
+    def gate_verdicts(self, run: RunInfo) -> dict[str, str | None]:
+        """The run's quality_gate results by partition: None when passed, else the reason.
+
+        A refused delivery is a failed check, not a failed run: this is where a run's
+        refusals are (the evaluations' `partition`, `success` and `description`)."""
+        verdicts: dict[str, str | None] = {}
+        for entry in self._events(run.run_id, [CHECK_EVALUATION]):
+            data = (entry.get("dagster_event") or {}).get("event_specific_data") or {}
+            partition = data.get("partition")
+            if data.get("check_name") != QUALITY_GATE or not partition:
+                continue
+            reason = (data.get("description") or "refused").strip().splitlines()[0]
+            verdicts[partition] = None if data.get("success") else reason
+        return verdicts
+
     def slots(self) -> list[SlotInfo]:
         """Claimed slots of every pool with a limit (get_concurrency_infos' claimed_slots)."""
         if not self.index_db.is_file():
@@ -223,7 +240,14 @@ class DagsterStorage:
         return [SlotInfo(pool, run_id, step_key) for pool, run_id, step_key in rows]
 
     def check_results(self) -> list[CheckResult]:
-        """The newest evaluation of every asset check, sorted by asset and check."""
+        """The newest evaluation of every asset check and partition, sorted by asset and check.
+
+        A partitioned check (raw_delivery's, one result per zone-wave) keeps one result per
+        partition: a zone-wave's failure stays until a later evaluation of that same
+        zone-wave passes, whatever passed elsewhere since. An unpartitioned result of a
+        check that is partitioned now (written before it was) counts until the check's
+        first partitioned result.
+        """
         if not self.index_db.is_file():
             return []
         with self._read(self.index_db) as con:
@@ -233,14 +257,19 @@ class DagsterStorage:
                 "from asset_check_executions where execution_status in (?, ?)",
                 list(EVALUATED),
             ).fetchall()
-        newest: dict[tuple[str, str], tuple[int, bool, str | None, str | None]] = {}
+        newest: dict[tuple[str, str, str | None], tuple[int, bool, str | None]] = {}
         for asset_key, check, status, storage_id, partition, event in rows:
-            key = ("/".join(json.loads(asset_key)), check)
+            key = ("/".join(json.loads(asset_key)), check, partition)
             if key not in newest or (storage_id or 0) > newest[key][0]:
-                newest[key] = (storage_id or 0, EVALUATED[status], partition, event)
+                newest[key] = (storage_id or 0, EVALUATED[status], event)
+        partitioned: dict[tuple[str, str], int] = {}
+        for (asset, check, partition), (storage_id, _, _) in newest.items():
+            if partition is not None:
+                partitioned[asset, check] = max(storage_id, partitioned.get((asset, check), 0))
         return sorted(
             CheckResult(a, c, passed, partition, () if passed else _refused_zone_waves(event))
-            for (a, c), (_, passed, partition, event) in newest.items()
+            for (a, c, partition), (storage_id, passed, event) in newest.items()
+            if partition is not None or storage_id > partitioned.get((a, c), 0)
         )
 
 

@@ -135,6 +135,8 @@ def run_lines(storage: DagsterStorage) -> list[list[object]]:
     rows: list[list[object]] = []
     for run in storage.recent_runs(RECENT_RUNS):
         state, why = run.status, storage.failure_reason(run)
+        if not why and run.status == "SUCCESS":
+            why = refusal_note(storage.gate_verdicts(run))
         dead = storage.is_dead(run)
         if CRASHED_TAG in run.tags:
             state = "CRASHED"
@@ -147,6 +149,15 @@ def run_lines(storage: DagsterStorage) -> list[list[object]]:
         started = _utc(run.start_time) if run.start_time else ""
         rows.append([run.run_id[:8], run.job_name, state, started, partition, why])
     return rows
+
+
+def refusal_note(verdicts: dict[str, str | None]) -> str:
+    """A run's refused zone-waves in one line (a refusal fails a check, not the run)."""
+    refused = {zone_wave_of(p): why for p, why in verdicts.items() if why is not None}
+    if not refused:
+        return ""
+    first = min(refused)
+    return f"{len(refused)} of {len(verdicts)} zone-waves refused; {first}: {refused[first]}"
 
 
 def pool_lines(storage: DagsterStorage) -> list[str]:
@@ -214,8 +225,18 @@ class Status:
     attention: list[str]  # what needs someone: exit code 1 when not empty
 
 
+def zone_wave_of(partition: str) -> str:
+    """A wave x zone partition key (`2024|SH-01`) as the CLI names zone-waves (`SH-01/2024`)."""
+    wave, sep, zone = partition.partition("|")
+    return f"{zone}/{wave}" if sep and wave.isdigit() else partition
+
+
 def check_line(check: CheckResult) -> str:
-    where = ", ".join(check.zone_waves) or check.partition or "all partitions"
+    where = (
+        ", ".join(check.zone_waves)
+        or (check.partition and zone_wave_of(check.partition))
+        or "all partitions"
+    )
     return f"{check.asset}: {check.check} failed ({where})"
 
 

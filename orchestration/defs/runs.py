@@ -6,6 +6,7 @@ Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import uuid
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
-from orchestration.defs.assets.ingestion import LOADED, REFUSED
-from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.assets.ingestion import LOADED, REASON, REFUSED
+from orchestration.defs.checks import RAW_DELIVERY, quality_gate
 from orchestration.defs.drops import RANGE_END, RANGE_START, drop_run_target, partition_order
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
 from orchestration.defs.progress import echoed
@@ -140,12 +141,27 @@ def cli_log(home: Home) -> Path:
     return home.dagster_home / CLI_LOG
 
 
+# Dagster's executor warns through Python logging (no handler: stderr) when a step is
+# skipped after a check-carrying step was: a run whose every zone-wave is refused skips
+# dbt, whose checks then "emitted no result" for publishing. Not the operator's line.
+EXECUTOR_LOGGER = "dagster._core.execution.plan.active"
+
+
 @contextmanager
 def output_to_log(home: Home) -> Iterator[None]:
-    """dbt's console lines (dagster-dbt echoes them to stdout) go to a log file, not the screen."""
+    """dbt's console lines (dagster-dbt echoes them to stdout) and the executor's warnings
+    go to a log file, not the screen."""
     cli_log(home).parent.mkdir(parents=True, exist_ok=True)
+    executor = logging.getLogger(EXECUTOR_LOGGER)
     with cli_log(home).open("a", encoding="utf-8") as log, redirect_stdout(log):
-        yield
+        handler = logging.StreamHandler(log)
+        propagate, executor.propagate = executor.propagate, False
+        executor.addHandler(handler)
+        try:
+            yield
+        finally:
+            executor.removeHandler(handler)
+            executor.propagate = propagate
 
 
 def failure_reason(result: dg.ExecuteInProcessResult) -> str | None:
@@ -193,7 +209,8 @@ class DropOutcome:
 def zone_wave_outcomes(
     result: dg.ExecuteInProcessResult, drop: Mapping[ZoneWave, str | None]
 ) -> dict[ZoneWave, RunOutcome]:
-    """Each zone-wave's fate, from raw_delivery's materialization or its failure."""
+    """Each zone-wave's fate, from raw_delivery's materialization, or when it loaded
+    nothing (and materialized nothing), from its failed quality_gate evaluations."""
     run_id = result.run_id
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -211,14 +228,30 @@ def zone_wave_outcomes(
                 reason = refused.get(str(zw), "no delivery for this zone-wave")
                 outcomes[zw] = RunOutcome(run_id, False, reason)
         return outcomes
-    # raw_delivery failed: every zone-wave refused (or the step itself failed)
-    refused, reason = {}, failure_reason(result)
-    for event in result.all_events:
-        if event.is_step_failure and event.step_key == RAW_DELIVERY.to_python_identifier():
-            data = event.step_failure_data.user_failure_data
-            if data is not None and REFUSED in data.metadata:
-                refused = data.metadata[REFUSED].value
-    return {zw: RunOutcome(run_id, False, refused.get(str(zw), reason)) for zw in sorted(drop)}
+    # Nothing loaded: each judged zone-wave's quality_gate evaluation holds its reason
+    # (the step itself failing, e.g. a zone-wave without any delivery, is the fallback).
+    refused, reason = refusals(result), failure_reason(result)
+    return {
+        zw: RunOutcome(run_id, False, refused.get(zw, reason or "no zone-wave loaded"))
+        for zw in sorted(drop)
+    }
+
+
+def refusals(result: dg.ExecuteInProcessResult) -> dict[ZoneWave, str]:
+    """The reason of every zone-wave whose quality_gate evaluation failed in the run."""
+    found: dict[ZoneWave, str] = {}
+    for evaluation in result.get_asset_check_evaluations():
+        if (
+            evaluation.asset_key != RAW_DELIVERY
+            or evaluation.check_name != quality_gate.name
+            or evaluation.passed
+            or evaluation.partition is None
+        ):
+            continue
+        meta = evaluation.metadata
+        text = meta[REASON].value if REASON in meta else evaluation.description
+        found[ZoneWave.from_key(evaluation.partition)] = str(text or "refused")
+    return found
 
 
 def run_drop(

@@ -98,8 +98,9 @@ def resume_requests(context: dg.SensorEvaluationContext, home: Home) -> list[dg.
 
     A delivery is resumed when the newest run tagged with it crashed (its process
     died: orchestration/recovery.py) and the delivery is still unjudged or loaded
-    but not in the current release (orchestration/unfinished.py). A run that failed
-    for a reason (a refused file, a failed test) is not retried: that needs a fix.
+    but not in the current release (orchestration/unfinished.py). A run that ended,
+    having refused a file or failed for a reason (a failed test), is not retried: that
+    needs a fix.
     Only while no run is queued or in flight, and at most MAX_ATTEMPTS runs per
     delivery, so a delivery that crashes its run every time (out of memory, say) is
     not retried for ever.

@@ -82,14 +82,15 @@ def ingest_inbox(home: Home) -> tuple[int, list[str]]:
     return result.exit_code, result.output.strip().splitlines()
 
 
-def gate_check(instance: dg.DagsterInstance, run_id: str) -> dg.AssetCheckEvaluation:
+def check_evaluations(
+    instance: dg.DagsterInstance, run_id: str, check_name: str = "quality_gate"
+) -> dict[str, dg.AssetCheckEvaluation]:
+    """The run's evaluations of one raw_delivery check, by partition (`<wave>|<zone>`)."""
     logs = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-    [evaluation] = [
-        e.dagster_event.asset_check_evaluation_data
-        for e in logs
-        if e.dagster_event.asset_check_evaluation_data.check_name == "quality_gate"
-    ]
-    return evaluation
+    evaluations = [e.dagster_event.asset_check_evaluation_data for e in logs]
+    found = {e.partition: e for e in evaluations if e.check_name == check_name}
+    assert None not in found, "a raw_delivery check result without its partition"
+    return found
 
 
 @pytest.mark.slow
@@ -106,10 +107,17 @@ def test_a_refused_zone_wave_does_not_stop_the_others(home: Home, drop, zones: l
     assert lines[-1] == "smesurvey: 1 of 2 zone-waves refused"
     with home_instance(home) as instance:
         [run] = instance.get_runs()  # one run: load both, build, publish
-        check = gate_check(instance, run.run_id)
-    # failed, but WARN: an ERROR blocking check would have stopped dbt and publish
-    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert f"{bad}/2021" in (check.description or "")
+        gates = check_evaluations(instance, run.run_id)
+        rows = check_evaluations(instance, run.run_id, "rows_accounted_for")
+    # one result per zone-wave, on its partition: the good one passed, the bad one failed
+    # with its reason, WARN (an ERROR would say the run stopped: the good one went on)
+    assert set(gates) == {f"2021|{good}", f"2021|{bad}"}
+    assert gates[f"2021|{good}"].passed and rows[f"2021|{good}"].passed
+    refusal = gates[f"2021|{bad}"]
+    assert not refusal.passed and refusal.severity == dg.AssetCheckSeverity.WARN
+    assert "platform_export.csv" in (refusal.description or "")
+    assert by_zone[f"{bad}/2021"].startswith(f"{bad}/2021: refused: {refusal.description} (run ")
+    assert f"2021|{bad}" not in rows  # nothing loaded, no rows to account for
     statuses = {(r.zone_id, r.status) for r in delivery_rows(home.build_db)}
     assert statuses == {(good, "loaded"), (bad, "blocked")}
     assert len(read_manifest(home.current)["deliveries"]) == 1
@@ -125,5 +133,24 @@ def test_a_refused_zone_wave_does_not_stop_the_others(home: Home, drop, zones: l
     # bad/2021, refused above, still lies in the inbox unchanged and is named again
     assert lines[-1] == "smesurvey: 3 of 3 zone-waves refused"
     assert not [line for line in lines if "published" in line]
+    # one line per zone-wave and the total: Dagster's notes on the skipped steps stay
+    # in the CLI log
+    assert len(lines) == 4, lines
+    with home_instance(home) as instance:
+        run = instance.get_runs(limit=1)[0]
+        gates = check_evaluations(instance, run.run_id)
+        events = instance.all_logs(run.run_id)
+    # refused, not broken: failed ERROR checks on their partitions, nothing materialized,
+    # the later steps skipped; no step failure (no stack trace), no failed dependencies
+    assert set(gates) == {f"2022|{bad}", f"2022|{good}"}
+    for zone in (bad, good):
+        gate = gates[f"2022|{zone}"]
+        assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR
+        assert f"{zone}/2022: refused: {gate.description} (run {run.run_id[:8]})" in lines
+    types = {e.dagster_event_type for e in events if e.dagster_event is not None}
+    assert dg.DagsterEventType.STEP_FAILURE not in types
+    assert dg.DagsterEventType.ASSET_MATERIALIZATION not in types
+    assert dg.DagsterEventType.STEP_SKIPPED in types
+    assert not [e for e in events if "Dependencies for step" in (e.user_message or "")]
     assert current_release_id(home) == published
     assert read_published_tables(home.analytics_db) == counts

@@ -12,15 +12,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.events import EngineEventData
 
 from orchestration import recovery
 from orchestration.defs import dagster_storage as ds
+from orchestration.defs.checks import quality_gate
 from orchestration.defs.report import status_report
 from orchestration.defs.resources import BUILD_DB_POOL
 from orchestration.defs.runs import write_dagster_yaml
@@ -178,6 +181,8 @@ def test_constants_match_recovery() -> None:
     assert dg.DagsterEventType.RUN_FAILURE.value == ds.RUN_FAILURE
     assert dg.DagsterEventType.STEP_FAILURE.value == ds.STEP_FAILURE
     assert dg.DagsterEventType.ENGINE_EVENT.value == ds.ENGINE_EVENT
+    assert dg.DagsterEventType.ASSET_CHECK_EVALUATION.value == ds.CHECK_EVALUATION
+    assert quality_gate.name == ds.QUALITY_GATE
 
 
 def test_runs_tags_and_times_match(populated: tuple[Home, dict[str, str]]) -> None:
@@ -256,6 +261,77 @@ def test_a_failed_check_names_the_zone_waves_it_refused(tmp_path: Path) -> None:
         ("GD-01/2024", "SH-01/2024"),
     )
     assert "  FAILED survey_asset: gate_like failed (GD-01/2024, SH-01/2024)" in status_report(home)
+
+
+ZONE_WAVES = dg.MultiPartitionsDefinition(
+    {
+        "wave": dg.StaticPartitionsDefinition(["2024"]),
+        "zone": dg.StaticPartitionsDefinition(["GD-01", "SH-01"]),
+    }
+)
+GATE_PASSES: dict[str, bool] = {}
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    PARTITIONED_GATE = dg.AssetCheckSpec(
+        ds.QUALITY_GATE, asset="zone_wave_asset", partitions_def=ZONE_WAVES
+    )
+
+
+@dg.asset(partitions_def=ZONE_WAVES, check_specs=[PARTITIONED_GATE])
+def zone_wave_asset(context) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    yield dg.MaterializeResult()
+    passed = GATE_PASSES[context.partition_key]
+    reason = f"{context.partition_key} blocked: bad\nsecond line"
+    yield dg.AssetCheckResult(passed=passed, description=None if passed else reason)
+
+
+def test_a_zone_waves_failed_check_stays_until_that_zone_wave_passes(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home").ensure()
+    write_dagster_yaml(home)
+    with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        # an unpartitioned failure, as the check wrote it before it was partitioned
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey("zone_wave_asset"), check_name=ds.QUALITY_GATE, passed=False
+            )
+        )
+        [legacy] = ds.DagsterStorage(home.dagster_home).check_results()
+        assert (legacy.passed, legacy.partition) == (False, None)
+        for key, passed in (("2024|SH-01", False), ("2024|GD-01", True)):
+            GATE_PASSES[key] = passed
+            dg.materialize([zone_wave_asset], instance=instance, partition_key=key)
+        results = ds.DagsterStorage(home.dagster_home).check_results()
+        # per partition: SH-01's failure is not hidden by GD-01's later pass, and the
+        # unpartitioned result is superseded by the partitioned ones
+        assert sorted((c.partition, c.passed) for c in results) == [
+            ("2024|GD-01", True),
+            ("2024|SH-01", False),
+        ]
+        expected = {
+            key: instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey("zone_wave_asset"), ds.QUALITY_GATE),
+                limit=1,
+                partition_filter=PartitionKeyFilter(key=key),
+            )[0].status.value
+            for key in ("2024|GD-01", "2024|SH-01")
+        }
+        assert expected == {"2024|GD-01": "SUCCEEDED", "2024|SH-01": "FAILED"}
+        report = status_report(home)
+        assert "  FAILED zone_wave_asset: quality_gate failed (SH-01/2024)" in report
+        # the refused zone-wave in its run's line, as the Dagster API reports the run
+        reader = ds.DagsterStorage(home.dagster_home)
+        for run in reader.recent_runs(5):
+            logs = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+            reference = {
+                e.partition: None if e.passed else (e.description or "").splitlines()[0]
+                for e in (log.dagster_event.asset_check_evaluation_data for log in logs)
+            }
+            assert reader.gate_verdicts(run) == reference
+        assert "1 of 1 zone-waves refused; SH-01/2024: 2024|SH-01 blocked: bad" in report
+        GATE_PASSES["2024|SH-01"] = True
+        dg.materialize([zone_wave_asset], instance=instance, partition_key="2024|SH-01")
+    results = ds.DagsterStorage(home.dagster_home).check_results()
+    assert all(c.passed for c in results) and len(results) == 2
 
 
 def test_checks_match(populated: tuple[Home, dict[str, str]]) -> None:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.defs.checks import (
-    RAW_DELIVERY,
-    data_docs_metadata,
     delivery_refused_result,
+    for_zone_wave,
     quality_gate,
     quality_gate_result,
     rows_accounted_for,
@@ -26,12 +25,14 @@ if TYPE_CHECKING:
 
 __all__ = ["DELIVERY_TAG", "DROP_TAG", "LOADED", "REFUSED", "raw_delivery"]
 
-# Metadata of a run of several zone-waves (on the materialization; REFUSED also on the
-# failure when none was loaded): what the CLI reports per zone-wave.
+# Metadata of the materialization of a run that loaded any zone-wave: what the CLI
+# reports per zone-wave. A run that loaded none materializes nothing: its zone-waves'
+# reasons are their quality_gate evaluations (metadata REASON, partition = zone-wave).
 LOADED = "loaded"  # {"SH-01/2021": {"delivery_id", "rows_read", "rows_accepted", "rows_rejected"}}
 REFUSED = "refused"  # {"SH-01/2021": "<one-line reason>"}
+REASON = "reason"
 
-Events = Iterator[dg.MaterializeResult | dg.AssetCheckResult]
+Events = Iterator[dg.MaterializeResult | dg.Output]
 
 
 @dg.asset(
@@ -46,6 +47,9 @@ Events = Iterator[dg.MaterializeResult | dg.AssetCheckResult]
     group_name="ingestion",
     kinds={"python", "duckdb"},
     check_specs=[quality_gate, rows_accounted_for],
+    # A run whose every zone-wave is refused materializes nothing, so the steps after it
+    # are skipped (not failed): see load_drop.
+    output_required=False,
     description="Questionnaires and zone register of each zone-wave in the build DB's raw "
     "schema (replaced as a whole), from the delivery landed in `landing/<zone>/<wave>/`.",
 )
@@ -62,13 +66,14 @@ def load_drop(
 ) -> Events:
     """Load the drop's zone-waves, each all or nothing on its own.
 
-    A refused zone-wave (recorded as blocked) does not stop the others: the step
-    succeeds when any was loaded, so dbt and publish run on them, and the quality gate
-    check fails with severity WARN naming the refused ones (ERROR would stop the run's
-    downstream steps, which Dagster does for a failed blocking check). When none was
-    loaded the check fails with ERROR and the step fails: nothing downstream runs, the
-    published release stays as it was. Zone-waves without any delivery are holes of
-    the wave x zone grid in a backfill (a zone that joined later) and are skipped.
+    Each zone-wave judged gets its own `quality_gate` evaluation on its partition (and,
+    when loaded, its own `rows_accounted_for`): a refused one fails its check with the
+    one-line reason, severity WARN when others of the run loaded (dbt and publish go on
+    with them), ERROR when none did. Then nothing is materialized: the run's later
+    steps are skipped, the published release stays as it was, and the refusal is the
+    failed check, not a step failure (no stack trace, no failed dependencies; the run
+    succeeds). Zone-waves without any delivery are holes of the wave x zone grid in a
+    backfill (a zone that joined later) and are skipped.
     """
     from orchestration.pipeline import Work, ingest_zone_waves
 
@@ -81,43 +86,72 @@ def load_drop(
         progress(context.log, f"no delivery, skipped: {', '.join(holes)}")
     work = [Work(zw.zone_id, zw.wave_id, d) for zw, d in sorted(present.items())]
     outcomes = ingest_zone_waves(home, work, say=lambda line: progress(context.log, line))
-    loaded: dict[str, Ingested] = {}
-    refused: dict[str, IngestError] = {}
+    loaded: dict[ZoneWave, Ingested] = {}
+    refused: dict[ZoneWave, IngestError] = {}
     for item, outcome in outcomes.items():
+        zone_wave = ZoneWave(wave_id=item.wave_id, zone_id=item.zone_id)
         if isinstance(outcome, Exception):
-            refused[str(item)] = outcome
+            refused[zone_wave] = outcome
         else:
-            loaded[str(item)] = outcome
+            loaded[zone_wave] = outcome
     progress(
         context.log,
         f"raw {len(loaded)} of {len(work)} zone-wave(s) loaded, {len(refused)} refused "
         f"{seconds(started)}",
     )
-    reasons = {zw: str(exc) for zw, exc in sorted(refused.items())}
-    if len(work) == 1 and refused:
-        # One zone-wave: the check carries the gate's full findings (or the file's problem).
-        [exc] = refused.values()
-        gate = getattr(exc, "gate", None)
-        yield quality_gate_result(gate) if gate is not None else delivery_refused_result(str(exc))
-        raise dg.Failure(description=str(exc), allow_retries=False)
-    if not loaded:
-        yield gate_summary(loaded, refused, severity=dg.AssetCheckSeverity.ERROR)
-        first = min(reasons)
+    if loaded:
+        metadata = materialization_metadata(loaded, refused, holes)
+        # The run's partition range may hold zone-waves the drop did not send: Dagster
+        # records the materialization on all of them, their rows are untouched.
+        metadata["not_in_drop"] = partitions - len(drop)
+        yield dg.MaterializeResult(metadata=metadata)
+    # A refusal stops the run's later steps only when nothing was loaded, so its check
+    # is an ERROR then; otherwise the others go on and it is a WARN.
+    refusal = dg.AssetCheckSeverity.WARN if loaded else dg.AssetCheckSeverity.ERROR
+    failed_rows: list[str] = []
+    for zone_wave in sorted([*loaded, *refused]):
+        if zone_wave in loaded:
+            ingested = loaded[zone_wave]
+            context.log_event(for_zone_wave(quality_gate_result(ingested.gate), zone_wave))
+            rows = ingested.result
+            check = rows_accounted_for_result(
+                rows.rows_read, rows.rows_accepted, rows.rows_rejected
+            )
+            context.log_event(for_zone_wave(check, zone_wave))
+            if not check.passed:
+                failed_rows.append(str(zone_wave))
+        else:
+            exc = refused[zone_wave]
+            gate = getattr(exc, "gate", None)  # None: a file-level refusal
+            result = quality_gate_result(gate) if gate is not None else None
+            result = result or delivery_refused_result(str(exc))
+            context.log_event(for_zone_wave(result, zone_wave, severity=refusal))
+    # Every check of the step has an output (Dagster's AssetCheckResult yields it): the
+    # evaluations above carry the results, per partition.
+    for spec in (quality_gate, rows_accounted_for):
+        yield dg.Output(
+            None, output_name=context.assets_def.get_output_name_for_asset_check_key(spec.key)
+        )
+    if failed_rows:
+        # Rows lost between reading and loading: a defect, not a refused delivery.
         raise dg.Failure(
-            description=f"{len(refused)} of {len(work)} zone-waves refused; "
-            f"{first}: {reasons[first]}",
-            metadata={REFUSED: dg.MetadataValue.json(reasons)},
+            description=f"rows_accounted_for failed: {', '.join(failed_rows)}",
             allow_retries=False,
         )
-    results = {zw: ingested.result for zw, ingested in loaded.items()}
-    read = sum(r.rows_read for r in results.values())
-    accepted = sum(r.rows_accepted for r in results.values())
-    rejected = sum(r.rows_rejected for r in results.values())
+
+
+def materialization_metadata(
+    loaded: Mapping[ZoneWave, "Ingested"],
+    refused: Mapping[ZoneWave, "IngestError"],
+    holes: list[str],
+) -> "dict[str, dg.RawMetadataValue]":
+    """Row totals and each zone-wave's fate (LOADED, REFUSED), what the CLI reports."""
+    results = {str(zw): ingested.result for zw, ingested in loaded.items()}
     metadata: dict[str, dg.RawMetadataValue] = {
         "zone_waves": len(results),
-        "rows_read": read,
-        "rows_accepted": accepted,
-        "rows_rejected": rejected,
+        "rows_read": sum(r.rows_read for r in results.values()),
+        "rows_accepted": sum(r.rows_accepted for r in results.values()),
+        "rows_rejected": sum(r.rows_rejected for r in results.values()),
         LOADED: dg.MetadataValue.json(
             {
                 zw: {
@@ -129,13 +163,10 @@ def load_drop(
                 for zw, r in sorted(results.items())
             }
         ),
-        REFUSED: dg.MetadataValue.json(reasons),
+        REFUSED: dg.MetadataValue.json({str(zw): str(exc) for zw, exc in sorted(refused.items())}),
         "without_delivery": dg.MetadataValue.json(holes),
-        # The run's partition range may hold zone-waves the drop did not send: Dagster
-        # records the materialization on all of them, their rows are untouched.
-        "not_in_drop": partitions - len(drop),
     }
-    if len(work) == 1:
+    if len(loaded) == 1 and not refused:
         [ingested] = loaded.values()
         metadata.update(
             {
@@ -145,83 +176,7 @@ def load_drop(
                 "replaced_previous": ingested.result.replaced_previous,
             }
         )
-        gate_check = quality_gate_result(ingested.gate)
-    else:
-        gate_check = gate_summary(loaded, refused, severity=dg.AssetCheckSeverity.WARN)
-    yield dg.MaterializeResult(
-        metadata=metadata,
-        check_results=[
-            gate_check,
-            rows_accounted_for_result(
-                read,
-                accepted,
-                rejected,
-                zone_waves_without_rows=[
-                    zw for zw, r in sorted(results.items()) if r.rows_accepted == 0
-                ],
-            ),
-        ],
-    )
-
-
-def gate_summary(
-    loaded: Mapping[str, "Ingested"],
-    refused: Mapping[str, "IngestError"],
-    severity: dg.AssetCheckSeverity,
-) -> dg.AssetCheckResult:
-    """One verdict for the zone-waves of a run (a check has one result per step): passed
-    when none was refused; else failed, the refused ones first with their reasons."""
-    by_zone_wave: dict[str, dict[str, str | int | bool]] = {}
-    rows_read = rows_rejected = 0
-    for zw, ingested in loaded.items():
-        gate = ingested.gate
-        by_zone_wave[zw] = {
-            "passed": True,
-            "reason": gate.reason,
-            "rows_read": gate.rows_read,
-            "rows_rejected": gate.rows_rejected,
-        }
-        rows_read, rows_rejected = rows_read + gate.rows_read, rows_rejected + gate.rows_rejected
-    for zw, exc in refused.items():
-        refusing_gate = getattr(exc, "gate", None)  # None: a file-level refusal
-        read = refusing_gate.rows_read if refusing_gate is not None else 0
-        by_zone_wave[zw] = {
-            "passed": False,
-            "reason": str(exc),
-            "rows_read": read,
-            "rows_rejected": read,  # a refused delivery loads nothing
-            "level": "gate" if refusing_gate is not None else "file",
-        }
-        rows_read, rows_rejected = rows_read + read, rows_rejected + read
-    failed = sorted(refused)
-    total = len(by_zone_wave)
-    # One page per run and instrument version, shared by its zone-waves.
-    gates = [i.gate for i in loaded.values()]
-    gates += [g for g in (getattr(exc, "gate", None) for exc in refused.values()) if g is not None]
-    pages = [
-        page for gate in gates for suite in gate.suite_results for page in suite.data_docs_pages
-    ]
-    description = (
-        f"{len(failed)} of {total} zone-waves refused: "
-        + "; ".join(f"{zw}: {refused[zw]}" for zw in failed[:3])
-        if failed
-        else f"all {total} zone-waves passed"
-    )
-    return dg.AssetCheckResult(
-        check_name=quality_gate.name,
-        asset_key=RAW_DELIVERY,
-        passed=not failed,
-        severity=severity,
-        description=description,
-        metadata={
-            "zone_waves": total,
-            "failed": dg.MetadataValue.json(failed),
-            "rows_read": rows_read,
-            "rows_rejected": rows_rejected,
-            "by_zone_wave": dg.MetadataValue.json(dict(sorted(by_zone_wave.items()))),
-            **data_docs_metadata(pages),
-        },
-    )
+    return metadata
 
 
 def has_delivery(home: Home, zone_wave: ZoneWave) -> bool:
