@@ -69,11 +69,11 @@ def load_drop(
     Each zone-wave judged gets its own `quality_gate` evaluation on its partition (and,
     when loaded, its own `rows_accounted_for`): a refused one fails its check with the
     one-line reason, severity WARN when others of the run loaded (dbt and publish go on
-    with them), ERROR when none did. Then nothing is materialized: the run's later
-    steps are skipped, the published release stays as it was, and the refusal is the
-    failed check, not a step failure (no stack trace, no failed dependencies; the run
-    succeeds). Zone-waves without any delivery are holes of the wave x zone grid in a
-    backfill (a zone that joined later) and are skipped.
+    with them), ERROR when none did. When none did, nothing is materialized: the run's
+    later steps are skipped and the published release stays as it was. Either way a
+    refusal is a failed check, not a step failure (no stack trace, no failed
+    dependencies; the run succeeds). Zone-waves without any delivery are holes of the
+    wave x zone grid in a backfill (a zone that joined later) and are skipped.
     """
     from orchestration.pipeline import Work, ingest_zone_waves
 
