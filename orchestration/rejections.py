@@ -9,12 +9,47 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 COLUMNS = ("source_file", "source_row", "column_name", "value", "rule_id", "reason")
+# What the Dagster UI shows of a zone-wave's rejected rows (the quality_gate check's
+# metadata); every row is one command away: `smesurvey rejected ZONE WAVE --csv FILE`.
+ROWS_SHOWN_IN_UI = 20
+CELL_CHARS = 60
+RESTRICTED_VALUE = "(restricted)"
+
+
+def _markdown_cell(value: object) -> str:
+    text = " ".join(str("" if value is None else value).split())
+    if len(text) > CELL_CHARS:
+        text = text[: CELL_CHARS - 1] + "…"
+    # a value is whatever a respondent typed: no markup, no table breaks
+    return html.escape(text).replace("|", "&#124;").replace("`", "&#96;")
+
+
+def rejected_rows_markdown(
+    rows: Iterable[Mapping[str, object]], restricted: frozenset[str], total: int
+) -> str:
+    """The first rejected rows as a Markdown table (file, row, column, value, rule,
+    reason); values of restricted columns (USCC, names, contacts) are never shown."""
+    header = ("file", "row", "column", "value", "rule", "reason")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    shown = 0
+    for row in rows:
+        if shown == ROWS_SHOWN_IN_UI:
+            break
+        value = RESTRICTED_VALUE if row["column_name"] in restricted else row["value"]
+        cells = [row[c] if c != "value" else value for c in COLUMNS]
+        lines.append("| " + " | ".join(_markdown_cell(c) for c in cells) + " |")
+        shown += 1
+    if total > shown:
+        lines.append(f"\n{shown} of {total} lines shown.")
+    return "\n".join(lines)
 
 
 class RejectionsError(RuntimeError):

@@ -110,6 +110,7 @@ def quality_gate_result(gate: GateResult) -> dg.AssetCheckResult:
     }
     for suite in gate.suite_results:
         metadata.update(suite_metadata(suite))
+    metadata.update(rejected_rows_metadata(gate))
     return dg.AssetCheckResult(
         check_name=quality_gate.name,
         asset_key=RAW_DELIVERY,
@@ -118,6 +119,25 @@ def quality_gate_result(gate: GateResult) -> dg.AssetCheckResult:
         description=gate.reason,
         metadata=metadata,
     )
+
+
+def rejected_rows_metadata(gate: GateResult) -> dict[str, dg.RawMetadataValue]:
+    """The zone-wave's first rejected rows (row in the file, column, value, rule, reason)
+    and the command that lists or exports all of them; nothing when none was rejected."""
+    rows = gate.rejected_rows
+    if not rows.num_rows:
+        return {}
+    from orchestration.codebook import load_codebook
+    from orchestration.quality.gate import restricted_columns
+    from orchestration.rejections import ROWS_SHOWN_IN_UI, rejected_rows_markdown
+
+    first = rows.slice(0, ROWS_SHOWN_IN_UI).to_pylist()
+    zone, wave = first[0]["zone_id"], first[0]["wave_id"]
+    table = rejected_rows_markdown(first, restricted_columns(load_codebook()), rows.num_rows)
+    return {
+        "rejected_rows": dg.MetadataValue.md(table),
+        "all_rejected_rows": f"smesurvey rejected {zone} {wave} --csv rejected-{zone}-{wave}.csv",
+    }
 
 
 def delivery_refused_result(reason: str) -> dg.AssetCheckResult:

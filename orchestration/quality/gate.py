@@ -205,7 +205,7 @@ def _judge_one(
             blocking,
             found,
             rejected,
-            _restricted_columns(cb),
+            restricted_columns(cb),
         ),
         suite_results=(),
     )
@@ -361,7 +361,7 @@ def _files_of(rejected: pa.Table, rule_id: str) -> str:
 SHOWN_VALUE_CHARS = 40
 
 
-def _restricted_columns(cb: Codebook) -> frozenset[str]:
+def restricted_columns(cb: Codebook) -> frozenset[str]:
     """Columns whose values never appear in the gate's reason: USCC, names, contacts."""
     return frozenset(it.id for it in cb.items if it.restricted)
 

@@ -14,6 +14,7 @@ from orchestration.defs.runs import home_instance, run_demo
 from orchestration.demo.generator import GeneratorConfig
 from orchestration.pipeline import delivery_rows
 from orchestration.publish import read_published_tables
+from orchestration.rejections import ROWS_SHOWN_IN_UI
 from orchestration.release import current_release_id, read_manifest, release_ids
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
@@ -152,8 +153,8 @@ def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> N
     assert len(landings(demo_home)) == len(landed_before) + 1
 
 
-def latest_gate_check(home: Home) -> tuple[bool, str]:
-    """What the Dagster UI shows for raw_delivery's quality_gate check: passed, description."""
+def latest_gate_evaluation(home: Home):
+    """The newest evaluation of raw_delivery's quality_gate check, as the Dagster UI shows it."""
     import dagster as dg
 
     with home_instance(home) as instance:
@@ -165,8 +166,14 @@ def latest_gate_check(home: Home) -> tuple[bool, str]:
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         if evaluation.check_name == "quality_gate":
-            return evaluation.passed, evaluation.description or ""
+            return evaluation
     raise AssertionError("no quality_gate evaluation recorded")
+
+
+def latest_gate_check(home: Home) -> tuple[bool, str]:
+    """What the Dagster UI shows for raw_delivery's quality_gate check: passed, description."""
+    evaluation = latest_gate_evaluation(home)
+    return evaluation.passed, evaluation.description or ""
 
 
 def test_rows_failing_rules_above_the_threshold_fail_the_gate_check(
@@ -198,3 +205,19 @@ def test_rows_failing_rules_above_the_threshold_fail_the_gate_check(
     rows = [r for r in delivery_rows(demo_home.build_db) if (r.zone_id, r.wave_id) == (zone, 2021)]
     blocked = [r for r in rows if r.status == "blocked"]
     assert blocked and blocked[0].rows_read == blocked[0].rows_rejected == len(frame)
+    # The UI shows the rejected rows as the check's metadata: file row, column, value,
+    # rule, reason, with the USCC masked (restricted), and the command for all of them.
+    metadata = latest_gate_evaluation(demo_home).metadata
+    table = metadata["rejected_rows"].value
+    lines = table.splitlines()
+    assert lines[0] == "| file | row | column | value | rule | reason |"
+    first = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert first[0] == "platform_export.csv" and first[1] == "1"
+    assert first[2] == "A1_uscc" and first[3] == "(restricted)"
+    assert not any(code in table for code in frame[uscc])
+    shown = [line for line in lines if line.startswith("| platform_export.csv |")]
+    assert len(shown) == min(ROWS_SHOWN_IN_UI, len(frame))
+    if len(frame) > ROWS_SHOWN_IN_UI:
+        assert lines[-1] == f"{ROWS_SHOWN_IN_UI} of {len(frame)} lines shown."
+    command = metadata["all_rejected_rows"].value
+    assert command == f"smesurvey rejected {zone} 2021 --csv rejected-{zone}-2021.csv"
