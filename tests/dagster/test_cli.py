@@ -77,9 +77,9 @@ def test_dashboards_never_writes_into_a_release(tmp_path: Path) -> None:
     assert "inside a published release" in line
 
 
-def test_dashboards_without_analytics_db(tmp_path: Path) -> None:
+def test_dashboards_without_a_public_release(tmp_path: Path) -> None:
     line = one_line_failure(["--home", str(tmp_path), "dashboards", "--out", str(tmp_path / "s")])
-    assert "no analytics DB yet" in line
+    assert "no public release yet" in line and "current/public" in line
 
 
 PROBE = """
