@@ -6,9 +6,11 @@ zone-wave's verdict is found from the zone-wave. A refusal is a failed check wit
 one-line reason: no step fails, so the run log holds no stack trace and no "Dependencies
 ... failed" rows; when nothing loaded, the steps after raw_delivery are skipped.
 
-One server for the module. The inbox sensor runs two drops: one good and one broken
+One server for the module. The inbox sensor runs three drops: one good and one broken
 zone-wave of 2021 together (the good one is built and published, the broken one refused,
-WARN), then one broken zone-wave of 2022 alone (refused, ERROR, nothing built).
+WARN), then one broken zone-wave of 2022 alone (refused, ERROR, nothing built), then the
+good zone's 2022 with every USCC's check character wrong (refused by row-level rules: the
+check's metadata lists the rejected rows, USCCs masked).
 `smesurvey status` (a subprocess) then lists each refused zone-wave's failed check.
 """
 
@@ -49,7 +51,8 @@ query($key: AssetKeyInput!, $check: String!, $partition: String) {
   assetCheckExecutions(assetKey: $key, checkName: $check, partition: $partition, limit: 20) {
     runId status partition
     evaluation { success severity description partition
-      metadataEntries { label ... on TextMetadataEntry { text } } } } }"""
+      metadataEntries { label ... on TextMetadataEntry { text }
+        ... on MarkdownMetadataEntry { mdStr } } } } }"""
 RUN_EVENTS = """
 query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection { events {
   __typename
@@ -86,16 +89,36 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         stop(process)
 
 
-def drop(service: Service, folders: dict[tuple[str, int], bool]) -> dict[str, Any]:
-    """Drop these zone-waves (True: as generated, False: a file the parser refuses) into
-    the inbox at once and wait for the sensor's run of them."""
+def break_uscc_check_characters(csv_path: Path) -> list[str]:
+    """Every row's USCC (the platform export's first column) gets a wrong check character:
+    each row breaks a row-level rule. Returns the USCCs as written."""
+    import pandas as pd
+
+    raw = csv_path.read_bytes()
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "gb18030"
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding=encoding)
+    uscc = frame.columns[0]
+    wrong = frame[uscc].str[17].map(lambda c: "0" if c != "0" else "1")
+    frame[uscc] = frame[uscc].str[:17] + wrong
+    frame.to_csv(csv_path, index=False, encoding=encoding)
+    return frame[uscc].tolist()
+
+
+def drop(service: Service, folders: dict[tuple[str, int], bool | str]) -> dict[str, Any]:
+    """Drop these zone-waves (True: as generated, False: a file the parser refuses,
+    "rows": every row breaking a rule) into the inbox at once and wait for the sensor's
+    run of them."""
     generated = Path((service.log.parent / "generated-path").read_text(encoding="utf-8"))
     before = {r["runId"] for r in service.runs(tags=[SENSOR_RUNS])}
     staging = service.home.root / ".staging"
     for (zone, wave), good in folders.items():
         target = staging / zone / str(wave)
         shutil.copytree(generated / zone / str(wave), target)
-        if not good:
+        if good == "rows":
+            service.figures["broken_usccs"] = break_uscc_check_characters(
+                target / "platform_export.csv"
+            )
+        elif not good:
             (target / "platform_export.csv").write_text("not,a,questionnaire\n1,2,3\n", "utf-8")
     for zone_folder in staging.iterdir():  # renamed into place: no half drop is seen
         for wave_folder in zone_folder.iterdir():
@@ -182,6 +205,33 @@ def test_check_results_and_refusals_are_found_by_zone_wave(ui: Service) -> None:
     assert not [e for e in events if e["__typename"] == "MaterializationEvent"]
 
 
+def test_rejected_rows_are_the_refused_check_s_metadata(ui: Service) -> None:
+    """A zone-wave refused for the rows that broke rules: the quality_gate result on its
+    partition carries the first rejected rows (file, row, column, value, rule, reason),
+    the USCC values masked, and the command that exports all of them."""
+    good = ui.zones[0]
+    run = drop(ui, {(good, 2022): "rows"})
+    assert run["status"] == "SUCCESS", ui.log_tail()
+    [refused] = executions(ui, "quality_gate", f"2022|{good}")
+    evaluation = refused["evaluation"]
+    assert refused["status"] == "FAILED" and not evaluation["success"]
+    entries = {m["label"]: m.get("mdStr") or m.get("text") for m in evaluation["metadataEntries"]}
+    table = entries["rejected_rows"].splitlines()
+    assert table[0] == "| file | row | column | value | rule | reason |"
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table[2:]]
+    rows = [r for r in rows if len(r) == 6]
+    assert rows and all(r[0] == "platform_export.csv" for r in rows)
+    assert [int(r[1]) for r in rows] == sorted(int(r[1]) for r in rows)
+    assert {(r[2], r[3], r[4]) for r in rows} == {
+        ("A1_uscc", "(restricted)", "uscc.check_character")
+    }
+    assert not any(code in entries["rejected_rows"] for code in ui.figures["broken_usccs"])
+    assert entries["all_rejected_rows"] == (
+        f"smesurvey rejected {good} 2022 --csv rejected-{good}-2022.csv"
+    )
+    ui.figures["rows_refused"] = f"2022|{good}"
+
+
 def test_status_lists_each_refused_zone_wave_until_it_passes(ui: Service) -> None:
     good, bad = ui.zones
     started = time.monotonic()
@@ -223,8 +273,18 @@ def test_browser_shows_the_refusal_on_its_partition(ui: Service, page: Any, tmp_
     if run_id is None:
         pytest.skip("needs test_check_results_and_refusals_are_found_by_zone_wave first")
     open_page(page, f"{ui.url}/assets/raw_delivery?view=checks&checkDetail=quality_gate")
-    page.get_by_text(f"2022|{bad}").first.wait_for(timeout=60_000)
+    # The check's page shows its newest result, with its zone-wave's partition: the rows
+    # refusal when that test ran, whose metadata holds the table of rejected rows.
+    newest = ui.figures.get("rows_refused") or f"2022|{bad}"
+    page.get_by_text(newest).first.wait_for(timeout=60_000)
+    if ui.figures.get("rows_refused"):
+        page.get_by_text("rejected_rows").first.wait_for(timeout=60_000)
     screenshot(page, tmp_path, "quality-gate-by-zone-wave")
+    if ui.figures.get("rows_refused"):  # the table itself, opened as the team would
+        page.get_by_text("Show Markdown").first.click()
+        page.get_by_text("(restricted)").first.wait_for(timeout=60_000)
+        screenshot(page, tmp_path, "quality-gate-rejected-rows")
+        page.keyboard.press("Escape")
     open_page(page, f"{ui.url}/runs/{run_id}")
     page.get_by_text("quality_gate").first.wait_for(timeout=60_000)
     page.get_by_text("platform_export.csv").first.wait_for(timeout=60_000)
