@@ -2,7 +2,7 @@
 
 These suites guard dbt's output rather than deliveries: a failure blocks publish,
 no row is rejected. Cross-row rules use derived violation columns like the raw
-suite (NULL = fine), computed in the SQL that reads the relation (`downstream_checks.py`).
+suite (NULL = fine), computed in the SQL that reads the relation (`downstream_validation.py`).
 """
 
 from __future__ import annotations
