@@ -31,17 +31,11 @@
     end
 {%- endmacro %}
 
-{#- The six maturity dimensions, in column order of fct_enterprise_wave. A
-    singular test checks that seeds/scoring_elements.csv uses exactly these. -#}
+{#- The maturity (dma) dimensions in definitions/scoring.yaml's order, which is the
+    column order of fct_enterprise_wave: the keys of the generated macro
+    scoring_catalog() (`python -m orchestration.codebook.seeds`), never typed here. -#}
 {% macro dma_dimensions() -%}
-    {{ return([
-        'infrastructure_cloud',
-        'technologies_data',
-        'online_business',
-        'smart_production_rd',
-        'digital_finance',
-        'resilience_skills',
-    ]) }}
+    {{ return(scoring_catalog()['dma'].keys() | list) }}
 {%- endmacro %}
 
 {#- Quality grade of a weighted estimate from its coefficient of variation, with
