@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from orchestration.dbt_vars import dbt_vars
 from orchestration.settings import DBT_PROJECT_DIR
 
 # Published bases are rounded to this: an exact base of a cell next to the
@@ -44,8 +44,7 @@ class Thresholds:
 
 def disclosure_thresholds(project_dir: Path = DBT_PROJECT_DIR) -> Thresholds:
     """The primary suppression thresholds: dbt vars `min_base`, `min_cell_count`."""
-    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    variables = config["vars"]
+    variables = dbt_vars(project_dir / "dbt_project.yml")
     return Thresholds(int(variables["min_base"]), int(variables["min_cell_count"]))
 
 

@@ -23,18 +23,16 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import math
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, MEASURES, UI
 from orchestration.codebook import load_codebook
+from orchestration.dbt_vars import confidence_level, dbt_vars
 from orchestration.disclosure import (
     COMPOSITION_BREAKDOWNS,
     COMPOSITION_KEYS,
@@ -592,20 +590,9 @@ def _create_rejected_rules(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def confidence_level() -> float:
-    """The level of the published intervals: from the z of dbt's wilson_bound macro."""
-    macro = (DBT_PROJECT_DIR / "macros" / "estimates.sql").read_text(encoding="utf-8")
-    found = re.search(r"macro wilson_bound\([^)]*\bz\s*=\s*([0-9.]+)", macro)
-    if found is None:
-        raise ValueError("dbt_project/macros/estimates.sql: wilson_bound has no default z")
-    return round(math.erf(float(found.group(1)) / math.sqrt(2.0)), 3)
-
-
 def parameters(t: Thresholds, project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, float, str]]:
     """The rows of public_parameters: (name, value, description)."""
-    variables = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))[
-        "vars"
-    ]
+    variables = dbt_vars(project_dir / "dbt_project.yml")
     return [
         ("min_base", t.min_base, "A cell with a smaller base is suppressed."),
         (
@@ -614,7 +601,11 @@ def parameters(t: Thresholds, project_dir: Path = DBT_PROJECT_DIR) -> list[tuple
             "A cell with fewer enterprises on either side is suppressed.",
         ),
         ("round_to", ROUND_TO, "Published counts are rounded to a multiple of this."),
-        ("confidence_level", confidence_level(), "Level of the published intervals."),
+        (
+            "confidence_level",
+            confidence_level(project_dir / "dbt_project.yml"),
+            "Level of the published intervals.",
+        ),
         (
             "cv_grade_a_below",
             float(variables["cv_grade_a_below"]),

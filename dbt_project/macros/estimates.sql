@@ -1,12 +1,14 @@
-{#- 95% Wilson score interval for a proportion p observed on n (effective) cases:
+{#- Wilson score interval for a proportion p observed on n (effective) cases, z = var
+    wilson_z of dbt_project.yml (1.96: 95%) unless given:
       centre = (p + z^2/2n) / (1 + z^2/n)
       half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
     clipped to [0, 1] against rounding. Null when n is 0 or null. -#}
-{% macro wilson_bound(p, n, side, z=1.96) -%}
+{% macro wilson_bound(p, n, side, z=none) -%}
+    {%- set zv = var('wilson_z') if z is none else z -%}
     {#- every operand a double: Spark would otherwise compute the literal parts as
         DECIMAL, and the engines must agree to the last bit before rounding -#}
-    {%- set zz = 'cast(' ~ (z * z) ~ ' as double)' -%}
-    {%- set zd = 'cast(' ~ z ~ ' as double)' -%}
+    {%- set zz = 'cast(' ~ (zv * zv) ~ ' as double)' -%}
+    {%- set zd = 'cast(' ~ zv ~ ' as double)' -%}
     {%- set nd = 'cast(' ~ n ~ ' as double)' -%}
     {%- set sign = '-' if side == 'low' else '+' -%}
     case
