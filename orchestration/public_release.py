@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
-from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, MEASURES, UI
 from orchestration.codebook import load_codebook
 from orchestration.dbt_vars import confidence_level, dbt_vars
 from orchestration.disclosure import (
@@ -66,6 +66,9 @@ PUBLIC_DIR_NAME = "public"
 CODEBOOK_NAME = "codebook.json"
 README_NAME = "README.md"
 SEEDS = DBT_PROJECT_DIR / "seeds"
+# Words the label tables take from the definitions: measures and maturity dimensions
+# (scoring.yaml), domain `all` and the pooled zone (labels.yaml).
+DEFINITIONS = DBT_PROJECT_DIR / "definitions"
 
 # label_en, label_zh, description of every column any public table has
 COLUMNS: dict[str, tuple[str, str, str]] = {
@@ -422,6 +425,15 @@ def scoring_dimensions() -> tuple[str, ...]:
         return tuple(dict.fromkeys(r["dimension"] for r in rows if r["measure"] == "dma"))
 
 
+def _definitions(name: str) -> dict[str, Any]:
+    """A definitions file of the dbt project (`dbt_project/definitions/<name>.yaml`)."""
+    return yaml.safe_load((DEFINITIONS / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _words(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry["label_en"], entry["label_zh"]
+
+
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -444,11 +456,8 @@ def _create_dim_from_mart(
     columns = ", ".join(c for c in wanted if c in available)
     con.execute(f"create table public.{name} as select {columns} from {source} order by 1")
     if name == "dim_zone":  # the facts' pooled rows need a label too
-        labels = {
-            "zone_id": "ALL",
-            "zone_name_en": UI["pooled"].en,
-            "zone_name_zh": UI["pooled"].zh,
-        }
+        en, zh = _words(_definitions("labels")["pooled_zone"])
+        labels = {"zone_id": "ALL", "zone_name_en": en, "zone_name_zh": zh}
         kept = [c for c in labels if c in available]
         con.execute(
             f"insert into public.dim_zone ({', '.join(kept)}) "
@@ -458,7 +467,8 @@ def _create_dim_from_mart(
 
 
 def _create_dim_domain(con: duckdb.DuckDBPyConnection) -> None:
-    """Domains from the seeds dbt loads (the marts carry ids only)."""
+    """Domains from the seeds dbt loads (the marts carry ids only); `all` from labels.yaml."""
+    en, zh = _words(_definitions("labels")["domain_all"])
     con.execute(
         f"""
         create table public.dim_domain as
@@ -472,14 +482,15 @@ def _create_dim_domain(con: duckdb.DuckDBPyConnection) -> None:
         from read_csv({_literal(SEEDS / "cb_size_classes.csv")}, header = true)
         order by domain_type = 'size_class', domain_type, sort_order
         """,
-        {"en": DOMAIN_ALL.en, "zh": DOMAIN_ALL.zh},
+        {"en": en, "zh": zh},
     )
 
 
 def _create_dim_level(con: duckdb.DuckDBPyConnection) -> None:
-    """Levels with their zh/en labels from the scoring seed (the one place they are set),
-    measure words from the dashboards' catalog."""
-    measures = [(m, text.en, text.zh) for m, text in MEASURES.items()]
+    """Levels with their zh/en labels from the scoring seed, measure words from
+    scoring.yaml (both set there once)."""
+    scoring = _definitions("scoring")
+    measures = [(m, *_words(scoring[m])) for m in ("dii", "dma")]
     con.execute("create temp table measure_words (measure varchar, en varchar, zh varchar)")
     con.executemany("insert into measure_words values (?, ?, ?)", measures)
     con.execute(
@@ -532,13 +543,13 @@ def _create_dim_category(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_dim_dimension(con: duckdb.DuckDBPyConnection) -> None:
-    """The maturity dimensions in scoring.yaml's order, words from the dashboards' catalog."""
+    """The maturity dimensions in scoring.yaml's order, with its dimension_labels."""
     dimensions = scoring_dimensions()
-    missing = [d for d in dimensions if d not in DIMENSION_WORDS]
+    words = _definitions("scoring")["dma"].get("dimension_labels") or {}
+    missing = [d for d in dimensions if d not in words]
     if missing:
         raise ValueError(
-            f"scoring.yaml: dimensions {', '.join(missing)} have no words in "
-            "dashboards/catalog.py DIMENSION_WORDS"
+            f"scoring.yaml: dimensions {', '.join(missing)} have no dma.dimension_labels"
         )
     con.execute(
         "create table public.dim_dimension (dimension varchar, label_en varchar, "
@@ -546,10 +557,7 @@ def _create_dim_dimension(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.executemany(
         "insert into public.dim_dimension values (?, ?, ?, ?)",
-        [
-            (d, DIMENSION_WORDS[d].en, DIMENSION_WORDS[d].zh, k)
-            for k, d in enumerate(dimensions, start=1)
-        ],
+        [(d, *_words(words[d]), k) for k, d in enumerate(dimensions, start=1)],
     )
 
 

@@ -179,11 +179,12 @@ def trend_chunk() -> dict:
 
 def trend_config(comparability: str) -> dict:
     zone = {"short": fg.t("Z1 City"), "name": fg.t("Zone 1")}
+    pooled = Text("All zones (pooled)", "全部开发区（合计）")
     return {
         "labels": {
             "indicators": {"i": fg.t("Indicator")},
             "domains": {"all": fg.t("All")},
-            "zones": {"ALL": {"short": fg.t(UI["pooled"]), "name": fg.t(UI["pooled"])}, "Z1": zone},
+            "zones": {"ALL": {"short": fg.t(pooled), "name": fg.t(pooled)}, "Z1": zone},
         },
         "indicators": {"i": {"comparability": comparability, "note": "v2022 &lt;b&gt;"}},
         "waves": [
