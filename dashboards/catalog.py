@@ -22,7 +22,6 @@ OKABE_ITO = (
 )
 SUPPRESSED_COLOUR = "#9E9E9E"
 LANGS = ("en", "zh")
-POOLED_ZONE = "ALL"
 
 
 @dataclass(frozen=True)

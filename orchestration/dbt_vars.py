@@ -7,6 +7,7 @@ dbt_project.yml; Python reads them here instead of typing them again.
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,9 @@ def wilson_z(project_file: Path = DBT_PROJECT_FILE) -> float:
 def confidence_level(project_file: Path = DBT_PROJECT_FILE) -> float:
     """The two-sided level of the Wilson intervals, from their z (1.96 -> 0.95)."""
     return round(math.erf(wilson_z(project_file) / math.sqrt(2.0)), 3)
+
+
+@cache
+def pooled_zone_id(project_file: Path = DBT_PROJECT_FILE) -> str:
+    """zone_id of the marts' rows pooled over all zones: var `pooled_zone_id`."""
+    return str(dbt_vars(project_file)["pooled_zone_id"])

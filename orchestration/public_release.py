@@ -32,7 +32,7 @@ import duckdb
 import yaml
 
 from orchestration.codebook import load_codebook
-from orchestration.dbt_vars import confidence_level, dbt_vars
+from orchestration.dbt_vars import confidence_level, dbt_vars, pooled_zone_id
 from orchestration.disclosure import (
     COMPOSITION_BREAKDOWNS,
     COMPOSITION_KEYS,
@@ -136,6 +136,11 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "province_en": ("Province (en)", "省份（英文）", "Province, English."),
     "province_zh": ("Province (zh)", "省份（中文）", "Province, Chinese."),
     "city_en": ("City (en)", "城市（英文）", "City, English."),
+    "is_pooled": (
+        "All zones pooled",
+        "全部开发区合计",
+        "True on the row of all zones pooled: its zone_id is that of every table's pooled rows.",
+    ),
     "hub_distance_group": (
         "Distance to tech hubs",
         "距科技中心距离",
@@ -457,8 +462,14 @@ def _create_dim_from_mart(
     con.execute(f"create table public.{name} as select {columns} from {source} order by 1")
     if name == "dim_zone":  # the facts' pooled rows need a label too
         en, zh = _words(_definitions("labels")["pooled_zone"])
-        labels = {"zone_id": "ALL", "zone_name_en": en, "zone_name_zh": zh}
-        kept = [c for c in labels if c in available]
+        con.execute("alter table public.dim_zone add column is_pooled boolean default false")
+        labels = {
+            "zone_id": pooled_zone_id(),
+            "zone_name_en": en,
+            "zone_name_zh": zh,
+            "is_pooled": True,
+        }
+        kept = [c for c in labels if c in available or c == "is_pooled"]
         con.execute(
             f"insert into public.dim_zone ({', '.join(kept)}) "
             f"values ({', '.join('?' * len(kept))})",

@@ -54,3 +54,9 @@
         else 'C'
     end
 {%- endmacro %}
+
+{#- The zone_id of the rows pooled over all zones, as a SQL string literal: var
+    pooled_zone_id of dbt_project.yml. -#}
+{% macro pooled_zone_id() -%}
+    '{{ var("pooled_zone_id") }}'
+{%- endmacro %}
