@@ -22,7 +22,6 @@ OKABE_ITO = (
 )
 SUPPRESSED_COLOUR = "#9E9E9E"
 LANGS = ("en", "zh")
-POOLED_ZONE = "ALL"
 
 
 @dataclass(frozen=True)
@@ -232,23 +231,6 @@ REPORT_FIGURES: tuple[ReportFigure, ...] = (
     ),
 )
 
-# Words for the dimension ids of dbt_project/definitions/scoring.yaml, which holds ids,
-# order, score ranges and level labels but no dimension text. The public release's
-# dim_dimension takes them from here (in scoring.yaml's order); the site reads that table.
-DIMENSION_WORDS: dict[str, Text] = {
-    "infrastructure_cloud": Text("Infrastructure and cloud", "基础设施与云"),
-    "technologies_data": Text("Technologies and data", "数字技术与数据"),
-    "online_business": Text("Online business", "线上业务"),
-    "smart_production_rd": Text("Smart production and R&D", "智能生产与研发"),
-    "digital_finance": Text("Digital finance", "数字金融"),
-    "resilience_skills": Text("Resilience and mindset", "韧性与数字意识"),
-}
-MEASURES: dict[str, Text] = {
-    "dma": Text("Maturity level (0-100)", "成熟度等级（0-100）"),
-    "dii": Text("Digital intensity (0-12)", "数字强度（0-12）"),
-}
-# The population label of domain `all`, used by every page and legend.
-DOMAIN_ALL = Text("All enterprises", "全部企业")
 HUB_GROUPS: dict[str, Text] = {
     # Two lines: one line of the long label ran past the plot edge. {km}: the release's
     # parameter hub_far_km (the dbt var that groups the zones), never typed here.
@@ -271,7 +253,6 @@ UI: dict[str, Text] = {
     "measure": Text("Measure", "测度"),
     "pair": Text("Waves", "年份"),
     "lang": Text("Language", "语言"),
-    "pooled": Text("All zones (pooled)", "全部开发区（合计）"),
     "share": Text("Share of base (%)", "占比（%）"),
     "enterprises": Text("Enterprises", "企业数"),
     "suppressed": Text(

@@ -64,6 +64,7 @@ class PublicData:
     categories: pd.DataFrame
     dimension_labels: pd.DataFrame
     benchmarks: pd.DataFrame
+    pooled_zone: str  # zone_id of the rows pooled over all zones (dim_zone.is_pooled)
     delivery_quality: pd.DataFrame | None
     rejected_rules: pd.DataFrame | None
 
@@ -87,6 +88,11 @@ def load_public(folder: Path) -> PublicData:
             else None
             for name in OPTIONAL
         }
+    zones = t["dim_zone"]
+    flags = zones["is_pooled"] if "is_pooled" in zones else pd.Series(False, index=zones.index)
+    pooled = zones["zone_id"][flags.fillna(False).astype(bool)].tolist()
+    if len(pooled) != 1:
+        raise DashboardDataError(f"{folder}: dim_zone marks no single pooled zone (is_pooled)")
     params = t["public_parameters"]
     parameters = dict(zip(params["name"], params["value"], strict=True))
     return PublicData(
@@ -99,13 +105,14 @@ def load_public(folder: Path) -> PublicData:
         transitions=t["public_maturity_transitions"],
         parameters={str(k): float(v) for k, v in parameters.items()},
         indicators=t["dim_indicator"].sort_values("sort_order", kind="stable"),
-        zones=t["dim_zone"],
+        zones=zones,
         waves=t["dim_wave"].sort_values("wave_id"),
         domains=t["dim_domain"],
         level_labels=t["dim_level"].sort_values(["measure", "level_rank"]),
         categories=t["dim_category"].sort_values(["breakdown", "sort_order"], kind="stable"),
         dimension_labels=t["dim_dimension"].sort_values("sort_order", kind="stable"),
         benchmarks=t["dim_reference_benchmark"],
+        pooled_zone=str(pooled[0]),
         delivery_quality=optional["public_delivery_quality"],
         rejected_rules=optional["public_rejected_rules"],
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from dashboards import figures as fg
-from dashboards.catalog import POOLED_ZONE, Text
+from dashboards.catalog import Text
 from dashboards.data import PublicData
 from dashboards.figures import Spec
 
@@ -77,7 +77,7 @@ def build_labels(data: PublicData) -> Labels:
         # the same kind of name in both languages (dim_zone has no Chinese city name).
         short[row.zone_id] = (
             zones[row.zone_id]
-            if row.zone_id == POOLED_ZONE
+            if row.zone_id == data.pooled_zone
             else Text(
                 f"{row.zone_id} {text_or(row.province_en, '')}".strip(),
                 f"{row.zone_id} {text_or(row.province_zh, '')}".strip(),

@@ -3,7 +3,8 @@
 // same file runs in the pages and under node in the tests.
 (function (root) {
   "use strict";
-  var POOLED = "ALL";
+  // The zone id of the rows pooled over all zones is cfg.pooled_zone (the public
+  // dim_zone row with is_pooled), never typed here.
   // Length of a suppressed cell's stub, as a share of the axis: short, the same on every
   // row and labelled "suppressed", so it never reads as a value.
   var STUB = 0.03;
@@ -245,8 +246,9 @@
     var first = Math.min.apply(null, waves);
     var starts = cfg.waves.filter(function (w) { return w.first && w.wave > first; });
     var breaks = meta.comparability === "exact" ? [] : starts.map(function (w) { return w.wave; });
-    var zones = [POOLED];
-    if (state.zone !== POOLED) zones.push(state.zone);
+    var pooled = cfg.pooled_zone;
+    var zones = [pooled];
+    if (state.zone !== pooled) zones.push(state.zone);
     var colours = [palette(cfg, 7), palette(cfg, 0)];
     var data = [], ghosts = [];
     zones.forEach(function (zone, k) {
@@ -296,11 +298,11 @@
       var pts = [];
       runs.forEach(function (run, i) { if (i > 0) pts.push(null); pts.push.apply(pts, run); });
       var x = pts.map(function (r) { return r && r[0]; });
-      var name = zone === POOLED ? cfg.labels.zones[POOLED].name : zoneShort(cfg, zone);
+      var name = zone === pooled ? cfg.labels.zones[pooled].name : zoneShort(cfg, zone);
       data.push(merge(tpl.styles.line, {
         name: name, x: x, y: pts.map(function (r) { return r && r[1].p; }),
         customdata: pts.map(function (r) { return r ? [r[1].lo, r[1].hi, r[1].n] : [null, null, null]; }),
-        line: { color: colours[k], width: zone === POOLED ? 3 : 2 }, meta: { zone: zone }
+        line: { color: colours[k], width: zone === pooled ? 3 : 2 }, meta: { zone: zone }
       }));
     });
     if (!data.length && !ghosts.length) return null;
@@ -331,7 +333,7 @@
   function zoneCells(chunk, state, cfg) {
     var c = cube(chunk), rows = [];
     c.keys("zone_id").forEach(function (zone) {
-      if (zone === POOLED) return;
+      if (zone === cfg.pooled_zone) return;
       var where = { domain: state.domain || "all", zone_id: zone, wave_id: state.wave };
       var cell = cellAt(c, where);
       if (cell) rows.push([zone, cell]);
@@ -379,7 +381,7 @@
   function sizes(panel, tpl, chunk, state, cfg) {
     var c = cube(chunk), shown = [], hidden = [];
     cfg.size_classes.forEach(function (d) {
-      var cell = cellAt(c, { domain: d, zone_id: POOLED, wave_id: state.wave });
+      var cell = cellAt(c, { domain: d, zone_id: cfg.pooled_zone, wave_id: state.wave });
       if (!cell) return;
       (cell.suppressed ? hidden : shown).push([d, cell]);
     });
@@ -637,16 +639,17 @@
 
   // ------------------------------------------------------------ data quality
 
-  function pick(cols, zone) {
+  function pick(cols, zone, cfg) {
     var idx = [];
-    cols.zone.forEach(function (z, i) { if (zone === POOLED || z === zone) idx.push(i); });
+    var all = zone === cfg.pooled_zone;
+    cols.zone.forEach(function (z, i) { if (all || z === zone) idx.push(i); });
     return idx;
   }
 
-  function deliveries(panel, tpl, chunk, state) {
+  function deliveries(panel, tpl, chunk, state, cfg) {
     var d = chunk.deliveries;
     if (!d) return null;
-    var idx = pick(d, state.zone);
+    var idx = pick(d, state.zone, cfg);
     if (!idx.length) return null;
     var data = ["rows_read", "rows_accepted", "rows_rejected"].map(function (key) {
       return merge(tpl.styles[key], {
@@ -667,7 +670,7 @@
   function rules(panel, tpl, chunk, state, cfg) {
     var r = chunk.rules;
     if (!r) return null;
-    var idx = pick(r, state.zone);
+    var idx = pick(r, state.zone, cfg);
     if (!idx.length) return null;  // the template's empty figure says no row failed
     var waves = Array.from(new Set(idx.map(function (i) { return r.wave[i]; }))).sort();
     var names = Array.from(new Set(idx.map(function (i) { return r.rule[i]; }))).sort();
@@ -689,10 +692,10 @@
     return { data: data, layout: layoutOf(tpl, { showlegend: true }) };
   }
 
-  function modes(panel, tpl, chunk, state) {
+  function modes(panel, tpl, chunk, state, cfg) {
     var d = chunk.deliveries;
     if (!d) return null;
-    var idx = pick(d, state.zone).filter(function (i) { return d.loaded[i]; });
+    var idx = pick(d, state.zone, cfg).filter(function (i) { return d.loaded[i]; });
     if (!idx.length) return null;
     var waves = Array.from(new Set(idx.map(function (i) { return d.wave[i]; }))).sort();
     var data = ["electronic", "paper"].map(function (mode) {

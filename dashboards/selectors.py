@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards.catalog import POOLED_ZONE, Text
+from dashboards.catalog import Text
 from dashboards.data import PublicData
 from dashboards.figures import Spec
 from dashboards.labels import Labels
@@ -35,12 +35,12 @@ def waves(data: PublicData) -> list[int]:
 
 
 def zones_with_data(data: PublicData) -> list[str]:
-    return sorted(set(data.estimates["zone_id"]) - {POOLED_ZONE})
+    return sorted(set(data.estimates["zone_id"]) - {data.pooled_zone})
 
 
 def zone_axis(data: PublicData) -> list[str]:
     """The pooled zone first, then every zone with estimates: the zone axis of the chunks."""
-    return [POOLED_ZONE, *zones_with_data(data)]
+    return [data.pooled_zone, *zones_with_data(data)]
 
 
 def indicator_ids(data: PublicData) -> list[str]:
@@ -61,7 +61,7 @@ def domains(data: PublicData, labels: Labels) -> list[str]:
 def zone_selector(data: PublicData, labels: Labels, default: str) -> Selector:
     zones = zone_axis(data)
     chosen = default if default in zones else zones[min(1, len(zones) - 1)]
-    options = [(POOLED_ZONE, labels.zones[POOLED_ZONE])] + [
+    options = [(data.pooled_zone, labels.zones[data.pooled_zone])] + [
         (z, Text(f"{z} · {labels.zones[z].en}", f"{z} · {labels.zones[z].zh}")) for z in zones[1:]
     ]
     return Selector("zone", options, chosen)

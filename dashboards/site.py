@@ -52,13 +52,16 @@ def build_pages(data: PublicData, labels: Labels) -> list[Page]:
     """The five pages in navigation order (`dashboards.pages.PAGES`)."""
     indicators = indicator_chunks(data, labels)
     levels = levels_chunk(data, labels)
-    return [
+    pages = [
         report_page(data, labels),
         trends_page(data, labels, indicators),
         zones_page(data, labels, indicators, levels),
         maturity_page(data, labels, maturity_chunk(data, labels), levels),
         quality_page(data, labels),
     ]
+    for page in pages:  # plots.js tells the pooled rows by this id (public dim_zone)
+        page.config["pooled_zone"] = data.pooled_zone
+    return pages
 
 
 def build_site(public_dir: Path, out_dir: Path) -> SiteReport:

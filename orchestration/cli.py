@@ -144,10 +144,10 @@ def demo(ctx: click.Context, zones: int, waves: str, firms_per_zone: int | None)
     stage and zone-wave to stderr as it goes. Running it again lands nothing new
     and changes no row count.
     """
-    from orchestration.defs.report import demo_summary
-    from orchestration.defs.runs import run_demo
+    from orchestration.dagster_runs import run_demo
     from orchestration.demo.generator import GeneratorConfig, parse_waves
     from orchestration.publish import read_published_tables
+    from orchestration.run_report import demo_summary
 
     home = _home(ctx).ensure()
     try:
@@ -223,7 +223,7 @@ def ingest(
     # refused file answers in a second or two instead of after a run's start-up.
     guarded(lambda: admit_logged(files, zone_id, wave_id, home))
     landing = guarded(lambda: refuse_unreadable(home, files, zone_id, wave_id))
-    from orchestration.defs.runs import run_ingest
+    from orchestration.dagster_runs import run_ingest
 
     outcome = guarded(lambda: run_ingest(home, files, zone_id, wave_id, landing=landing))
     run = f"(run {outcome.run_id[:8]})"
@@ -277,7 +277,7 @@ def describe_rows(rows: dict[str, int]) -> str:
 
 def ingest_inbox(home: Home) -> None:
     """`ingest --inbox`: one line per zone-wave, then the build; exit 1 if any was refused."""
-    from orchestration.defs.runs import run_inbox
+    from orchestration.dagster_runs import run_inbox
 
     outcome = guarded(lambda: run_inbox(home))
     for row in outcome.refused_before:
@@ -359,7 +359,7 @@ def ui(ctx: click.Context, host: str, port: int, docs_port: int | None) -> None:
     Beside it, a read-only HTTP server of the home's Data Docs, so the checks' Data Docs
     links open from the UI.
     """
-    from orchestration.defs.runs import write_dagster_yaml
+    from orchestration.dagster_runs import write_dagster_yaml
     from orchestration.quality.docs_server import DOCS_URL_ENV, base_url, start_beside
 
     home = _home(ctx).ensure()
@@ -539,8 +539,8 @@ def status(ctx: click.Context, zone_id: str | None, wave_id: int | None, failed_
     Read-only and without Dagster: dead runs are shown as CRASHED, and ended (their
     slots freed) by the next writing command.
     """
-    from orchestration.defs.report import StatusFilter
-    from orchestration.defs.report import status as status_of
+    from orchestration.run_report import StatusFilter
+    from orchestration.run_report import status as status_of
 
     home = _home(ctx)
     if not home.root.is_dir():
@@ -576,8 +576,8 @@ def rejected(
     Data rows are counted from 1 under the header line. Reads the build DB (restricted
     storage; values are shown as delivered).
     """
-    from orchestration.defs.report import table
     from orchestration.rejections import RejectionsError, read_rejections, write_csv
+    from orchestration.run_report import table
 
     home = _home(ctx)
     try:

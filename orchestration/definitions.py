@@ -17,6 +17,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions:
 
+    from orchestration.defs.asset_checks import build_downstream_checks, check_keys, checked_assets
     from orchestration.defs.assets.dbt import (
         blocking_check_keys,
         build_dbt_assets,
@@ -27,7 +28,6 @@ def build_definitions(dbt_project_dir: Path = DBT_PROJECT_DIR) -> dg.Definitions
     )
     from orchestration.defs.assets.ingestion import raw_delivery
     from orchestration.defs.assets.publish import build_analytics_db_asset, no_restricted_columns
-    from orchestration.defs.checks import build_downstream_checks, check_keys, checked_assets
     from orchestration.defs.jobs import ingest_zone_wave, rebuild_all
     from orchestration.defs.resources import survey_home_from_env, survey_home_now
     from orchestration.defs.schedules import yearly_current_wave

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from orchestration.dbt_vars import dbt_vars, pooled_zone_id
 from orchestration.settings import DBT_PROJECT_DIR
 
 # Published bases are rounded to this: an exact base of a cell next to the
@@ -44,8 +44,7 @@ class Thresholds:
 
 def disclosure_thresholds(project_dir: Path = DBT_PROJECT_DIR) -> Thresholds:
     """The primary suppression thresholds: dbt vars `min_base`, `min_cell_count`."""
-    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    variables = config["vars"]
+    variables = dbt_vars(project_dir / "dbt_project.yml")
     return Thresholds(int(variables["min_base"]), int(variables["min_cell_count"]))
 
 
@@ -342,7 +341,6 @@ def public_maturity_transitions(
 # 0-100): the one place it is set (public_parameters.score_bin_width_dma). The
 # digital intensity index (dii) is an integer count: one bin per value.
 SCORE_BIN_WIDTH_DMA = 10
-POOLED_ZONE = "ALL"
 
 
 def _suppress_cells(
@@ -405,10 +403,10 @@ def _publish_cells(
 
 
 def _with_pooled(per_zone: str, keys: str, sums: str) -> str:
-    """SQL: the rows of `per_zone` and their sums over the zones as zone `ALL`."""
+    """SQL: the rows of `per_zone` and their sums over the zones as the pooled zone."""
     return (
         f"select * from {per_zone} union all "
-        f"select wave_id, '{POOLED_ZONE}' as zone_id, {keys}, {sums} "
+        f"select wave_id, '{pooled_zone_id()}' as zone_id, {keys}, {sums} "
         f"from {per_zone} group by all"
     )
 
@@ -456,7 +454,7 @@ def public_sample_composition(
     secondary = _suppress_cells(
         con,
         "comp",
-        ("wave_id", "zone_id = 'ALL'", "zone_id", "breakdown", "category"),
+        ("wave_id", f"zone_id = '{pooled_zone_id()}'", "zone_id", "breakdown", "category"),
         f"n < {t.min_cell_count}",
         {
             "categories": ("wave_id", "zone_id", "breakdown"),
@@ -506,7 +504,7 @@ def _industry_links(con: duckdb.DuckDBPyConnection, source: str, linked: bool) -
         )
         select * from edges
         union
-        select distinct wave_id, '{POOLED_ZONE}', section, grp from edges
+        select distinct wave_id, '{pooled_zone_id()}', section, grp from edges
         """
     )
     con.execute(
@@ -612,7 +610,7 @@ def public_maturity_levels(
     secondary = _suppress_cells(
         con,
         "lv",
-        ("wave_id", "zone_id = 'ALL'", "zone_id", "measure", "level_rank"),
+        ("wave_id", f"zone_id = '{pooled_zone_id()}'", "zone_id", "measure", "level_rank"),
         f"(n < {t.min_cell_count} or n_total - n < {t.min_cell_count})",
         {
             "levels": ("wave_id", "zone_id", "measure"),
@@ -693,7 +691,7 @@ def public_score_distribution(
     secondary = _suppress_cells(
         con,
         "sc",
-        ("wave_id", "zone_id = 'ALL'", "zone_id", "measure", "bin_low"),
+        ("wave_id", f"zone_id = '{pooled_zone_id()}'", "zone_id", "measure", "bin_low"),
         f"(n > 0 and n < {t.min_cell_count})",
         {
             "bins": ("wave_id", "zone_id", "measure"),
@@ -752,7 +750,7 @@ def public_dimension_scores(
     secondary = _suppress_cells(
         con,
         "ds",
-        ("wave_id", "zone_id = 'ALL'", "zone_id", "sort_order"),
+        ("wave_id", f"zone_id = '{pooled_zone_id()}'", "zone_id", "sort_order"),
         f"n < {t.min_base}",
         {"zones": ("wave_id", "dimension")},
     )

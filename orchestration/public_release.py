@@ -23,8 +23,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import math
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +31,8 @@ from typing import Any
 import duckdb
 import yaml
 
-from dashboards.catalog import DIMENSION_WORDS, DOMAIN_ALL, MEASURES, UI
 from orchestration.codebook import load_codebook
+from orchestration.dbt_vars import confidence_level, dbt_vars, pooled_zone_id
 from orchestration.disclosure import (
     COMPOSITION_BREAKDOWNS,
     COMPOSITION_KEYS,
@@ -68,6 +66,9 @@ PUBLIC_DIR_NAME = "public"
 CODEBOOK_NAME = "codebook.json"
 README_NAME = "README.md"
 SEEDS = DBT_PROJECT_DIR / "seeds"
+# Words the label tables take from the definitions: measures and maturity dimensions
+# (scoring.yaml), domain `all` and the pooled zone (labels.yaml).
+DEFINITIONS = DBT_PROJECT_DIR / "definitions"
 
 # label_en, label_zh, description of every column any public table has
 COLUMNS: dict[str, tuple[str, str, str]] = {
@@ -135,6 +136,11 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "province_en": ("Province (en)", "省份（英文）", "Province, English."),
     "province_zh": ("Province (zh)", "省份（中文）", "Province, Chinese."),
     "city_en": ("City (en)", "城市（英文）", "City, English."),
+    "is_pooled": (
+        "All zones pooled",
+        "全部开发区合计",
+        "True on the row of all zones pooled: its zone_id is that of every table's pooled rows.",
+    ),
     "hub_distance_group": (
         "Distance to tech hubs",
         "距科技中心距离",
@@ -424,6 +430,15 @@ def scoring_dimensions() -> tuple[str, ...]:
         return tuple(dict.fromkeys(r["dimension"] for r in rows if r["measure"] == "dma"))
 
 
+def _definitions(name: str) -> dict[str, Any]:
+    """A definitions file of the dbt project (`dbt_project/definitions/<name>.yaml`)."""
+    return yaml.safe_load((DEFINITIONS / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _words(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry["label_en"], entry["label_zh"]
+
+
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -446,12 +461,15 @@ def _create_dim_from_mart(
     columns = ", ".join(c for c in wanted if c in available)
     con.execute(f"create table public.{name} as select {columns} from {source} order by 1")
     if name == "dim_zone":  # the facts' pooled rows need a label too
+        en, zh = _words(_definitions("labels")["pooled_zone"])
+        con.execute("alter table public.dim_zone add column is_pooled boolean default false")
         labels = {
-            "zone_id": "ALL",
-            "zone_name_en": UI["pooled"].en,
-            "zone_name_zh": UI["pooled"].zh,
+            "zone_id": pooled_zone_id(),
+            "zone_name_en": en,
+            "zone_name_zh": zh,
+            "is_pooled": True,
         }
-        kept = [c for c in labels if c in available]
+        kept = [c for c in labels if c in available or c == "is_pooled"]
         con.execute(
             f"insert into public.dim_zone ({', '.join(kept)}) "
             f"values ({', '.join('?' * len(kept))})",
@@ -460,7 +478,8 @@ def _create_dim_from_mart(
 
 
 def _create_dim_domain(con: duckdb.DuckDBPyConnection) -> None:
-    """Domains from the seeds dbt loads (the marts carry ids only)."""
+    """Domains from the seeds dbt loads (the marts carry ids only); `all` from labels.yaml."""
+    en, zh = _words(_definitions("labels")["domain_all"])
     con.execute(
         f"""
         create table public.dim_domain as
@@ -474,14 +493,15 @@ def _create_dim_domain(con: duckdb.DuckDBPyConnection) -> None:
         from read_csv({_literal(SEEDS / "cb_size_classes.csv")}, header = true)
         order by domain_type = 'size_class', domain_type, sort_order
         """,
-        {"en": DOMAIN_ALL.en, "zh": DOMAIN_ALL.zh},
+        {"en": en, "zh": zh},
     )
 
 
 def _create_dim_level(con: duckdb.DuckDBPyConnection) -> None:
-    """Levels with their zh/en labels from the scoring seed (the one place they are set),
-    measure words from the dashboards' catalog."""
-    measures = [(m, text.en, text.zh) for m, text in MEASURES.items()]
+    """Levels with their zh/en labels from the scoring seed, measure words from
+    scoring.yaml (both set there once)."""
+    scoring = _definitions("scoring")
+    measures = [(m, *_words(scoring[m])) for m in ("dii", "dma")]
     con.execute("create temp table measure_words (measure varchar, en varchar, zh varchar)")
     con.executemany("insert into measure_words values (?, ?, ?)", measures)
     con.execute(
@@ -534,13 +554,13 @@ def _create_dim_category(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_dim_dimension(con: duckdb.DuckDBPyConnection) -> None:
-    """The maturity dimensions in scoring.yaml's order, words from the dashboards' catalog."""
+    """The maturity dimensions in scoring.yaml's order, with its dimension_labels."""
     dimensions = scoring_dimensions()
-    missing = [d for d in dimensions if d not in DIMENSION_WORDS]
+    words = _definitions("scoring")["dma"].get("dimension_labels") or {}
+    missing = [d for d in dimensions if d not in words]
     if missing:
         raise ValueError(
-            f"scoring.yaml: dimensions {', '.join(missing)} have no words in "
-            "dashboards/catalog.py DIMENSION_WORDS"
+            f"scoring.yaml: dimensions {', '.join(missing)} have no dma.dimension_labels"
         )
     con.execute(
         "create table public.dim_dimension (dimension varchar, label_en varchar, "
@@ -548,10 +568,7 @@ def _create_dim_dimension(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.executemany(
         "insert into public.dim_dimension values (?, ?, ?, ?)",
-        [
-            (d, DIMENSION_WORDS[d].en, DIMENSION_WORDS[d].zh, k)
-            for k, d in enumerate(dimensions, start=1)
-        ],
+        [(d, *_words(words[d]), k) for k, d in enumerate(dimensions, start=1)],
     )
 
 
@@ -592,20 +609,9 @@ def _create_rejected_rules(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def confidence_level() -> float:
-    """The level of the published intervals: from the z of dbt's wilson_bound macro."""
-    macro = (DBT_PROJECT_DIR / "macros" / "estimates.sql").read_text(encoding="utf-8")
-    found = re.search(r"macro wilson_bound\([^)]*\bz\s*=\s*([0-9.]+)", macro)
-    if found is None:
-        raise ValueError("dbt_project/macros/estimates.sql: wilson_bound has no default z")
-    return round(math.erf(float(found.group(1)) / math.sqrt(2.0)), 3)
-
-
 def parameters(t: Thresholds, project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, float, str]]:
     """The rows of public_parameters: (name, value, description)."""
-    variables = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))[
-        "vars"
-    ]
+    variables = dbt_vars(project_dir / "dbt_project.yml")
     return [
         ("min_base", t.min_base, "A cell with a smaller base is suppressed."),
         (
@@ -614,7 +620,11 @@ def parameters(t: Thresholds, project_dir: Path = DBT_PROJECT_DIR) -> list[tuple
             "A cell with fewer enterprises on either side is suppressed.",
         ),
         ("round_to", ROUND_TO, "Published counts are rounded to a multiple of this."),
-        ("confidence_level", confidence_level(), "Level of the published intervals."),
+        (
+            "confidence_level",
+            confidence_level(project_dir / "dbt_project.yml"),
+            "Level of the published intervals.",
+        ),
         (
             "cv_grade_a_below",
             float(variables["cv_grade_a_below"]),

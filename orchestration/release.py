@@ -51,6 +51,7 @@ from typing import Any
 import duckdb
 
 from orchestration.codebook import Codebook
+from orchestration.dbt_vars import DBT_PROJECT_FILE
 from orchestration.faults import crash_point
 from orchestration.processes import process_alive
 from orchestration.public_release import PUBLIC_DIR_NAME, write_public
@@ -62,12 +63,11 @@ from orchestration.publish import (
     write_marts,
 )
 from orchestration.revisions import new_deliveries, write_revisions
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
+from orchestration.settings import PROJECT_ROOT, Home
 
 MANIFEST = "manifest.json"
 DASHBOARDS_DIR_NAME = "dashboards"
 MANIFEST_VERSION = 2
-DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
 # dbt vars that label or scope one invocation; every other var shapes the published
 # figures (thresholds, cut-offs) and is recorded in the manifest.
 RUN_SCOPED_DBT_VARS = frozenset({"wave_id", "zone_id", "zone_waves", "test_all_rows"})
@@ -219,10 +219,9 @@ def dbt_parameters(project_file: Path = DBT_PROJECT_FILE) -> dict[str, Any]:
 
     Builds pass no --vars (orchestration/defs/assets/dbt.py), so the file is what ran.
     """
-    import yaml  # lazy: only publishing needs it
+    from orchestration.dbt_vars import dbt_vars
 
-    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    variables = project.get("vars") or {}
+    variables = dbt_vars(project_file)
     return {k: v for k, v in sorted(variables.items()) if k not in RUN_SCOPED_DBT_VARS}
 
 

@@ -33,12 +33,13 @@ from typing import Any
 
 import duckdb
 
+from orchestration.dbt_vars import pooled_zone_id
+
 PUBLIC_DIR_NAME = "public"
 PUBLIC_CODEBOOK = "codebook.json"
 REVISIONS_PARQUET = "revisions.parquet"
 REVISIONS_CSV = "revisions.csv"
 SUPPRESSED = "suppressed"
-POOLED_ZONE = "ALL"  # zone_id of the rows pooled over all zones (marts, dashboards)
 ZONE_KEY = "zone_id"
 # A row's waves: its wave, or the pair of waves of a transition (wave_from -> wave_to).
 WAVE_KEYS = ("wave_id", "wave_from", "wave_to")
@@ -154,7 +155,7 @@ def _attribution(keys: tuple[str, ...]) -> str:
     if ZONE_KEY not in keys:
         return deliveries(of_wave)
     zone = f"CAST(k.{ident(ZONE_KEY)} AS VARCHAR)"
-    own = f"{of_wave} AND ({zone} = {literal(POOLED_ZONE)} OR d.zone_id = {zone})"
+    own = f"{of_wave} AND ({zone} = {literal(pooled_zone_id())} OR d.zone_id = {zone})"
     return f"coalesce({deliveries(own)}, {deliveries(of_wave)})"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from dashboards import figures as fg
-from dashboards.catalog import POOLED_ZONE, UI, Text
+from dashboards.catalog import UI, Text
 from dashboards.data import PublicData, cube
 from dashboards.labels import Labels, level_nodes, zone_nodes
 from dashboards.pages import Page, panel
@@ -86,7 +86,7 @@ def maturity_page(data: PublicData, labels: Labels, chunk: Any, levels: Any) -> 
     }
     selectors = [
         wave_selector(data),
-        zone_selector(data, labels, POOLED_ZONE),
+        zone_selector(data, labels, data.pooled_zone),
         measure_selector(labels),
         pair,
         lang_selector(),

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from dashboards import figures as fg
-from dashboards.catalog import POOLED_ZONE, UI
+from dashboards.catalog import UI
 from dashboards.data import PublicData
 from dashboards.labels import Labels
 from dashboards.pages import Page, panel
@@ -71,7 +71,7 @@ def quality_chunk(quality: pd.DataFrame | None, rules: pd.DataFrame | None) -> A
 
 
 def quality_page(data: PublicData, labels: Labels) -> Page:
-    zone = zone_selector(data, labels, POOLED_ZONE)
+    zone = zone_selector(data, labels, data.pooled_zone)
     quality = _usable(data.delivery_quality, "public_delivery_quality")
     rules = _usable(data.rejected_rules, "public_rejected_rules")
     notes = [

@@ -1,12 +1,14 @@
-{#- 95% Wilson score interval for a proportion p observed on n (effective) cases:
+{#- Wilson score interval for a proportion p observed on n (effective) cases, z = var
+    wilson_z of dbt_project.yml (1.96: 95%) unless given:
       centre = (p + z^2/2n) / (1 + z^2/n)
       half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
     clipped to [0, 1] against rounding. Null when n is 0 or null. -#}
-{% macro wilson_bound(p, n, side, z=1.96) -%}
+{% macro wilson_bound(p, n, side, z=none) -%}
+    {%- set zv = var('wilson_z') if z is none else z -%}
     {#- every operand a double: Spark would otherwise compute the literal parts as
         DECIMAL, and the engines must agree to the last bit before rounding -#}
-    {%- set zz = 'cast(' ~ (z * z) ~ ' as double)' -%}
-    {%- set zd = 'cast(' ~ z ~ ' as double)' -%}
+    {%- set zz = 'cast(' ~ (zv * zv) ~ ' as double)' -%}
+    {%- set zd = 'cast(' ~ zv ~ ' as double)' -%}
     {%- set nd = 'cast(' ~ n ~ ' as double)' -%}
     {%- set sign = '-' if side == 'low' else '+' -%}
     case
@@ -31,17 +33,11 @@
     end
 {%- endmacro %}
 
-{#- The six maturity dimensions, in column order of fct_enterprise_wave. A
-    singular test checks that seeds/scoring_elements.csv uses exactly these. -#}
+{#- The maturity (dma) dimensions in definitions/scoring.yaml's order, which is the
+    column order of fct_enterprise_wave: the keys of the generated macro
+    scoring_catalog() (`python -m orchestration.codebook.seeds`), never typed here. -#}
 {% macro dma_dimensions() -%}
-    {{ return([
-        'infrastructure_cloud',
-        'technologies_data',
-        'online_business',
-        'smart_production_rd',
-        'digital_finance',
-        'resilience_skills',
-    ]) }}
+    {{ return(scoring_catalog()['dma'].keys() | list) }}
 {%- endmacro %}
 
 {#- Quality grade of a weighted estimate from its coefficient of variation, with
@@ -57,4 +53,10 @@
         when {{ cv }} <= cast({{ var('cv_grade_c_above') }} as double) then 'B'
         else 'C'
     end
+{%- endmacro %}
+
+{#- The zone_id of the rows pooled over all zones, as a SQL string literal: var
+    pooled_zone_id of dbt_project.yml. -#}
+{% macro pooled_zone_id() -%}
+    '{{ var("pooled_zone_id") }}'
 {%- endmacro %}

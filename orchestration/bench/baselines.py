@@ -9,7 +9,10 @@ Pandas: what an analyst would write by hand, from the published catalog (the
 indicator seeds) and the codebook: read CSV + XLSX with pandas, map labels to
 codes, derive the three pseudo-items, then n_base / n_yes / estimate / Wilson
 interval of every indicator by zone (domain `all`), one vectorised pass per
-indicator. No tuning beyond that.
+indicator. No tuning beyond that. It stays independent of the dbt models on
+purpose (its estimates are compared with the release's, so it must not share their
+SQL): the Wilson formula is written out again here; only its z is read from
+dbt_project.yml (var wilson_z), the one place that sets it.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ import pandas as pd
 
 from orchestration.bench.meter import Meter
 from orchestration.codebook import Codebook, Item, load_codebook
+from orchestration.dbt_vars import wilson_z
 from orchestration.demo.writers import PAPER_FILE, PLATFORM_FILE
 from orchestration.settings import DBT_PROJECT_DIR
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
-WILSON_Z = 1.96  # as the dbt macro wilson_bound and the dashboards
 TRANSCODE_CHUNK = 1 << 24
 ESTIMATES_FILE = "pandas_estimates.parquet"
 
@@ -185,7 +188,8 @@ def _term_hits(data: pd.DataFrame, terms: pd.DataFrame, items: dict[str, Item]) 
     return hit
 
 
-def wilson(n_yes: pd.Series, n_base: pd.Series, z: float = WILSON_Z) -> tuple[pd.Series, ...]:
+def wilson(n_yes: pd.Series, n_base: pd.Series, z: float | None = None) -> tuple[pd.Series, ...]:
+    z = wilson_z() if z is None else z
     n = n_base.where(n_base > 0)
     p = n_yes / n
     denominator = 1 + z**2 / n

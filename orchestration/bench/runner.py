@@ -223,7 +223,7 @@ def build_on_spark(paths: Paths, logs: Path) -> tuple[dict[str, float], dict[str
 
 def agreement(analytics_db: Path, estimates: Path, wave: int) -> dict[str, int]:
     """Zone cells (domain all) where pandas and the published marts count the same n_base, n_yes."""
-    from dashboards.catalog import POOLED_ZONE
+    from orchestration.dbt_vars import pooled_zone_id
 
     with duckdb.connect(str(analytics_db), read_only=True) as con:
         row = con.execute(
@@ -241,7 +241,7 @@ def agreement(analytics_db: Path, estimates: Path, wave: int) -> dict[str, int]:
                    count(*) filter (where a.zone_id is null)
             from marts m full join analyst a using (zone_id, indicator_id)
             """,
-            [wave, POOLED_ZONE],
+            [wave, pooled_zone_id()],
         ).fetchone()
     cells, equal, only_pandas, only_marts = row
     return {"cells": cells, "equal": equal, "only_pandas": only_pandas, "only_marts": only_marts}

@@ -2,7 +2,7 @@
 
 `smesurvey status` must answer in well under two seconds, and `import dagster` alone
 takes about four here. The home's instance (`SMESURVEY_HOME/dagster`, the default
-SQLite storages written by `dagster.yaml` of orchestration/defs/runs.py) keeps:
+SQLite storages written by `dagster.yaml` of orchestration/dagster_runs.py) keeps:
 
     history/runs.db             runs (job, status, times) and run_tags
     history/runs/index.db       the cross-run index: asset check executions, pool
@@ -42,7 +42,7 @@ FAILURE = "FAILURE"
 # Event types as stored (DagsterEventType values): RUN_FAILURE is stored under its old name.
 STEP_FAILURE, RUN_FAILURE, ENGINE_EVENT = "STEP_FAILURE", "PIPELINE_FAILURE", "ENGINE_EVENT"
 CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
-QUALITY_GATE = "quality_gate"  # orchestration/defs/checks.py; a test keeps them equal
+QUALITY_GATE = "quality_gate"  # orchestration/defs/asset_checks.py; a test keeps them equal
 ENGINE_EVENTS_SCANNED = 20  # as recovery.ENGINE_EVENTS_SCANNED
 # Executions whose check was evaluated (AssetCheckExecutionRecordStatus); PLANNED ones
 # never produced a result.

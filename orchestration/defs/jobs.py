@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.asset_checks import RAW_DELIVERY
 from orchestration.defs.progress import step_done, step_failed
 
 # A line per step as it ends, in the run log (and on the CLI's stderr): see progress.py.

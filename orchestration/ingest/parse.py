@@ -21,11 +21,6 @@ import pyarrow.compute as pc
 
 from orchestration.codebook import Codebook, Item, load_codebook
 from orchestration.duckdb_memory import connect
-from orchestration.ingest.checks import (
-    check_header_not_repeated,
-    check_named_columns,
-    check_register,
-)
 from orchestration.ingest.detect import (
     MODE_OF_KIND,
     ColumnMatch,
@@ -44,6 +39,11 @@ from orchestration.ingest.landing import Landing
 from orchestration.ingest.read import SOURCE_ROW, read_csv_file, read_xlsx
 from orchestration.ingest.scan import utf8_copy
 from orchestration.ingest.schema import REGISTER_COLUMNS, literal, quote
+from orchestration.ingest.structure_checks import (
+    check_header_not_repeated,
+    check_named_columns,
+    check_register,
+)
 
 __all__ = ["DeliveryError", "Normalization", "ParsedDelivery", "parse_delivery"]
 

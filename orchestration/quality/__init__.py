@@ -68,7 +68,7 @@ class _GxWithoutSpark(importlib.abc.MetaPathFinder):
 if not any(isinstance(f, _GxWithoutSpark) for f in sys.meta_path):
     sys.meta_path.insert(0, _GxWithoutSpark())
 
-_LAZY = {"validate_marts": "downstream_checks", "validate_staged": "downstream_checks"}
+_LAZY = {"validate_marts": "downstream_validation", "validate_staged": "downstream_validation"}
 
 __all__ = [
     "REJECTED_SCHEMA",

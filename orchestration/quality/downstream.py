@@ -2,13 +2,13 @@
 
 These suites guard dbt's output rather than deliveries: a failure blocks publish,
 no row is rejected. Cross-row rules use derived violation columns like the raw
-suite (NULL = fine), computed in the SQL that reads the relation (`downstream_checks.py`).
+suite (NULL = fine), computed in the SQL that reads the relation (`downstream_validation.py`).
 """
 
 from __future__ import annotations
 
-from orchestration.codebook import Codebook, Item
-from orchestration.quality.rules import PROVENANCE, Rule, describe, skip_condition
+from orchestration.codebook import Codebook
+from orchestration.quality.rules import PROVENANCE, STAGED, Rule, item_rules
 
 INDICATOR_COLUMNS = (
     "wave_id",
@@ -67,10 +67,10 @@ def staged_rules(cb: Codebook) -> list[Rule]:
             "unknown instrument version",
         )
     )
-    restricted = {item.id for item in cb.items if item.restricted}
+    restricted = frozenset(item.id for item in cb.items if item.restricted)
     for item in cb.items:
         if item.id not in restricted:
-            rules += _item_rules(item, restricted)
+            rules += item_rules(item, STAGED, restricted)
     rules.append(
         _check(
             "expect_compound_columns_to_be_unique",
@@ -83,77 +83,6 @@ def staged_rules(cb: Codebook) -> list[Rule]:
             "an enterprise answers once per wave",
         )
     )
-    return rules
-
-
-def _item_rules(item: Item, restricted: set[str]) -> list[Rule]:
-    """Codes, skip rule and range of one item the staged model keeps."""
-    rules = []
-    if item.is_choice:
-        codes = sorted({o.code for o in item.options})
-        rules.append(
-            _check(
-                "expect_column_values_to_be_in_set",
-                {"column": item.id, "value_set": codes},
-                f"staged.code.{item.id}",
-                item.id,
-                f"{item.id} holds a value outside the codebook",
-            )
-        )
-    if item.is_multi:
-        rules += [
-            _check(
-                "expect_column_values_to_be_in_set",
-                {"column": item.option_column(o.code), "value_set": [True, False]},
-                f"staged.code.{item.id}",
-                item.option_column(o.code),
-                "multi option columns are booleans",
-            )
-            for o in item.options
-        ]
-    # A skip rule on a restricted item cannot be judged here: that column is gone.
-    if item.asked_if and item.asked_if.item not in restricted:
-        rules += [
-            _check(
-                "expect_column_values_to_be_null",
-                {"column": column, "row_condition": skip_condition(item.asked_if)},
-                f"staged.skip.{item.id}",
-                item.id,
-                f"{describe(item.asked_if)} required for {item.id} answers",
-            )
-            for column in (
-                [item.option_column(o.code) for o in item.options] if item.is_multi else [item.id]
-            )
-        ]
-    low, high = item.range.get("min"), item.range.get("max")
-    if item.is_numeric and low is not None:
-        kwargs = {"column": item.id, "min_value": low}
-        if isinstance(high, int | float):
-            kwargs["max_value"] = high
-        rules.append(
-            _check(
-                "expect_column_values_to_be_between",
-                kwargs,
-                f"staged.range.{item.id}",
-                item.id,
-                f"{item.id} out of range",
-            )
-        )
-    if high == "wave":
-        rules.append(
-            _check(
-                "expect_column_pair_values_a_to_be_greater_than_b",
-                {
-                    "column_A": "wave_id",
-                    "column_B": item.id,
-                    "or_equal": True,
-                    "ignore_row_if": "either_value_is_missing",
-                },
-                f"staged.range.{item.id}",
-                item.id,
-                f"{item.id} after the wave",
-            )
-        )
     return rules
 
 

@@ -9,6 +9,7 @@ column of the judged frame by name; the gate fills them vectorized.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,102 +146,145 @@ def _schema_rules(cb: Codebook) -> list[Rule]:
     return rules
 
 
-def _item_rules(cb: Codebook, version: str, item: Item) -> list[Rule]:
+@dataclass(frozen=True)
+class Stage:
+    """Where a suite judges the codebook's items, and so how their answers look there.
+
+    RAW: the raw responses of one instrument version, text as delivered, before the
+    gate; a failing row is rejected. STAGED: stg_survey__responses (orchestration/
+    quality/downstream.py), typed columns of every version after dbt; a failure is the
+    table's and blocks publishing. `item_rules` turns an item into the rules of either.
+    """
+
+    rule_prefix: str  # "" (raw) or "staged."
+    level: str  # Rule.level of every item rule
+    typed: bool  # booleans and numbers (staged) rather than text (raw)
+    version: str | None = None  # raw: the instrument version judged; staged: all
+
+
+def raw_stage(version: str) -> Stage:
+    return Stage(rule_prefix="", level="row", typed=False, version=version)
+
+
+STAGED = Stage(rule_prefix="staged.", level="table", typed=True)
+
+
+def item_rules(item: Item, stage: Stage, restricted: frozenset[str] = frozenset()) -> list[Rule]:
+    """The rules one codebook item implies for the suite of `stage`.
+
+    Both stages: codes of choice items, multi option columns' values, the skip rule
+    (unless its filter item is `restricted`, a column the staged model drops) and the
+    range. Raw text only (the staged model is typed and keyed by then): required ids,
+    number syntax, the codebook pattern, forced answers and mode-only items.
+    """
+    version = stage.version
+    columns = item.columns(version) if version else _all_columns(item)
     rules: list[Rule] = []
-    if item.required and item.type == "id":
-        rules.append(
-            Rule(
-                "expect_column_values_to_not_be_null",
-                {"column": item.id},
-                f"required.{item.id}",
-                item.id,
-                f"{item.id} is required",
-            )
+
+    def rule(expectation: str, kwargs: dict[str, Any], kind: str, column: str, reason: str):
+        rid = f"{stage.rule_prefix}{kind}.{item.id}"
+        rules.append(Rule(expectation, kwargs, rid, column, reason, level=stage.level))
+
+    if not stage.typed and item.required and item.type == "id":
+        rule(
+            "expect_column_values_to_not_be_null",
+            {"column": item.id},
+            "required",
+            item.id,
+            f"{item.id} is required",
         )
     if item.is_choice:
-        codes = [o.code for o in item.options_for(version)]
-        rules.append(
-            Rule(
-                "expect_column_values_to_be_in_set",
-                {"column": item.id, "value_set": codes},
-                f"code.{item.id}",
-                item.id,
-                f"'{{value}}' is not a {version} code of {item.id}",
-            )
+        if version:
+            codes = [o.code for o in item.options_for(version)]
+            reason = f"'{{value}}' is not a {version} code of {item.id}"
+        else:
+            codes = sorted({o.code for o in item.options})
+            reason = f"{item.id} holds a value outside the codebook"
+        rule(
+            "expect_column_values_to_be_in_set",
+            {"column": item.id, "value_set": codes},
+            "code",
+            item.id,
+            reason,
         )
     if item.is_multi:
-        rules += [
-            Rule(
+        for col in columns:
+            if stage.typed:
+                values, reason = [True, False], "multi option columns are booleans"
+            else:
+                values, reason = (
+                    list(MULTI_VALUES),
+                    f"'{{value}}' is not 1/0 (selected or not) in {col}",
+                )
+            rule(
                 "expect_column_values_to_be_in_set",
-                {"column": col, "value_set": list(MULTI_VALUES)},
-                f"code.{item.id}",
+                {"column": col, "value_set": values},
+                "code",
                 col,
-                f"'{{value}}' is not 1/0 (selected or not) in {col}",
+                reason,
             )
-            for col in item.columns(version)
-        ]
-    if item.is_numeric:
+    if not stage.typed and item.is_numeric:
         whole = item.type == "int"
-        rules.append(
-            Rule(
-                "expect_column_values_to_match_regex",
-                {"column": item.id, "regex": INT_PATTERN if whole else NUM_PATTERN},
-                f"numeric.{item.id}",
-                item.id,
-                f"'{{value}}' in {item.id} is not a {'whole ' if whole else ''}number",
-            )
+        rule(
+            "expect_column_values_to_match_regex",
+            {"column": item.id, "regex": INT_PATTERN if whole else NUM_PATTERN},
+            "numeric",
+            item.id,
+            f"'{{value}}' in {item.id} is not a {'whole ' if whole else ''}number",
         )
-        rules += _range_rules(item)
-    if item.pattern:
-        rules.append(
-            Rule(
-                "expect_column_values_to_match_regex",
-                {"column": item.id, "regex": item.pattern},
-                f"pattern.{item.id}",
-                item.id,
-                f"{item.id} does not match the pattern of the codebook",
-            )
+        rules.extend(_raw_range_rules(item))
+    if not stage.typed and item.pattern:
+        rule(
+            "expect_column_values_to_match_regex",
+            {"column": item.id, "regex": item.pattern},
+            "pattern",
+            item.id,
+            f"{item.id} does not match the pattern of the codebook",
         )
-    if item.asked_if:
-        rules += [
-            Rule(
+    if item.asked_if and item.asked_if.item not in restricted:
+        for col in columns:
+            rule(
                 "expect_column_values_to_be_null",
                 {"column": col, "row_condition": skip_condition(item.asked_if)},
-                f"skip.{item.id}",
-                col,
+                "skip",
+                col if version else item.id,
                 f"{describe(item.asked_if)} required for {item.id} answers",
             )
-            for col in item.columns(version)
-        ]
-    if item.forced_if:
-        rules.append(
-            Rule(
-                "expect_column_values_to_be_in_set",
-                {
-                    "column": item.id,
-                    "value_set": [item.forced_value],
-                    "row_condition": holds_condition(item.forced_if),
-                },
-                f"forced.{item.id}",
-                item.id,
-                f"{item.id} must be {item.forced_value} when {describe(item.forced_if)}",
-            )
+    if stage.typed:
+        _typed_range_rules(item, rule)
+    if not stage.typed and item.forced_if:
+        rule(
+            "expect_column_values_to_be_in_set",
+            {
+                "column": item.id,
+                "value_set": [item.forced_value],
+                "row_condition": holds_condition(item.forced_if),
+            },
+            "forced",
+            item.id,
+            f"{item.id} must be {item.forced_value} when {describe(item.forced_if)}",
         )
-    if item.modes:
-        rules += [
-            Rule(
+    if not stage.typed and item.modes:
+        for col in columns:
+            rule(
                 "expect_column_values_to_be_null",
                 {"column": col, "row_condition": RowCondition("mode", "NOT_IN", tuple(item.modes))},
-                f"mode.{item.id}",
+                "mode",
                 col,
                 f"{item.id} is only on {'/'.join(item.modes)} questionnaires",
             )
-            for col in item.columns(version)
-        ]
     return rules
 
 
-def _range_rules(item: Item) -> list[Rule]:
+def _all_columns(item: Item) -> tuple[str, ...]:
+    """The item's columns in any version (the staged model has them all)."""
+    if item.is_multi:
+        return tuple(item.option_column(o.code) for o in item.options)
+    return (item.id,)
+
+
+def _raw_range_rules(item: Item) -> list[Rule]:
+    """Range of a numeric item on its parsed column (`num_<item>`); `wave` is the wave year."""
     low, high = item.range.get("min"), item.range.get("max")
     if low is None and high is None:
         return []
@@ -262,6 +306,35 @@ def _range_rules(item: Item) -> list[Rule]:
             f"{item.id} {{value}} is not {bounds}",
         )
     ]
+
+
+def _typed_range_rules(item: Item, rule: Callable[..., None]) -> None:
+    """Range of a typed numeric column; `wave` as a bound: not after the row's wave_id."""
+    low, high = item.range.get("min"), item.range.get("max")
+    if item.is_numeric and low is not None:
+        kwargs: dict[str, Any] = {"column": item.id, "min_value": low}
+        if isinstance(high, int | float):
+            kwargs["max_value"] = high
+        rule(
+            "expect_column_values_to_be_between",
+            kwargs,
+            "range",
+            item.id,
+            f"{item.id} out of range",
+        )
+    if high == "wave":
+        rule(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {
+                "column_A": "wave_id",
+                "column_B": item.id,
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "range",
+            item.id,
+            f"{item.id} after the wave",
+        )
 
 
 def _version_rules(cb: Codebook, version: str) -> list[Rule]:
@@ -339,5 +412,5 @@ def raw_rules(cb: Codebook, version: str) -> list[Rule]:
     rules = _schema_rules(cb)
     for item in cb.items_for(version):
         if item.source != "delivery":
-            rules += _item_rules(cb, version, item)
+            rules += item_rules(item, raw_stage(version))
     return rules + _version_rules(cb, version) + _cross_rules(cb)

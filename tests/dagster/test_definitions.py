@@ -12,10 +12,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.defs.checks import ANALYTICS_DB, RAW_DELIVERY
+from orchestration.dagster_runs import home_instance
+from orchestration.defs.asset_checks import ANALYTICS_DB, RAW_DELIVERY
 from orchestration.defs.partitions import zone_wave_partitions
 from orchestration.defs.resources import BUILD_DB_POOL
-from orchestration.defs.runs import home_instance
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
 
 needs_dbt_project = pytest.mark.skipif(

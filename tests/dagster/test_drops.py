@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import cli
+from orchestration.dagster_runs import home_instance
 from orchestration.defs.drops import (
     DELIVERY_TAG,
     DROP_TAG,
@@ -22,7 +23,6 @@ from orchestration.defs.drops import (
     waves_of_run,
 )
 from orchestration.defs.partitions import ZoneWave
-from orchestration.defs.runs import home_instance
 from orchestration.pipeline import delivery_rows
 from orchestration.publish import read_published_tables
 from orchestration.release import current_release_id, read_manifest

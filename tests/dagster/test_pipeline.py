@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from orchestration.cli import cli
 from orchestration.codebook import load_codebook
-from orchestration.defs.runs import home_instance, run_demo
+from orchestration.dagster_runs import home_instance, run_demo
 from orchestration.demo.generator import GeneratorConfig
 from orchestration.pipeline import delivery_rows
 from orchestration.publish import read_published_tables

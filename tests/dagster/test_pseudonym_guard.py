@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from orchestration.dagster_runs import home_instance, run_rebuild_all
 from orchestration.defs.partitions import ZoneWave, register_partitions
-from orchestration.defs.runs import home_instance, run_rebuild_all
 from orchestration.pseudonym import KEY_ENV, PseudonymKey, key_fingerprint, record_fingerprint
 from orchestration.settings import Home
 

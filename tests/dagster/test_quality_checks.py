@@ -17,15 +17,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.checks import (
+from orchestration.dagster_runs import QUIET, failure_reason, home_instance, run_demo
+from orchestration.defs.asset_checks import (
     ANALYTICS_DB,
     ENTERPRISES_SUITE_CHECK,
     INDICATORS_SUITE_CHECK,
     STAGED_SUITE_CHECK,
 )
-from orchestration.defs.runs import QUIET, failure_reason, home_instance, run_demo
 from orchestration.demo.generator import GeneratorConfig
-from orchestration.quality.downstream_checks import INDICATORS_RELATION, STAGED_RELATION
+from orchestration.quality.downstream_validation import INDICATORS_RELATION, STAGED_RELATION
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
 pytestmark = [

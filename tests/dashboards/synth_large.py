@@ -17,8 +17,13 @@ from pathlib import Path
 
 import duckdb
 
-Z = 1.96
-MIN_BASE, MIN_CELL = 5, 3
+from orchestration.dbt_vars import pooled_zone_id, wilson_z
+from orchestration.disclosure import disclosure_thresholds, primary_rule
+
+# The marts' own constants (dbt_project.yml vars), never typed again here.
+Z = wilson_z()
+THRESHOLDS = disclosure_thresholds()
+POOLED = pooled_zone_id()
 
 
 def _wilson(p: str, n: str, sign: str) -> str:
@@ -37,7 +42,7 @@ def _maps(con: duckdb.DuckDBPyConnection, zones: int, waves: int) -> None:
         with src as (
             select zone_id, row_number() over (order by zone_id) - 1 as k
             from (select distinct zone_id from src.marts.fct_indicator_estimates
-                  where zone_id <> 'ALL')
+                  where zone_id <> '{POOLED}')
         ),
         ids as (
             select i, case when i <= (select count(*) from src.marts.dim_zone
@@ -86,7 +91,7 @@ def _estimates(con: duckdb.DuckDBPyConnection) -> None:
             from cells
         ),
         pooled as (
-            select wave_id, 'ALL' as zone_id, domain, domain_type, indicator_id,
+            select wave_id, '{POOLED}' as zone_id, domain, domain_type, indicator_id,
                    sum(n_base)::bigint as n_base, sum(n_yes)::bigint as n_yes
             from counted group by all
         ),
@@ -100,8 +105,7 @@ def _estimates(con: duckdb.DuckDBPyConnection) -> None:
                case when not sup then {_wilson("p", "n_base", "-")} end as ci_low,
                case when not sup then {_wilson("p", "n_base", "+")} end as ci_high,
                sup as suppressed
-        from (select *, (n_base < {MIN_BASE} or n_yes < {MIN_CELL}
-                         or n_base - n_yes < {MIN_CELL}) as sup from props)
+        from (select *, {primary_rule("n_base", "n_yes", THRESHOLDS)} as sup from props)
     """)
 
 
@@ -115,14 +119,14 @@ def _copies(con: duckdb.DuckDBPyConnection) -> None:
         join zone_map z on z.src_zone = e.zone_id
         join wave_map w on w.src_wave = e.wave_id
     """)
-    con.execute("""
+    con.execute(f"""
         create table marts.fct_maturity_transitions as
-        select t.* replace (coalesce(z.zone_id, 'ALL') as zone_id,
+        select t.* replace (coalesce(z.zone_id, '{POOLED}') as zone_id,
                             w.wave_id as wave_from, w.wave_id + 1 as wave_to)
         from src.marts.fct_maturity_transitions t
         left join zone_map z on z.src_zone = t.zone_id
         join wave_map w on w.src_wave = t.wave_from
-        where (z.zone_id is not null or t.zone_id = 'ALL')
+        where (z.zone_id is not null or t.zone_id = '{POOLED}')
           and w.wave_id + 1 <= (select max(wave_id) from wave_map)
     """)
     for table in ("fct_delivery_quality", "fct_rejected_rules"):

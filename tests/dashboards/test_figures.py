@@ -39,7 +39,8 @@ def run_plots(panel: dict, chunk: dict, state: dict, config: dict, lang: str = "
     """plots.js `build` under node, on localized template and config (as app.js does)."""
     if NODE is None:
         pytest.skip("node not installed")
-    config = {"base_layout": fg.base_layout(), **config}
+    # As site.build_pages gives every page: the pooled zone id of the fixtures' chunks.
+    config = {"base_layout": fg.base_layout(), "pooled_zone": "ALL", **config}
     args = fg.localize({"panel": panel, "config": config}, lang)
     script = (
         f"const p = require({json.dumps(str(PLOTS_JS))});"
@@ -179,11 +180,12 @@ def trend_chunk() -> dict:
 
 def trend_config(comparability: str) -> dict:
     zone = {"short": fg.t("Z1 City"), "name": fg.t("Zone 1")}
+    pooled = Text("All zones (pooled)", "全部开发区（合计）")
     return {
         "labels": {
             "indicators": {"i": fg.t("Indicator")},
             "domains": {"all": fg.t("All")},
-            "zones": {"ALL": {"short": fg.t(UI["pooled"]), "name": fg.t(UI["pooled"])}, "Z1": zone},
+            "zones": {"ALL": {"short": fg.t(pooled), "name": fg.t(pooled)}, "Z1": zone},
         },
         "indicators": {"i": {"comparability": comparability, "note": "v2022 &lt;b&gt;"}},
         "waves": [
@@ -420,6 +422,7 @@ def test_every_chart_says_it_draws_the_weighted_estimate(lang: str) -> None:
 def test_labels_come_from_the_public_dimension_tables() -> None:
     data = SimpleNamespace(
         folder=Path("public"),
+        pooled_zone="ALL",
         indicators=pd.DataFrame(
             {"indicator_id": ["q"], "label_en": ["Q: yes"], "label_zh": ["问：是"]}
         ),
@@ -507,6 +510,7 @@ def test_quality_page_degrades_without_tables() -> None:
         delivery_quality=None,
         rejected_rules=None,
         estimates=pd.DataFrame({"zone_id": ["ALL", "Z1"]}),
+        pooled_zone="ALL",
     )
     labels = SimpleNamespace(
         zones={"ALL": Text("All", "全部"), "Z1": Text("Zone 1", "一区")},
@@ -554,7 +558,10 @@ def test_quality_page_draws_with_no_rejected_rules(zone: str) -> None:
         columns=["zone_id", "wave_id", "rule_id", "rule_columns", "n_rows_rounded"]
     )
     marts = SimpleNamespace(
-        delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
+        delivery_quality=None,
+        rejected_rules=rules,
+        estimates=pd.DataFrame({"zone_id": ["ALL"]}),
+        pooled_zone="ALL",
     )
     labels = SimpleNamespace(
         zones={"ALL": Text("All", "全部")},
@@ -583,7 +590,10 @@ def test_quality_rules_have_a_legend_with_their_meaning_and_upright_delivery_lab
         }
     )
     marts = SimpleNamespace(
-        delivery_quality=None, rejected_rules=rules, estimates=pd.DataFrame({"zone_id": ["ALL"]})
+        delivery_quality=None,
+        rejected_rules=rules,
+        estimates=pd.DataFrame({"zone_id": ["ALL"]}),
+        pooled_zone="ALL",
     )
     labels = SimpleNamespace(
         zones={"ALL": Text("All", "全部")},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.defs.runs import run_demo
+from orchestration.dagster_runs import run_demo
 from orchestration.demo.generator import GeneratorConfig
 from orchestration.settings import Home
 

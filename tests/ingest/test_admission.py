@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import cli
+from orchestration.dagster_runs import home_instance
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
-from orchestration.defs.runs import home_instance
 from orchestration.ingest.admission import (
     MAX_FILE_BYTES_ENV,
     AdmissionError,

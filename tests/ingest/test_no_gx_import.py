@@ -65,7 +65,7 @@ def test_status_and_report_code_import_no_gx(tmp_path: Path) -> None:
         """
         import dashboards.site
         import orchestration.cli
-        import orchestration.defs.report
+        import orchestration.run_report
         import orchestration.pipeline
         import orchestration.quality
         import orchestration.quality.gate

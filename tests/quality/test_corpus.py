@@ -416,8 +416,8 @@ def gate_evaluations(home: Home, run_prefix: str) -> tuple[Any, dict[tuple[str, 
     from the home's Dagster instance, as the UI shows them. No step of the run failed."""
     import dagster as dg
 
+    from orchestration.dagster_runs import home_instance
     from orchestration.defs.partitions import ZoneWave
-    from orchestration.defs.runs import home_instance
 
     with home_instance(home) as instance:
         runs = [run for run in instance.get_runs() if run.run_id.startswith(run_prefix)]
@@ -524,8 +524,8 @@ def assert_refused_in_batch(case: Case, placement: Placement, line: str, home: H
     """No run (so no run id), nothing landed, no row, no partition: only a log line."""
     import dagster as dg
 
+    from orchestration.dagster_runs import home_instance
     from orchestration.defs.partitions import ZONE
-    from orchestration.defs.runs import home_instance
 
     assert line.startswith("refused: ") and "(run " not in line, line
     assert re.search(fmt(case.expect["message"], case, placement.zone), line), line
@@ -572,7 +572,7 @@ def test_batch_accounting_and_kept_loads(batches: Batches) -> None:
 def test_batch_rebuild_passed_the_downstream_suites(batches: Batches) -> None:
     """The first drop's one run built, judged the staged model and the marts (blocking
     checks) and published; injected text never reached a published file."""
-    from orchestration.defs.checks import (
+    from orchestration.defs.asset_checks import (
         ENTERPRISES_SUITE_CHECK,
         INDICATORS_SUITE_CHECK,
         STAGED_SUITE_CHECK,

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.defs.checks import suite_metadata
+from orchestration.defs.asset_checks import suite_metadata
 from orchestration.quality.docs_server import (
     DOCS_URL_ENV,
     HIDDEN,

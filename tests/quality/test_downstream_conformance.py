@@ -20,13 +20,13 @@ from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import enterprise_rules, indicator_rules, staged_rules
-from orchestration.quality.downstream_checks import (
+from orchestration.quality.downstream_outcomes import failing_keys
+from orchestration.quality.downstream_validation import (
     STAGED_RELATION,
     enterprises_sql,
     indicators_sql,
     staged_sql,
 )
-from orchestration.quality.downstream_outcomes import failing_keys
 from orchestration.quality.results import SuiteResult, failures, rule_key, summarize
 from orchestration.quality.rules import Rule
 

@@ -13,11 +13,11 @@ import dagster as dg
 import pytest
 from dagster._core.events import EngineEventData
 
-from orchestration.defs.report import status_report
+from orchestration.dagster_runs import home_instance
 from orchestration.defs.resources import BUILD_DB_POOL
-from orchestration.defs.runs import home_instance
 from orchestration.processes import START_SLACK_SECONDS, process_alive
 from orchestration.recovery import PoolTimeout, recover, slot_holders, wait_for_pool
+from orchestration.run_report import status_report
 from orchestration.settings import Home
 
 JOB = Path(__file__).with_name("pool_job.py")

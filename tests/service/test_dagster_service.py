@@ -31,9 +31,9 @@ import duckdb
 import pytest
 
 from dashboards.browser import MISSING, chromium_available, launch_options
+from orchestration.dagster_runs import home_instance
 from orchestration.defs.drops import DROP_TAG, decode_drop
 from orchestration.defs.partitions import ZoneWave, register_partitions
-from orchestration.defs.runs import home_instance
 from orchestration.defs.sensors import inbox_sensor
 from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.ingest.landing import land_delivery

@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.runs import write_dagster_yaml
+from orchestration.dagster_runs import write_dagster_yaml
 from orchestration.settings import Home
 
 HEAVY = ("dagster", "dagster_dbt", "great_expectations", "dbt", "pandas")

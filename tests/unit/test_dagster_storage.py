@@ -22,11 +22,11 @@ from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.events import EngineEventData
 
 from orchestration import recovery
+from orchestration.dagster_runs import write_dagster_yaml
 from orchestration.defs import dagster_storage as ds
-from orchestration.defs.checks import quality_gate
-from orchestration.defs.report import status_report
+from orchestration.defs.asset_checks import quality_gate
 from orchestration.defs.resources import BUILD_DB_POOL
-from orchestration.defs.runs import write_dagster_yaml
+from orchestration.run_report import status_report
 from orchestration.settings import Home
 
 OTHER_POOL = "other_pool"

@@ -36,7 +36,7 @@ pooled as (
 
     select
         wave_id,
-        'ALL' as zone_id,
+        {{ pooled_zone_id() }} as zone_id,
         domain,
         domain_type,
         indicator_id,

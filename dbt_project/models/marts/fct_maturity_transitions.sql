@@ -203,7 +203,7 @@ zone_cells as (
 all_cells as (
 
     select
-        'ALL' as zone_id,
+        {{ pooled_zone_id() }} as zone_id,
         wave_from,
         wave_to,
         measure,
@@ -221,7 +221,7 @@ all_cells as (
 all_bases as (
 
     select
-        'ALL' as zone_id,
+        {{ pooled_zone_id() }} as zone_id,
         wave_from,
         wave_to,
         measure,

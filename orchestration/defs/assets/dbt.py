@@ -24,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.checks import RAW_DELIVERY
+from orchestration.defs.asset_checks import RAW_DELIVERY
 from orchestration.defs.partitions import zone_wave_partitions
 from orchestration.defs.progress import progress, seconds
 from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from orchestration.defs.checks import (
+from orchestration.defs.asset_checks import (
     delivery_refused_result,
     for_zone_wave,
     quality_gate,

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from orchestration.defs.checks import (
+from orchestration.defs.asset_checks import (
     ANALYTICS_DB,
     failed_blocking_checks,
     restricted_columns_in,

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from orchestration.defs.asset_checks import RAW_DELIVERY, quality_gate
 from orchestration.defs.assets.ingestion import LOADED, REASON, REFUSED
-from orchestration.defs.checks import RAW_DELIVERY, quality_gate
 from orchestration.defs.drops import RANGE_END, RANGE_START, drop_run_target, partition_order
 from orchestration.defs.partitions import WAVE, ZONE, ZoneWave, register_partitions
 from orchestration.defs.progress import echoed

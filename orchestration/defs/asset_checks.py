@@ -300,7 +300,7 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
     )
     # `context` unannotated: Dagster rejects the string annotations of this module
     def staged_responses_suite(context, survey: SurveyHome) -> dg.AssetCheckResult:
-        from orchestration.quality.downstream_checks import validate_staged
+        from orchestration.quality.downstream_validation import validate_staged
 
         paths = survey.paths
         waves = waves_of_run(context.run.tags)
@@ -335,7 +335,7 @@ def build_downstream_checks(dbt_defs: dg.AssetsDefinition) -> list[dg.AssetCheck
         pool=BUILD_DB_POOL,
     )
     def mart_suites(context, survey: SurveyHome) -> Iterator[dg.AssetCheckResult]:
-        from orchestration.quality.downstream_checks import validate_marts
+        from orchestration.quality.downstream_validation import validate_marts
 
         paths = survey.paths
         waves = waves_of_run(context.run.tags)
