@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -126,15 +127,16 @@ def _term_availability(
     if term.item in derived:
         return Availability(True)
     item = cb.item(term.item)
+    base = cb.versions[0]
     own = item.crosswalk if item.crosswalk and item.crosswalk.target == item.id else None
     if item.in_version(version) and term.code in {o.code for o in item.options_for(version)}:
-        if own and version != cb.versions[0]:
+        if own and own.maps(version, base):
             return Availability(True, own.comparability, (own.note_en,))
         return Availability(True)
     # reachable through a crosswalk from an item of this version?
     for source in cb.items_for(version):
         cw = source.crosswalk
-        if cw is None or cw.target != item.id:
+        if cw is None or cw.target != item.id or not cw.maps(version, base):
             continue
         codes = {o.code for o in source.options_for(version)}
         if any(cw.map_code(c) == term.code for c in codes):
@@ -153,6 +155,23 @@ def _rule_availability(
     )
     notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
     return Availability(True, worst, notes)
+
+
+def _breaks(
+    versions: Sequence[str], per_version: dict[str, Availability]
+) -> list[tuple[str, Availability]]:
+    """The versions at which an indicator's series breaks: where its answers start to come
+    through a crosswalk that is not exact, or through another one than in the version
+    before. A version asked the same way as the one before it continues the series."""
+    out = []
+    for before, version in itertools.pairwise(versions):
+        now, then = per_version[version], per_version[before]
+        if now.comparability != "exact" and (now.comparability, now.notes) != (
+            then.comparability,
+            then.notes,
+        ):
+            out.append((version, now))
+    return out
 
 
 # --------------------------------------------------------------------------- indicators
@@ -208,7 +227,8 @@ def _rule_text(terms: Sequence[Term], match: str) -> str:
 
 
 def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
-    """indicators.csv, indicator_terms.csv, industry_groups.csv, report_thresholds.csv."""
+    """indicators.csv, indicator_terms.csv, indicator_breaks.csv, industry_groups.csv,
+    report_thresholds.csv, derived_items.csv."""
     groups = defs["industry_groups"]
     derived = {
         name: {**spec, "option_rows": _derived_options(cb, spec, groups)}
@@ -220,6 +240,7 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
 
     ind_rows: list[list[Any]] = []
     term_rows: list[list[Any]] = []
+    break_rows: list[list[Any]] = []
     seen: set[str] = set()
     for order, spec in enumerate(defs["indicators"], start=1):
         iid = spec["id"]
@@ -278,6 +299,10 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
                 not_asked,
             ]
         )
+        break_rows += [
+            [iid, waves[v][0], v, a.comparability, " ".join(a.notes)]
+            for v, a in _breaks(available, per_version)
+        ]
         term_rows += [[iid, "numerator", t.item, t.code] for t in num]
         term_rows += [[iid, "base", t.item, t.code] for t in base]
 
@@ -322,6 +347,16 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
         ),
         "indicator_terms.csv": _csv_text(
             ["indicator_id", "role", "item_id", "value_code"], term_rows
+        ),
+        "indicator_breaks.csv": _csv_text(
+            [
+                "indicator_id",
+                "wave_id",
+                "instrument_version",
+                "comparability",
+                "comparability_note",
+            ],
+            break_rows,
         ),
         "industry_groups.csv": _csv_text(
             [
@@ -394,7 +429,7 @@ def _crosswalk_rows(cb: Codebook) -> list[list[Any]]:
         target = cb.item(cw.target)
         target_codes = {o.code for o in target.options_for(cb.versions[0])}
         for v in src.versions:
-            if v == cb.versions[0]:
+            if not cw.maps(v, cb.versions[0]):
                 continue
             for o in src.options_for(v):
                 mapped = cw.mapping.get(o.code, o.code if o.code in target_codes else None)
@@ -559,10 +594,10 @@ def macro_text(cb: Codebook) -> str:
             continue
         target = cb.item(cw.target)
         target_codes = {o.code for o in target.options_for(base)}
+        mapped_versions = [v for v in src.versions if cw.maps(v, base)]
         mapping = {
             o.code: cw.mapping.get(o.code, o.code if o.code in target_codes else None)
-            for v in src.versions
-            if v != base
+            for v in mapped_versions
             for o in src.options_for(v)
         }
         if not target.is_choice:
@@ -572,7 +607,7 @@ def macro_text(cb: Codebook) -> str:
                 "column": f"{target.id}_{base}",
                 "target": target.id,
                 "source": src.id,
-                "base_version": base,
+                "mapped_versions": mapped_versions,
                 "approximate": cw.comparability != "exact",
                 "mapping": [[k, v] for k, v in mapping.items() if v is not None],
             }

@@ -81,9 +81,9 @@
 {%- macro codebook_harmonized_columns() -%}
 {#- v2020-comparable columns derived through the codebook crosswalks. -#}
 {{ return([
-  {"column": "B3_cloud_v2020", "target": "B3_cloud", "source": "B3b_cloud_share", "base_version": "v2020", "approximate": true, "mapping": [["gt_50", "migrated"]]},
-  {"column": "C1_online_procurement_share_v2020", "target": "C1_online_procurement_share", "source": "C1_online_procurement_share", "base_version": "v2020", "approximate": false, "mapping": [["0", "0"], ["1_10", "1_25"], ["11_25", "1_25"], ["26_50", "26_50"], ["51_75", "51_75"], ["76_100", "76_100"]]},
-  {"column": "C2_online_sales_share_v2020", "target": "C2_online_sales_share", "source": "C2_online_sales_share", "base_version": "v2020", "approximate": false, "mapping": [["0", "0"], ["1_10", "1_25"], ["11_25", "1_25"], ["26_50", "26_50"], ["51_75", "51_75"], ["76_100", "76_100"]]},
-  {"column": "H1_biggest_obstacle_v2020", "target": "H1_biggest_obstacle", "source": "H1_biggest_obstacle", "base_version": "v2020", "approximate": true, "mapping": [["service_fees_high", "service_fees_high"], ["lack_of_funds", "lack_of_funds"], ["no_urgency", "no_urgency"], ["lack_of_skills", "lack_of_skills"], ["hard_to_get_support", "hard_to_get_support"], ["other", "other"]]}
+  {"column": "B3_cloud_v2020", "target": "B3_cloud", "source": "B3b_cloud_share", "mapped_versions": ["v2022"], "approximate": true, "mapping": [["gt_50", "migrated"]]},
+  {"column": "C1_online_procurement_share_v2020", "target": "C1_online_procurement_share", "source": "C1_online_procurement_share", "mapped_versions": ["v2022"], "approximate": false, "mapping": [["0", "0"], ["1_10", "1_25"], ["11_25", "1_25"], ["26_50", "26_50"], ["51_75", "51_75"], ["76_100", "76_100"]]},
+  {"column": "C2_online_sales_share_v2020", "target": "C2_online_sales_share", "source": "C2_online_sales_share", "mapped_versions": ["v2022"], "approximate": false, "mapping": [["0", "0"], ["1_10", "1_25"], ["11_25", "1_25"], ["26_50", "26_50"], ["51_75", "51_75"], ["76_100", "76_100"]]},
+  {"column": "H1_biggest_obstacle_v2020", "target": "H1_biggest_obstacle", "source": "H1_biggest_obstacle", "mapped_versions": ["v2022"], "approximate": true, "mapping": [["service_fees_high", "service_fees_high"], ["lack_of_funds", "lack_of_funds"], ["no_urgency", "no_urgency"], ["lack_of_skills", "lack_of_skills"], ["hard_to_get_support", "hard_to_get_support"], ["other", "other"]]}
 ]) }}
 {%- endmacro -%}
