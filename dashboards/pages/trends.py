@@ -23,7 +23,7 @@ from dashboards.selectors import (
 )
 
 
-def _indicator_meta(data: PublicData) -> dict[str, Spec]:
+def indicator_meta(data: PublicData) -> dict[str, Spec]:
     """Per indicator, the waves its series breaks at (a version asked the same way as
     the one before continues the line) with the comparability and note of each."""
     breaks: dict[str, list[Spec]] = {}
@@ -64,7 +64,7 @@ def trends_page(data: PublicData, labels: Labels, chunks: dict[str, Any]) -> Pag
             "domains": nodes(labels.domains),
             "zones": zone_nodes(labels, zones),
         },
-        "indicators": _indicator_meta(data),
+        "indicators": indicator_meta(data),
         "waves": _wave_meta(data),
     }
     selectors = [
