@@ -1,11 +1,13 @@
 """Codebook-derived dbt seeds: `python -m orchestration.codebook.seeds`.
 
 Writes lookup CSVs (items, options, crosswalk, size-class thresholds), the
-indicator catalog and the scoring rules into `dbt_project/seeds/`, and one
-generated macro file with the canonical column list (dbt needs it at compile
-time, before any table exists). Inputs: the codebook and the two definition
-files in `dbt_project/definitions/`. The outputs are committed; a test checks
-they are up to date, so run this after editing any of the inputs.
+indicator catalog and the scoring rules into `dbt_project/seeds/`, and the
+generated macros in `dbt_project/macros/generated/` (the canonical column list and
+the indicator catalog: dbt needs them at compile time, before any table exists).
+Inputs: the codebook and the two definition files in `dbt_project/definitions/`.
+The seeds are committed and a test checks they are up to date, so run this after
+editing any of the inputs. The macros are build output (`--macros`, run by
+`make install`), so a questionnaire change commits data files only.
 """
 
 from __future__ import annotations
@@ -778,12 +780,27 @@ def generate(cb: Codebook | None = None, definitions_dir: Path = DEFINITIONS_DIR
     return files
 
 
-def write(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
+# The macros are build output, not committed (.gitignore): `make install` writes them,
+# so a questionnaire change commits data files only (codebook, definitions, seeds).
+GENERATED_MACROS = tuple(
+    str(p.relative_to(DBT_PROJECT_DIR)) for p in (MACRO_PATH, CATALOG_MACRO_PATH)
+)
+
+
+def write(project_dir: Path = DBT_PROJECT_DIR, macros_only: bool = False) -> list[Path]:
+    """Write the generated files whose content changed (an unchanged file keeps its
+    mtime, so dbt's partial parsing stays valid); returns the paths written."""
     written = []
     for rel, text in generate().items():
+        if macros_only and rel not in GENERATED_MACROS:
+            continue
         path = project_dir / rel
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        scratch = path.with_name(f".{path.name}.tmp")
+        scratch.write_text(text, encoding="utf-8")
+        scratch.replace(path)  # atomic: a concurrent dbt parse never reads half a file
         written.append(path)
     return written
 
@@ -801,13 +818,16 @@ def stale(project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if any output is stale")
+    parser.add_argument(
+        "--macros", action="store_true", help="write only the dbt macros (build output)"
+    )
     args = parser.parse_args(argv)
     if args.check:
         out = stale()
         for rel in out:
             print(f"stale: dbt_project/{rel}")
         return 1 if out else 0
-    for path in write():
+    for path in write(macros_only=args.macros):
         print(path.relative_to(DBT_PROJECT_DIR.parent))
     return 0
 
