@@ -22,7 +22,18 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml Makefile
 	$(VENV)/bin/python -m compileall -q orchestration dashboards
 	touch $@
 
-install: $(VENV)/.synced
+# The dbt macros generated from the codebook are build output, not committed: a
+# questionnaire change commits data files only (docs/changing-the-questionnaire.md).
+GENERATED_MACROS := dbt_project/macros/generated/codebook_columns.sql \
+	dbt_project/macros/generated/indicator_catalog.sql
+MACRO_INPUTS := orchestration/codebook/codebook.yaml $(wildcard dbt_project/definitions/*.yaml) \
+	$(wildcard orchestration/codebook/*.py)
+
+$(GENERATED_MACROS) &: $(VENV)/.synced $(MACRO_INPUTS)
+	$(VENV)/bin/python -m orchestration.codebook.seeds --macros
+	touch $(GENERATED_MACROS)
+
+install: $(VENV)/.synced $(GENERATED_MACROS)
 
 demo: install
 	$(VENV)/bin/smesurvey demo

@@ -28,6 +28,7 @@ REQUIRED = (
     "public_maturity_transitions",
     "public_parameters",
     "dim_indicator",
+    "dim_indicator_break",
     "dim_zone",
     "dim_wave",
     "dim_domain",
@@ -57,6 +58,7 @@ class PublicData:
     transitions: pd.DataFrame
     parameters: dict[str, float]
     indicators: pd.DataFrame
+    indicator_breaks: pd.DataFrame
     zones: pd.DataFrame
     waves: pd.DataFrame
     domains: pd.DataFrame
@@ -105,6 +107,7 @@ def load_public(folder: Path) -> PublicData:
         transitions=t["public_maturity_transitions"],
         parameters={str(k): float(v) for k, v in parameters.items()},
         indicators=t["dim_indicator"].sort_values("sort_order", kind="stable"),
+        indicator_breaks=t["dim_indicator_break"].sort_values(["indicator_id", "wave_id"]),
         zones=zones,
         waves=t["dim_wave"].sort_values("wave_id"),
         domains=t["dim_domain"],

@@ -241,11 +241,14 @@
 
   function trend(panel, tpl, chunk, state, cfg) {
     var c = cube(chunk);
-    var meta = cfg.indicators[state.indicator] || { comparability: "exact", note: "" };
+    var meta = cfg.indicators[state.indicator] || { comparability: "exact", note: "", breaks: [] };
     var waves = cfg.waves.map(function (w) { return w.wave; });
     var first = Math.min.apply(null, waves);
     var starts = cfg.waves.filter(function (w) { return w.first && w.wave > first; });
-    var breaks = meta.comparability === "exact" ? [] : starts.map(function (w) { return w.wave; });
+    // The indicator's own breaks: a version asked the same way continues the line.
+    var breakAt = {};
+    meta.breaks.forEach(function (b) { breakAt[b.wave] = b; });
+    var breaks = meta.breaks.map(function (b) { return b.wave; });
     var pooled = cfg.pooled_zone;
     var zones = [pooled];
     if (state.zone !== pooled) zones.push(state.zone);
@@ -311,8 +314,9 @@
       var at = w.wave - 0.5;
       shapes.push(merge(tpl.styles.mark, { x0: at, x1: at }));
       var text = tpl.styles["break"].replace("{version}", w.version);
-      if (meta.comparability !== "exact") text += ": " + meta.comparability;
-      notes.push(merge(tpl.styles.note, { x: at, text: text, hovertext: meta.note }));
+      var cut = breakAt[w.wave];
+      if (cut) text += ": " + cut.comparability;
+      notes.push(merge(tpl.styles.note, { x: at, text: text, hovertext: cut ? cut.note : "" }));
     });
     var title = (cfg.labels.indicators[state.indicator] || state.indicator) +
       "<br><sub>" + (cfg.labels.domains[state.domain] || state.domain) + "</sub>";

@@ -10,7 +10,7 @@ whatever engine built the marts. Disclosure control: orchestration/disclosure.py
            public_dimension_scores .parquet|.csv          the same, enterprise counts
     public/public_delivery_quality|public_rejected_rules .parquet|.csv   processing counts
     public/public_parameters.parquet|.csv             thresholds and constants of the release
-    public/dim_zone|dim_wave|dim_indicator|dim_domain|dim_level .parquet|.csv
+    public/dim_zone|dim_wave|dim_indicator|dim_indicator_break|dim_domain|dim_level .parquet|.csv
     public/dim_category|dim_dimension|dim_reference_benchmark .parquet|.csv
     public/codebook.json                              per table: keys, values, labels
     public/README.md
@@ -372,6 +372,10 @@ TABLES: dict[str, TableSpec] = {
     "dim_zone": TableSpec("Development zones and their labels (ALL = pooled).", ("zone_id",)),
     "dim_wave": TableSpec("Survey waves and questionnaire versions.", ("wave_id",)),
     "dim_indicator": TableSpec("Indicator catalog with zh/en labels.", ("indicator_id",)),
+    "dim_indicator_break": TableSpec(
+        "Where an indicator's series breaks between questionnaire versions.",
+        ("indicator_id", "wave_id"),
+    ),
     "dim_domain": TableSpec(
         "Populations (domains): all, industry groups, size classes, with zh/en labels.",
         ("domain_type", "domain"),
@@ -419,6 +423,13 @@ DIM_COLUMNS: dict[str, tuple[str, ...]] = {
         "comparability",
         "comparability_note",
         "sort_order",
+    ),
+    "dim_indicator_break": (
+        "indicator_id",
+        "wave_id",
+        "instrument_version",
+        "comparability",
+        "comparability_note",
     ),
 }
 

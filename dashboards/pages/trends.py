@@ -23,11 +23,23 @@ from dashboards.selectors import (
 )
 
 
-def _indicator_meta(data: PublicData) -> dict[str, Spec]:
+def indicator_meta(data: PublicData) -> dict[str, Spec]:
+    """Per indicator, the waves its series breaks at (a version asked the same way as
+    the one before continues the line) with the comparability and note of each."""
+    breaks: dict[str, list[Spec]] = {}
+    for b in data.indicator_breaks.itertuples():
+        breaks.setdefault(b.indicator_id, []).append(
+            {
+                "wave": int(b.wave_id),
+                "comparability": str(b.comparability),
+                "note": html.escape(str(b.comparability_note or "")),
+            }
+        )
     return {
         r.indicator_id: {
             "comparability": r.comparability or "exact",
             "note": html.escape(str(r.comparability_note or "")),
+            "breaks": breaks.get(r.indicator_id, []),
         }
         for r in data.indicators.itertuples()
     }
@@ -52,7 +64,7 @@ def trends_page(data: PublicData, labels: Labels, chunks: dict[str, Any]) -> Pag
             "domains": nodes(labels.domains),
             "zones": zone_nodes(labels, zones),
         },
-        "indicators": _indicator_meta(data),
+        "indicators": indicator_meta(data),
         "waves": _wave_meta(data),
     }
     selectors = [

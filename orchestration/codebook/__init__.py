@@ -55,16 +55,28 @@ class Option:
 
 @dataclass(frozen=True)
 class Crosswalk:
-    """How a v2022 answer maps onto the comparable v2020 item."""
+    """How a later version's answer maps onto the comparable item of the first version.
+
+    `versions` names the instrument versions whose answers the crosswalk maps (None:
+    every version of the source item after the first instrument version), so a
+    revision in one version leaves the versions before it exactly comparable.
+    """
 
     target: str
     mapping: dict[str, str]
     comparability: str
     note_en: str
     note_zh: str
+    versions: tuple[str, ...] | None = None
 
     def map_code(self, code: str) -> str | None:
         return self.mapping.get(code, code)
+
+    def maps(self, version: str, base_version: str) -> bool:
+        """Whether answers of `version` go through this crosswalk."""
+        if self.versions is not None:
+            return version in self.versions
+        return version != base_version
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,7 @@ def _crosswalk(raw: dict[str, Any] | None, item_id: str) -> Crosswalk | None:
         comparability=raw["comparability"],
         note_en=raw["note_en"],
         note_zh=raw["note_zh"],
+        versions=tuple(raw["versions"]) if "versions" in raw else None,
     )
 
 

@@ -1,11 +1,13 @@
 """Codebook-derived dbt seeds: `python -m orchestration.codebook.seeds`.
 
 Writes lookup CSVs (items, options, crosswalk, size-class thresholds), the
-indicator catalog and the scoring rules into `dbt_project/seeds/`, and one
-generated macro file with the canonical column list (dbt needs it at compile
-time, before any table exists). Inputs: the codebook and the two definition
-files in `dbt_project/definitions/`. The outputs are committed; a test checks
-they are up to date, so run this after editing any of the inputs.
+indicator catalog and the scoring rules into `dbt_project/seeds/`, and the
+generated macros in `dbt_project/macros/generated/` (the canonical column list and
+the indicator catalog: dbt needs them at compile time, before any table exists).
+Inputs: the codebook and the two definition files in `dbt_project/definitions/`.
+The seeds are committed and a test checks they are up to date, so run this after
+editing any of the inputs. The macros are build output (`--macros`, run by
+`make install`), so a questionnaire change commits data files only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -126,15 +129,16 @@ def _term_availability(
     if term.item in derived:
         return Availability(True)
     item = cb.item(term.item)
+    base = cb.versions[0]
     own = item.crosswalk if item.crosswalk and item.crosswalk.target == item.id else None
     if item.in_version(version) and term.code in {o.code for o in item.options_for(version)}:
-        if own and version != cb.versions[0]:
+        if own and own.maps(version, base):
             return Availability(True, own.comparability, (own.note_en,))
         return Availability(True)
     # reachable through a crosswalk from an item of this version?
     for source in cb.items_for(version):
         cw = source.crosswalk
-        if cw is None or cw.target != item.id:
+        if cw is None or cw.target != item.id or not cw.maps(version, base):
             continue
         codes = {o.code for o in source.options_for(version)}
         if any(cw.map_code(c) == term.code for c in codes):
@@ -153,6 +157,23 @@ def _rule_availability(
     )
     notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
     return Availability(True, worst, notes)
+
+
+def _breaks(
+    versions: Sequence[str], per_version: dict[str, Availability]
+) -> list[tuple[str, Availability]]:
+    """The versions at which an indicator's series breaks: where its answers start to come
+    through a crosswalk that is not exact, or through another one than in the version
+    before. A version asked the same way as the one before it continues the series."""
+    out = []
+    for before, version in itertools.pairwise(versions):
+        now, then = per_version[version], per_version[before]
+        if now.comparability != "exact" and (now.comparability, now.notes) != (
+            then.comparability,
+            then.notes,
+        ):
+            out.append((version, now))
+    return out
 
 
 # --------------------------------------------------------------------------- indicators
@@ -208,7 +229,8 @@ def _rule_text(terms: Sequence[Term], match: str) -> str:
 
 
 def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
-    """indicators.csv, indicator_terms.csv, industry_groups.csv, report_thresholds.csv."""
+    """indicators.csv, indicator_terms.csv, indicator_breaks.csv, industry_groups.csv,
+    report_thresholds.csv, derived_items.csv."""
     groups = defs["industry_groups"]
     derived = {
         name: {**spec, "option_rows": _derived_options(cb, spec, groups)}
@@ -220,6 +242,7 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
 
     ind_rows: list[list[Any]] = []
     term_rows: list[list[Any]] = []
+    break_rows: list[list[Any]] = []
     seen: set[str] = set()
     for order, spec in enumerate(defs["indicators"], start=1):
         iid = spec["id"]
@@ -278,6 +301,10 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
                 not_asked,
             ]
         )
+        break_rows += [
+            [iid, waves[v][0], v, a.comparability, " ".join(a.notes)]
+            for v, a in _breaks(available, per_version)
+        ]
         term_rows += [[iid, "numerator", t.item, t.code] for t in num]
         term_rows += [[iid, "base", t.item, t.code] for t in base]
 
@@ -322,6 +349,16 @@ def indicator_tables(cb: Codebook, defs: dict[str, Any]) -> dict[str, str]:
         ),
         "indicator_terms.csv": _csv_text(
             ["indicator_id", "role", "item_id", "value_code"], term_rows
+        ),
+        "indicator_breaks.csv": _csv_text(
+            [
+                "indicator_id",
+                "wave_id",
+                "instrument_version",
+                "comparability",
+                "comparability_note",
+            ],
+            break_rows,
         ),
         "industry_groups.csv": _csv_text(
             [
@@ -394,7 +431,7 @@ def _crosswalk_rows(cb: Codebook) -> list[list[Any]]:
         target = cb.item(cw.target)
         target_codes = {o.code for o in target.options_for(cb.versions[0])}
         for v in src.versions:
-            if v == cb.versions[0]:
+            if not cw.maps(v, cb.versions[0]):
                 continue
             for o in src.options_for(v):
                 mapped = cw.mapping.get(o.code, o.code if o.code in target_codes else None)
@@ -559,10 +596,10 @@ def macro_text(cb: Codebook) -> str:
             continue
         target = cb.item(cw.target)
         target_codes = {o.code for o in target.options_for(base)}
+        mapped_versions = [v for v in src.versions if cw.maps(v, base)]
         mapping = {
             o.code: cw.mapping.get(o.code, o.code if o.code in target_codes else None)
-            for v in src.versions
-            if v != base
+            for v in mapped_versions
             for o in src.options_for(v)
         }
         if not target.is_choice:
@@ -572,7 +609,7 @@ def macro_text(cb: Codebook) -> str:
                 "column": f"{target.id}_{base}",
                 "target": target.id,
                 "source": src.id,
-                "base_version": base,
+                "mapped_versions": mapped_versions,
                 "approximate": cw.comparability != "exact",
                 "mapping": [[k, v] for k, v in mapping.items() if v is not None],
             }
@@ -743,12 +780,27 @@ def generate(cb: Codebook | None = None, definitions_dir: Path = DEFINITIONS_DIR
     return files
 
 
-def write(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
+# The macros are build output, not committed (.gitignore): `make install` writes them,
+# so a questionnaire change commits data files only (codebook, definitions, seeds).
+GENERATED_MACROS = tuple(
+    str(p.relative_to(DBT_PROJECT_DIR)) for p in (MACRO_PATH, CATALOG_MACRO_PATH)
+)
+
+
+def write(project_dir: Path = DBT_PROJECT_DIR, macros_only: bool = False) -> list[Path]:
+    """Write the generated files whose content changed (an unchanged file keeps its
+    mtime, so dbt's partial parsing stays valid); returns the paths written."""
     written = []
     for rel, text in generate().items():
+        if macros_only and rel not in GENERATED_MACROS:
+            continue
         path = project_dir / rel
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        scratch = path.with_name(f".{path.name}.tmp")
+        scratch.write_text(text, encoding="utf-8")
+        scratch.replace(path)  # atomic: a concurrent dbt parse never reads half a file
         written.append(path)
     return written
 
@@ -766,13 +818,16 @@ def stale(project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if any output is stale")
+    parser.add_argument(
+        "--macros", action="store_true", help="write only the dbt macros (build output)"
+    )
     args = parser.parse_args(argv)
     if args.check:
         out = stale()
         for rel in out:
             print(f"stale: dbt_project/{rel}")
         return 1 if out else 0
-    for path in write():
+    for path in write(macros_only=args.macros):
         print(path.relative_to(DBT_PROJECT_DIR.parent))
     return 0
 

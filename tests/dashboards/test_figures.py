@@ -187,7 +187,15 @@ def trend_config(comparability: str) -> dict:
             "domains": {"all": fg.t("All")},
             "zones": {"ALL": {"short": fg.t(pooled), "name": fg.t(pooled)}, "Z1": zone},
         },
-        "indicators": {"i": {"comparability": comparability, "note": "v2022 &lt;b&gt;"}},
+        "indicators": {
+            "i": {
+                "comparability": comparability,
+                "note": "v2022 &lt;b&gt;",
+                "breaks": []
+                if comparability == "exact"
+                else [{"wave": 2022, "comparability": comparability, "note": "v2022 &lt;b&gt;"}],
+            }
+        },
         "waves": [
             {"wave": 2020, "version": "v2020", "first": True},
             {"wave": 2021, "version": "v2020", "first": False},
@@ -211,6 +219,35 @@ def test_trend_marks_the_version_break(comparability: str) -> None:
     assert [x for x in lines["Z1"].x if x is not None] == [2020, 2022]
     ghost = next(tr for tr in fig.data if tr.meta.get("suppressed"))
     assert list(ghost.x) == [2021] and ghost.yaxis == "y2"
+
+
+def test_trend_breaks_only_where_the_indicator_changes() -> None:
+    """Three versions, the indicator revised in the third only: the line runs on across
+    the second version's start and breaks at the third's, which alone is labelled."""
+    panel = {"id": "trend", "kind": "trend", "template": fg.trend_template(UI["trend"])}
+    state = {"indicator": "i", "domain": "all", "zone": "ALL"}
+    rows = [("ALL", wave, 100, 40 + k, False) for k, wave in enumerate((2020, 2022, 2024))]
+    frame = pd.DataFrame(rows, columns=["zone_id", "wave_id", "n_base", "n_yes", "suppressed"])
+    frame = published(frame.assign(domain="all"))
+    axes = {"domain": ["all"], "zone_id": ["ALL"], "wave_id": [2020, 2022, 2024]}
+    config = trend_config("approximate")
+    config["indicators"]["i"]["breaks"] = [
+        {"wave": 2024, "comparability": "approximate", "note": "v2024 scale"}
+    ]
+    config["waves"] = [
+        {"wave": 2020, "version": "v2020", "first": True},
+        {"wave": 2022, "version": "v2022", "first": True},
+        {"wave": 2024, "version": "v2024", "first": True},
+    ]
+    fig = valid(run_plots(panel, cube(frame, axes, ESTIMATE_VALUES), state, config))
+    line = next(tr for tr in fig.data if tr.mode == "lines+markers")
+    assert list(line.x) == [2020, 2022, None, 2024]
+    assert [s.x0 for s in fig.layout.shapes] == [2021.5, 2023.5]
+    notes = {a.x: a for a in fig.layout.annotations if a.x in (2021.5, 2023.5)}
+    assert "approximate" not in notes[2021.5].text and not notes[2021.5].hovertext
+    assert "approximate" in notes[2023.5].text and notes[2023.5].hovertext == "v2024 scale"
+    bands = [tr for tr in fig.data if tr.meta and tr.meta.get("band")]
+    assert len(bands) == 2
 
 
 def test_trend_keeps_the_bands_on_both_sides_of_a_break() -> None:

@@ -1,6 +1,6 @@
 """The public product of a real publish: `current/public/`, checked as files.
 
-The demo home (tests/e2e/conftest.py: two zones, three waves) is published by the
+The demo home (tests/e2e/conftest.py: two zones, a wave of every version) is published by the
 pipeline; its public tables are read back from Parquet and CSV and compared with
 the internal marts of the same release, the primary rule recomputed here from the
 counts there and the dbt vars.
@@ -17,6 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from dashboards.data import load_public
+from dashboards.pages.trends import indicator_meta
+from orchestration.codebook import load_codebook
 from orchestration.disclosure import disclosure_thresholds
 from orchestration.release import read_manifest
 from orchestration.settings import DBT_PROJECT_DIR, Home
@@ -44,6 +47,7 @@ DIMS = (
     "dim_zone",
     "dim_wave",
     "dim_indicator",
+    "dim_indicator_break",
     "dim_domain",
     "dim_level",
     "dim_category",
@@ -356,3 +360,25 @@ def test_the_demo_site_shows_only_what_the_public_release_publishes(
     assert differing == [] and cells > 1000
     # and no small cell is recoverable from what the site ships: its cells are the
     # public ones, which the checker above finds no recoverable cell in
+
+
+def test_every_questionnaire_version_is_published_with_its_breaks(public: Path) -> None:
+    """The demo fields every codebook version; each indicator's published breaks are the
+    ones the trends page draws, at a version's first wave; no indicator has an estimate
+    outside the waves its items are asked in (a dropped item stops, a new one starts)."""
+    waves = read(public, "dim_wave")
+    assert set(waves.instrument_version) == set(load_codebook().versions)
+    first_waves = set(waves[waves.is_first_wave_of_version].wave_id)
+    breaks = read(public, "dim_indicator_break")
+    assert len(breaks) > 0 and set(breaks.wave_id) <= first_waves
+    drawn = {
+        (indicator, cut["wave"])
+        for indicator, meta in indicator_meta(load_public(public)).items()
+        for cut in meta["breaks"]
+    }
+    assert drawn == set(zip(breaks.indicator_id, breaks.wave_id, strict=True))
+    indicators = read(public, "dim_indicator")
+    estimates = read(public, "public_indicator_estimates").merge(indicators, on="indicator_id")
+    before = estimates.wave_id < estimates.first_comparable_wave
+    after = estimates.last_wave.notna() & (estimates.wave_id > estimates.last_wave)
+    assert not (before | after).any(), estimates[before | after][["indicator_id", "wave_id"]]

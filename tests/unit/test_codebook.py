@@ -48,29 +48,47 @@ def test_rules_refer_to_existing_codes(item):
 @pytest.mark.parametrize("item", [it for it in CB.items if it.crosswalk], ids=str)
 def test_crosswalk_targets_exist(item):
     cw = item.crosswalk
+    base = CB.versions[0]
     target = CB.item(cw.target)
-    assert "v2020" in target.versions
+    assert base in target.versions
     assert cw.comparability in {"exact", "approximate", "none"}
     assert cw.note_en and cw.note_zh
-    v2020_codes = {o.code for o in target.options_for("v2020")}
+    assert set(cw.versions or ()) <= set(item.versions)
+    mapped = [v for v in item.versions if cw.maps(v, base)]
+    assert mapped and base not in mapped
+    base_codes = {o.code for o in target.options_for(base)}
+    later_codes = {o.code for v in mapped for o in item.options_for(v)}
     for source_code, target_code in cw.mapping.items():
-        assert source_code in {o.code for o in item.options_for("v2022")}
-        assert target_code in v2020_codes
+        assert source_code in later_codes
+        assert target_code in base_codes
 
 
 def test_changed_share_bands_map_back_to_v2020():
     c1 = CB.item("C1_online_procurement_share")
-    mapped = {c1.crosswalk.map_code(o.code) for o in c1.options_for("v2022")}
-    assert mapped == {o.code for o in c1.options_for("v2020")}
+    for version in CB.versions[1:]:
+        mapped = {c1.crosswalk.map_code(o.code) for o in c1.options_for(version)}
+        assert mapped == {o.code for o in c1.options_for("v2020")}
+
+
+def test_a_crosswalk_maps_only_the_versions_it_names():
+    from orchestration.codebook import Crosswalk
+
+    default = Crosswalk("X", {}, "exact", "n", "n")
+    assert [v for v in ("v1", "v2", "v3") if default.maps(v, "v1")] == ["v2", "v3"]
+    revised = Crosswalk("X", {}, "approximate", "n", "n", versions=("v3",))
+    assert [v for v in ("v1", "v2", "v3") if revised.maps(v, "v1")] == ["v3"]
 
 
 def test_version_for_wave():
-    assert CB.version_for_wave(2020) == "v2020"
+    starts = sorted((spec["first_wave"], v) for v, spec in CB.instruments.items())
+    for (first, version), after in zip(starts, [*starts[1:], None], strict=True):
+        assert CB.version_for_wave(first) == version
+        if after is not None:
+            assert CB.version_for_wave(after[0] - 1) == version
+            assert CB.instruments[version].get("last_wave") == after[0] - 1
     assert CB.version_for_wave(2021) == "v2020"
-    assert CB.version_for_wave(2022) == "v2022"
-    assert CB.version_for_wave(2025) == "v2022"
     with pytest.raises(ValueError):
-        CB.version_for_wave(2019)
+        CB.version_for_wave(starts[0][0] - 1)
 
 
 def test_platform_headers_are_unique_and_numbered():

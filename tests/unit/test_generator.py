@@ -105,21 +105,26 @@ def _headers(path: Path, encoding: str) -> list[str]:
         return next(csv.reader(fh))
 
 
-def test_v2022_columns_from_2022_on(small):
-    v2020_only = {it.id for it in CB.items if it.versions == ("v2020",)}
-    v2022_only = {it.id for it in CB.items if it.versions == ("v2022",)}
+def test_each_wave_carries_its_versions_columns(small):
+    """Every wave's files have the columns of the instrument version fielded that year:
+    items of another version only are absent, options too (B4's erp from v2022)."""
+    not_everywhere = [it for it in CB.items if set(it.versions) != set(CB.versions)]
+    assert not_everywhere  # the codebook has version-specific items to check
+    erp = CB.item("B4_tech").option("erp")
     for wave in WAVES:
         version = CB.version_for_wave(wave)
         folder = small / "SH-01" / str(wave)
         encoding = "utf-8-sig" if wave % 2 == 0 else "gb18030"
         header = set(_headers(folder / "platform_export.csv", encoding))
         assert header == set(CB.platform_headers(version).values())
-        paper = pd.read_excel(folder / "paper_entries.xlsx", nrows=0).columns
-        present, absent = (v2022_only, v2020_only) if wave >= 2022 else (v2020_only, v2022_only)
-        assert present <= set(paper)
-        assert not absent & set(paper)
-        erp = CB.item("B4_tech").option_column("erp")
-        assert (erp in paper) == (wave >= 2022)
+        paper = set(pd.read_excel(folder / "paper_entries.xlsx", nrows=0).columns)
+        paper_items = {it.id for it in not_everywhere if it.in_mode("paper", version)}
+        present = {it.id for it in not_everywhere if it.in_version(version)} & paper_items
+        absent = {it.id for it in not_everywhere if not it.in_version(version)}
+        assert present - {it.id for it in CB.items if it.is_multi} <= paper
+        assert not absent & paper
+        erp_column = CB.item("B4_tech").option_column("erp")
+        assert (erp_column in paper) == erp.in_version(version)
 
 
 def test_paper_v2022_carries_the_employee_band_only(frames):

@@ -26,27 +26,21 @@ levels as (
 
 ),
 
-instruments as (
-
-    select * from {{ ref('cb_instruments') }}
-
-),
-
 scoring_elements as (
 
     select * from {{ ref('scoring_elements') }}
 
 ),
 
-indicator_terms as (
+indicators as (
 
-    select * from {{ ref('indicator_terms') }}
+    select * from {{ ref('indicators') }}
 
 ),
 
-crosswalk as (
+indicator_breaks as (
 
-    select * from {{ ref('cb_crosswalk') }}
+    select * from {{ ref('indicator_breaks') }}
 
 ),
 
@@ -314,7 +308,6 @@ intervals as (
 
 ),
 
--- instrument version of each wave of a pair
 wave_pairs as (
 
     select distinct
@@ -324,52 +317,53 @@ wave_pairs as (
 
 ),
 
-pair_versions as (
+-- a measure is comparable across a wave pair unless one of its scoring elements
+-- changes between the two waves: its series breaks at a wave after wave_from and
+-- up to wave_to (seed indicator_breaks, from the codebook crosswalks), or it is
+-- asked in only one of the two waves, so it enters or leaves the score
+element_breaks as (
 
     select
         wave_pairs.wave_from,
         wave_pairs.wave_to,
-        from_instruments.instrument_version as version_from,
-        to_instruments.instrument_version as version_to
+        scoring_elements.measure,
+        case indicator_breaks.comparability when 'none' then 2 else 1 end as break_rank
     from wave_pairs
-    left join instruments as from_instruments
-        on wave_pairs.wave_from >= from_instruments.first_wave
-            and (
-                from_instruments.last_wave is null
-                or wave_pairs.wave_from <= from_instruments.last_wave
-            )
-    left join instruments as to_instruments
-        on wave_pairs.wave_to >= to_instruments.first_wave
-            and (
-                to_instruments.last_wave is null
-                or wave_pairs.wave_to <= to_instruments.last_wave
-            )
+    inner join indicator_breaks
+        on wave_pairs.wave_from < indicator_breaks.wave_id
+            and indicator_breaks.wave_id <= wave_pairs.wave_to
+    inner join scoring_elements
+        on indicator_breaks.indicator_id = scoring_elements.indicator_id
+    union all
+    select
+        wave_pairs.wave_from,
+        wave_pairs.wave_to,
+        scoring_elements.measure,
+        1 as break_rank
+    from wave_pairs
+    inner join indicators
+        on (
+            wave_pairs.wave_from < indicators.first_wave
+            and indicators.first_wave <= wave_pairs.wave_to
+        )
+        or (
+            wave_pairs.wave_from <= indicators.last_wave
+            and indicators.last_wave < wave_pairs.wave_to
+        )
+    inner join scoring_elements
+        on indicators.indicator_id = scoring_elements.indicator_id
 
 ),
 
--- a measure is comparable across a wave pair unless one of its scoring elements
--- reads an item code that a version of the pair only reaches through a crosswalk
--- that is not exact (the crosswalk maps each later version onto the first one)
 pair_breaks as (
 
     select
-        pair_versions.wave_from,
-        pair_versions.wave_to,
-        scoring_elements.measure,
-        max(case crosswalk.comparability when 'none' then 2 else 1 end) as break_rank
-    from pair_versions
-    inner join crosswalk
-        on pair_versions.version_from != pair_versions.version_to
-            and crosswalk.instrument_version in (
-                pair_versions.version_from, pair_versions.version_to
-            )
-            and crosswalk.comparability != 'exact'
-    inner join indicator_terms
-        on crosswalk.target_item = indicator_terms.item_id
-            and crosswalk.target_code = indicator_terms.value_code
-    inner join scoring_elements
-        on indicator_terms.indicator_id = scoring_elements.indicator_id
-    group by pair_versions.wave_from, pair_versions.wave_to, scoring_elements.measure
+        wave_from,
+        wave_to,
+        measure,
+        max(break_rank) as break_rank
+    from element_breaks
+    group by wave_from, wave_to, measure
 
 ),
 

@@ -54,13 +54,14 @@ harmonized as (
     select
         {% for h in harmonized %}
         case
-            when renamed.instrument_version = '{{ h.base_version }}' then renamed.{{ h.target }}
+            when renamed.instrument_version not in ('{{ h.mapped_versions | join("', '") }}')
+                then renamed.{{ h.target }}
             {% for pair in h.mapping %}
             when renamed.{{ h.source }} = '{{ pair[0] }}' then '{{ pair[1] }}'
             {% endfor %}
         end as {{ h.column }},
         (
-            renamed.instrument_version != '{{ h.base_version }}'
+            renamed.instrument_version in ('{{ h.mapped_versions | join("', '") }}')
             and renamed.{{ h.source }} is not null
             and {{ 'true' if h.approximate else 'false' }}
         ) as {{ h.column }}_is_approximate,
