@@ -3,7 +3,7 @@
 
 {%- macro indicator_catalog() -%}
 {#- Per indicator: waves, base (none = everyone) and numerator as conditions on
-    stg_survey__responses columns (any condition holding = the response has it). -#}
+    int_responses_classified columns (any condition holding = the response has it). -#}
 {{ return([
   {"id": "mode_electronic", "first_wave": 2020, "last_wave": none, "base": none, "numerator": [{"column": "A12_mode", "codes": ["electronic"], "version": none, "asked": none}], "numerator_match": "any", "not_asked": "outside"},
   {"id": "industry_manufacturing", "first_wave": 2020, "last_wave": none, "base": none, "numerator": [{"column": "A5_industry_section", "codes": ["C"], "version": none, "asked": none}], "numerator_match": "any", "not_asked": "outside"},
