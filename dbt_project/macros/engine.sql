@@ -16,6 +16,22 @@
     sha2(concat(unhex('{{ opad_key_hex }}'), unhex(sha2(concat(unhex('{{ ipad_key_hex }}'), encode({{ message }}, 'utf-8')), 256))), 256)
 {%- endmacro %}
 
+{#- `name as {{ not_materialized() }} (...)`: a CTE the engine inlines into each of
+    its readers. DuckDB materializes a CTE read more than once (computed once, whole):
+    the readers' filters and column pruning then stop at it, so a view filtered to
+    one delivery would still compute every column of every row below it. Spark
+    inlines CTEs itself and has no such keyword. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'smesurvey')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__not_materialized() -%}
+{%- endmacro %}
+
 {#- A codebook sql_type (generated macro codebook_columns) as this engine spells it:
     Spark's VARCHAR needs a length, its unbounded text type is STRING. -#}
 {% macro column_type(sql_type) -%}

@@ -1,5 +1,5 @@
 {#-
-    Indicator rules as SQL over the wide columns of stg_survey__responses, from the
+    Indicator rules as SQL over the wide columns of int_responses_classified, from the
     generated catalog (macros/generated/indicator_catalog.sql, itself generated from
     the seeds indicators / indicator_terms: the one definition). A response "has"
     (item, code) when the single/band column holds the code, the multi option's

@@ -273,11 +273,12 @@
 
 {#- THE duplicate rule (one place): when an enterprise (enterprise_key) has more
     than one accepted questionnaire in a wave, the one kept is the latest loaded
-    (then the later delivery id, source file and row: a total order). Staging ranks
-    the questionnaires of a delivery by it (questionnaire_rank, 1 = kept) and every
-    model reads only rank 1; int_enterprise_waves applies the same order across the
-    zones of a wave as a safety net. Within one delivery the load time is shared,
-    so the later file and row win: the later-keyed record of the same enterprise.
+    (then the later delivery id, source file and row: a total order).
+    int_responses_classified ranks the questionnaires of a delivery by it
+    (questionnaire_rank, 1 = kept) and every model reads only rank 1;
+    int_enterprise_waves applies the same order across the zones of a wave as a
+    safety net. Within one delivery the load time is shared, so the later file and
+    row win: the later-keyed record of the same enterprise.
     Why per delivery is enough for the zone-wave incremental models: the quality
     gate rejects every occurrence of a USCC repeated in a delivery (uscc.duplicate)
     and every questionnaire whose USCC another zone of the wave holds, in the build

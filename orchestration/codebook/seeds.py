@@ -36,7 +36,7 @@ CATALOG_MACRO_PATH = DBT_PROJECT_DIR / "macros" / "generated" / "indicator_catal
 MEASURE_ITEMS = {"employees": "A8_employees", "revenue": "A9_revenue", "assets": "A10_assets"}
 COMPARABILITY_RANK = {"exact": 0, "approximate": 1, "none": 2}
 SQL_TYPES = {"int": "bigint", "num": "double", "multi": "boolean"}
-# Derived pseudo-items -> the stg_survey__responses column that carries them and
+# Derived pseudo-items -> the int_responses_classified column that carries them and
 # whether it is a boolean (yes = true, no = false) or holds the option code itself.
 DERIVED_COLUMNS = {
     "X_employees_lt50": ("employees_lt50", True),
@@ -654,7 +654,7 @@ def _asked(cb: Codebook, item_id: str) -> dict[str, Any] | None:
 def _term_conditions(
     cb: Codebook, crosswalk: Sequence[Sequence[Any]], item_id: str, code: str
 ) -> list[dict[str, Any]]:
-    """When a response "has" (item, code), as conditions on stg_survey__responses columns.
+    """When a response "has" (item, code), as conditions on int_responses_classified columns.
 
     Each condition: `column`, one of `codes` (the column holds one of them), `flag`
     (a multi option's boolean column is true) or `is` (a derived boolean equals it),
@@ -752,7 +752,7 @@ def catalog_macro_text(cb: Codebook, files: dict[str, str]) -> str:
         "    indicator_terms, scoring_elements and the codebook crosswalk. Do not edit. -#}\n\n"
         "{%- macro indicator_catalog() -%}\n"
         "{#- Per indicator: waves, base (none = everyone) and numerator as conditions on\n"
-        "    stg_survey__responses columns (any condition holding = the response has it). -#}\n"
+        "    int_responses_classified columns (any condition holding = the response has it). -#}\n"
         f"{{{{ return({_jinja_list(entries)}) }}}}\n"
         "{%- endmacro -%}\n\n"
         "{%- macro scoring_catalog() -%}\n"

@@ -220,7 +220,8 @@ def failed_blocking_checks(
 
 # ---------------------------------------------------------------- staged and mart suites
 
-STAGED_MODEL = "stg_survey__responses"
+# the staged responses as classified: the suite judges the kept questionnaires (rank 1)
+STAGED_MODEL = "int_responses_classified"
 INDICATORS_MODEL = "fct_indicator_estimates"
 ENTERPRISES_MODEL = "fct_enterprise_wave"
 STAGED_SUITE_CHECK = "staged_responses_suite"

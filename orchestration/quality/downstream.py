@@ -39,7 +39,8 @@ def _check(expectation: str, kwargs: dict, rule_id: str, column: str, reason: st
 
 
 def staged_rules(cb: Codebook) -> list[Rule]:
-    """The staged model (stg_survey__responses): typed, restricted items dropped, keyed.
+    """The staged responses (stg_survey__responses via int_responses_classified): typed,
+    restricted items dropped, keyed.
 
     Codes of any version, ranges and skip rules of every published item, provenance,
     and one answer per enterprise (the keyed USCC hash) and wave.

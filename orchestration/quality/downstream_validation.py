@@ -34,7 +34,9 @@ from orchestration.quality.results import SuiteResult, rule_key
 STAGED_SUITE = "staged_responses"
 INDICATORS_SUITE = "marts_indicator_estimates"
 ENTERPRISES_SUITE = "marts_enterprise_wave"
-STAGED_RELATION = "staging.stg_survey__responses"  # dbt model, schema from generate_schema_name
+# dbt model (schema from generate_schema_name): the staged responses with the
+# questionnaire rank the suite selects the kept ones by
+STAGED_RELATION = "intermediate.int_responses_classified"
 QUESTIONNAIRE_RANK = "questionnaire_rank"  # 1 = the questionnaire every model reads
 INDICATORS_RELATION = "marts.fct_indicator_estimates"
 INDICATOR_DIM_RELATION = "marts.dim_indicator"
@@ -220,7 +222,8 @@ def validate_staged(
     spark_warehouse: Path | None = None,
     waves: Sequence[int] | None = None,
 ) -> SuiteResult:
-    """The staged-responses suite on the staged model (default staging.stg_survey__responses),
+    """The staged-responses suite on the classified staged responses (default
+    intermediate.int_responses_classified: stg_survey__responses plus questionnaire_rank),
     on the rows of `waves` (None = every wave): a run checks the waves it loaded, so
     the cost follows the change, not the history.
 

@@ -42,7 +42,7 @@ select
         and coalesce({{ indicator_numerator(indicator, 'responses') }}, false)
         as "yes__{{ indicator.id }}"
     {%- endfor %}
-from {{ ref('stg_survey__responses') }} as responses
+from {{ ref('int_responses_classified') }} as responses
 """
 
 # The design's inputs as the warehouse holds them: weights, cells and cell

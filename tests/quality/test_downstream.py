@@ -10,18 +10,22 @@ from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import staged_rules
+from orchestration.quality.downstream_checks import STAGED_RELATION
+
+STAGED_SCHEMA = STAGED_RELATION.split(".")[0]
 
 
 @pytest.fixture(scope="module")
 def staged_db(tmp_path_factory) -> Path:
-    """staging.stg_survey__responses as dbt builds it: keyed, typed, no restricted column."""
+    """The classified staged responses as dbt builds them: keyed, typed, no restricted
+    column, ranked."""
     db = tmp_path_factory.mktemp("staged") / "build.duckdb"
     frame = valid_frame("v2022", 200, wave_id=2022)
     with duckdb.connect(str(db)) as con:
         con.register("frame", frame)
-        con.execute("create schema staging")
+        con.execute(f"create schema {STAGED_SCHEMA}")
         con.execute(
-            f"create table staging.stg_survey__responses as select {STAGED_COLUMNS_SQL}, "
+            f"create table {STAGED_RELATION} as select {STAGED_COLUMNS_SQL}, "
             f"{staged_select(set(frame.column_names))}, 1 as questionnaire_rank from frame"
         )
     return db
@@ -38,9 +42,9 @@ def test_staged_suite_catches_a_second_answer_in_the_wave(staged_db, tmp_path):
     copy.write_bytes(staged_db.read_bytes())
     with duckdb.connect(str(copy)) as con:
         con.execute(
-            "insert into staging.stg_survey__responses "
+            f"insert into {STAGED_RELATION} "
             "select * replace (md5(response_id) as response_id) "
-            "from staging.stg_survey__responses limit 1"
+            f"from {STAGED_RELATION} limit 1"
         )
     result = validate_staged(copy)
     assert not result.success
@@ -52,17 +56,17 @@ def test_staged_suite_checks_only_the_waves_it_is_given(staged_db, tmp_path):
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(staged_db.read_bytes())
     with duckdb.connect(str(copy)) as con:
-        (wave,) = con.execute("select max(wave_id) from staging.stg_survey__responses").fetchone()
+        (wave,) = con.execute(f"select max(wave_id) from {STAGED_RELATION}").fetchone()
         con.execute(
-            "insert into staging.stg_survey__responses "
+            f"insert into {STAGED_RELATION} "
             "select * replace (md5(response_id) as response_id, ? as wave_id) "
-            "from staging.stg_survey__responses limit 2",
+            f"from {STAGED_RELATION} limit 2",
             [wave + 1],
         )
         con.execute(
-            "insert into staging.stg_survey__responses "
+            f"insert into {STAGED_RELATION} "
             "select * replace (md5(response_id) as response_id) "
-            "from staging.stg_survey__responses where wave_id = ? limit 1",
+            f"from {STAGED_RELATION} where wave_id = ? limit 1",
             [wave + 1],
         )
     assert validate_staged(copy, waves=[wave]).success
@@ -77,9 +81,9 @@ def test_staged_suite_ignores_a_dropped_duplicate(staged_db, tmp_path):
     copy.write_bytes(staged_db.read_bytes())
     with duckdb.connect(str(copy)) as con:
         con.execute(
-            "insert into staging.stg_survey__responses "
+            f"insert into {STAGED_RELATION} "
             "select * replace (md5(response_id) as response_id, 2 as questionnaire_rank) "
-            "from staging.stg_survey__responses limit 1"
+            f"from {STAGED_RELATION} limit 1"
         )
     result = validate_staged(copy)
     assert result.success, result.failed_rules
@@ -88,7 +92,7 @@ def test_staged_suite_ignores_a_dropped_duplicate(staged_db, tmp_path):
 def test_staged_suite_names_the_missing_model(tmp_path):
     db = tmp_path / "build.duckdb"
     duckdb.connect(str(db)).close()
-    with pytest.raises(Exception, match="stg_survey__responses"):
+    with pytest.raises(Exception, match="int_responses_classified"):
         validate_staged(db)
 
 

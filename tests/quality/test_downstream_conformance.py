@@ -97,7 +97,7 @@ def test_staged_rules_flag_the_rows_gx_flags(tmp_path: Path, seed: int) -> None:
     frame = valid_frame("v2022", 240, wave_id=2022, seed=seed)
     with duckdb.connect(str(db)) as con:
         con.register("frame", frame)
-        con.execute("create schema staging")
+        con.execute(f"create schema {STAGED_RELATION.split('.')[0]}")
         con.execute(
             f"create table {STAGED_RELATION} as select {STAGED_COLUMNS_SQL}, "
             f"{staged_select(set(frame.column_names))}, 1 as questionnaire_rank, "

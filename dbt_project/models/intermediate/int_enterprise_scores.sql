@@ -27,7 +27,7 @@ stamps as (
 
 responses as (
 
-    select * from {{ ref('stg_survey__responses') }}
+    select * from {{ ref('int_responses_classified') }}
     where
         {{ delivery_filter('delivery_id', to_build) }}
         -- one questionnaire per enterprise and wave (macro latest_questionnaire_first)

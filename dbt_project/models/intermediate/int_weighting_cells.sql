@@ -91,7 +91,7 @@ responses as (
         wave_id,
         coalesce(a5_industry_section, '_unknown') as industry_section,
         coalesce(size_class, '_unknown') as size_class
-    from {{ ref('stg_survey__responses') }}
+    from {{ ref('int_responses_classified') }}
     where
         {{ delivery_filter('delivery_id', to_build) }}
         -- one questionnaire per enterprise and wave (macro latest_questionnaire_first)

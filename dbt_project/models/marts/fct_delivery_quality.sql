@@ -1,7 +1,8 @@
 {#-
     One row per delivery ever landed: what was read, accepted and quarantined,
-    and the response-mode mix of what was loaded. Offending values stay in the
-    build DB (raw.rejected_rows): they may be identifying.
+    and the response-mode mix of what was loaded (stg_survey__responses: the rows
+    of loaded deliveries). Offending values stay in the build DB
+    (raw.rejected_rows): they may be identifying.
 -#}
 with
 
@@ -30,7 +31,7 @@ modes as (
         delivery_id,
         sum(case when mode = 'electronic' then 1 else 0 end) as n_electronic,
         sum(case when mode = 'paper' then 1 else 0 end) as n_paper
-    from {{ source('survey', 'responses') }}
+    from {{ ref('stg_survey__responses') }}
     group by delivery_id
 
 ),

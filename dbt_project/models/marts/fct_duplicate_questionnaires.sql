@@ -32,7 +32,7 @@ responses as (
         source_file,
         source_row,
         questionnaire_rank
-    from {{ ref('stg_survey__responses') }}
+    from {{ ref('int_responses_classified') }}
     where {{ delivery_filter('delivery_id', to_build) }}
 
 ),

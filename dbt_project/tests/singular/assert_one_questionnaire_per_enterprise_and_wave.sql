@@ -3,7 +3,7 @@
     loads one enterprise in two zones of a wave (uscc.other_zone). Fails the build
     if rows ever break that guarantee, rather than count an enterprise twice.
     Reads int_enterprise_scores (the kept questionnaires, enterprise_key stored)
-    rather than the staging view, which would recompute every keyed hash. -#}
+    rather than the staged responses' views, which would recompute every keyed hash. -#}
 select
     enterprise_key,
     wave_id,
