@@ -10,7 +10,7 @@ from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import staged_rules
-from orchestration.quality.downstream_checks import STAGED_RELATION
+from orchestration.quality.downstream_validation import STAGED_RELATION
 
 STAGED_SCHEMA = STAGED_RELATION.split(".")[0]
 
