@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install demo test lint bench clean browser java r strace
+.PHONY: install demo test lint generate bench clean browser java r strace
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -52,6 +52,15 @@ test: install browser java r strace
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint dbt_project/models
+
+# Every generator of the project: files derived from the codebook and
+# dbt_project/definitions/, committed, and checked current by
+# tests/unit/test_generated_files_are_current.py (which reads this list).
+# Each takes --check: exit 1 and one line naming the stale files.
+GENERATORS := orchestration.codebook.seeds orchestration.quality.suites
+
+generate: install
+	@for module in $(GENERATORS); do $(VENV)/bin/python -m $$module || exit 1; done
 
 bench: install
 	$(VENV)/bin/smesurvey bench
