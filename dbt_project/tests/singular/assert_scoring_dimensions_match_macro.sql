@@ -17,6 +17,10 @@ expected as (
     {%- endfor %}
 )
 
-select dimension from seeded where dimension not in (select dimension from expected)
+select seeded.dimension
+from seeded
+where seeded.dimension not in (select expected.dimension from expected)
 union all
-select dimension from expected where dimension not in (select dimension from seeded)
+select expected.dimension
+from expected
+where expected.dimension not in (select seeded.dimension from seeded)
