@@ -14,6 +14,7 @@ import argparse
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -778,9 +779,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if any output is stale")
     args = parser.parse_args(argv)
-    if args.check:
-        return check()
-    for path in write():
+    try:
+        if args.check:
+            return check()
+        written = write()
+    except DefinitionError as exc:
+        # A definition naming an unknown item or code: the maintainer's typo, one line.
+        print(f"{__spec__.name}: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path.relative_to(DBT_PROJECT_DIR.parent))
     return 0
 

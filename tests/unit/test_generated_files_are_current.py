@@ -92,3 +92,15 @@ def test_suites_check_fails_on_an_edited_range(
     shutil.copytree(EXPECTATIONS_DIR, root, ignore=shutil.ignore_patterns("uncommitted"))
     suites.write(root, files)
     assert suites.check(root, files) == 0
+
+
+def test_a_definition_naming_an_unknown_code_stops_the_generator(tmp_path: Path) -> None:
+    definitions = tmp_path / "definitions"
+    shutil.copytree(codebook_seeds.DEFINITIONS_DIR, definitions)
+    path = definitions / "indicators.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "{id: tech_erp, num: {B4_tech: [erp]}}"
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, "{id: tech_erp, num: {B4_tech: [erp_typo]}}"), "utf-8")
+    with pytest.raises(codebook_seeds.DefinitionError, match="B4_tech has no code 'erp_typo'"):
+        codebook_seeds.generate(definitions_dir=definitions)
