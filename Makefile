@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install demo test lint bench clean browser java r strace
+.PHONY: install demo test lint generate bench clean browser java r strace
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,13 +56,27 @@ r:
 strace:
 	@command -v strace >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq strace >/dev/null)
 
+# The models and the singular data tests (the macros and generic tests render to
+# nothing on their own; every model renders through them). Jinja templater: .sqlfluff.
+SQLFLUFF_PATHS := dbt_project/models dbt_project/tests/singular
+
 test: install browser java r strace
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2
 	$(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/sqlfluff lint dbt_project/models
+	$(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2
+
+# Every generator of the project: files derived from the codebook and
+# dbt_project/definitions/, committed, and checked current by
+# tests/unit/test_generated_files_are_current.py (which reads this list).
+# Each takes --check: exit 1 and one line naming the stale files.
+GENERATORS := orchestration.codebook.seeds orchestration.quality.suites
+
+generate: install
+	@for module in $(GENERATORS); do $(VENV)/bin/python -m $$module || exit 1; done
 
 bench: install
 	$(VENV)/bin/smesurvey bench

@@ -17,6 +17,7 @@ import csv
 import io
 import itertools
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -805,14 +806,25 @@ def write(project_dir: Path = DBT_PROJECT_DIR, macros_only: bool = False) -> lis
     return written
 
 
-def stale(project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
-    """Generated files whose committed content differs from a fresh generation."""
+def stale(project_dir: Path = DBT_PROJECT_DIR, files: dict[str, str] | None = None) -> list[str]:
+    """Generated files whose committed content differs from a fresh generation (`files`)."""
+    files = generate() if files is None else files
     out = []
-    for rel, text in generate().items():
+    for rel, text in files.items():
         path = project_dir / rel
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             out.append(rel)
     return out
+
+
+def check(project_dir: Path = DBT_PROJECT_DIR, files: dict[str, str] | None = None) -> int:
+    """`--check`: 1 and one line naming the stale files, else 0 and silence."""
+    out = stale(project_dir, files)
+    if out:
+        names = ", ".join(f"{project_dir.name}/{rel}" for rel in out)
+        print(f"stale: {names}: run `make generate` (python -m {__spec__.name})")
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -822,12 +834,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--macros", action="store_true", help="write only the dbt macros (build output)"
     )
     args = parser.parse_args(argv)
-    if args.check:
-        out = stale()
-        for rel in out:
-            print(f"stale: dbt_project/{rel}")
-        return 1 if out else 0
-    for path in write(macros_only=args.macros):
+    try:
+        if args.check:
+            return check()
+        written = write(macros_only=args.macros)
+    except DefinitionError as exc:
+        # A definition naming an unknown item or code: the maintainer's typo, one line.
+        print(f"{__spec__.name}: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path.relative_to(DBT_PROJECT_DIR.parent))
     return 0
 

@@ -43,7 +43,7 @@ class Kind(StrEnum):
     UNKNOWN = "unknown"
 
 
-# The A12_mode code each questionnaire file kind stands for (contracts.md).
+# The A12_mode code each questionnaire file kind stands for (docs/contracts.md).
 MODE_OF_KIND: dict[Kind, str] = {Kind.PLATFORM: "electronic", Kind.PAPER: "paper"}
 
 

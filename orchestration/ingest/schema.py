@@ -1,4 +1,4 @@
-"""The `raw` schema of the build DB, derived from the codebook (see contracts.md)."""
+"""The `raw` schema of the build DB, derived from the codebook (see docs/contracts.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from orchestration.codebook import Codebook, Item
 
 # Zone register files carry these columns (fixed by the delivery contract, not the codebook).
 REGISTER_COLUMNS: tuple[str, ...] = ("zone_id", "industry_section", "size_class", "n_enterprises")
-# The register's industry_section holds the codes of this codebook item (contracts.md).
+# The register's industry_section holds the codes of this codebook item (docs/contracts.md).
 REGISTER_SECTION_ITEM = "A5_industry_section"
 
 PROVENANCE: tuple[tuple[str, str], ...] = (

@@ -267,6 +267,16 @@ def stale_files(root: Path, files: dict[str, str]) -> list[str]:
     return stale + extra
 
 
+def check(root: Path, files: dict[str, str]) -> int:
+    """`--check`: 1 and one line naming the stale files, else 0 and silence."""
+    stale = stale_files(root, files)
+    if stale:
+        names = ", ".join(f"{root.name}/{rel}" for rel in stale)
+        print(f"stale: {names}: run `make generate` (python -m {__spec__.name})")
+        return 1
+    return 0
+
+
 def write(root: Path, files: dict[str, str]) -> None:
     for d in GENERATED_DIRS:
         for old in (root / d).glob("*.json"):
@@ -282,11 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     files = render(load_codebook())
     if "--check" in args:
-        stale = stale_files(EXPECTATIONS_DIR, files)
-        if stale:
-            print(f"expectations/ is stale ({', '.join(stale)}): run python -m {__spec__.name}")
-            return 1
-        return 0
+        return check(EXPECTATIONS_DIR, files)
     write(EXPECTATIONS_DIR, files)
     print(f"wrote {len(files)} files to {EXPECTATIONS_DIR}")
     return 0

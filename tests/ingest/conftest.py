@@ -2,7 +2,7 @@
 
 A delivery starts as canonical rows (column -> code string, None = skipped);
 writers turn them into the platform export (Chinese headers and labels) and the
-paper template (ids and codes) the way contracts.md describes.
+paper template (ids and codes) the way docs/contracts.md describes.
 """
 
 from __future__ import annotations
