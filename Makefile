@@ -70,7 +70,7 @@ lint: install
 	$(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2
 
 # Every generator of the project: files derived from the codebook and
-# dbt_project/definitions/, committed, and checked current by
+# dbt_project/definitions/, committed (but the dbt macros, see GENERATED_MACROS), and checked current by
 # tests/unit/test_generated_files_are_current.py (which reads this list).
 # Each takes --check: exit 1 and one line naming the stale files.
 GENERATORS := orchestration.codebook.seeds orchestration.quality.suites
