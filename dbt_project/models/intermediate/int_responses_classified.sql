@@ -26,15 +26,16 @@ harmonized as (
 
     select
         {% for h in harmonized %}
+        {%- set mapped_versions = "('" ~ h.mapped_versions | join("', '") ~ "')" %}
         case
-            when responses.instrument_version not in ('{{ h.mapped_versions | join("', '") }}')
+            when responses.instrument_version not in {{ mapped_versions }}
                 then responses.{{ h.target }}
             {% for pair in h.mapping %}
             when responses.{{ h.source }} = '{{ pair[0] }}' then '{{ pair[1] }}'
             {% endfor %}
         end as {{ h.column }},
         (
-            responses.instrument_version in ('{{ h.mapped_versions | join("', '") }}')
+            responses.instrument_version in {{ mapped_versions }}
             and responses.{{ h.source }} is not null
             and {{ 'true' if h.approximate else 'false' }}
         ) as {{ h.column }}_is_approximate,

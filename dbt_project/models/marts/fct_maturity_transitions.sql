@@ -331,7 +331,7 @@ element_breaks as (
     from wave_pairs
     inner join indicator_breaks
         on wave_pairs.wave_from < indicator_breaks.wave_id
-            and indicator_breaks.wave_id <= wave_pairs.wave_to
+            and wave_pairs.wave_to >= indicator_breaks.wave_id
     inner join scoring_elements
         on indicator_breaks.indicator_id = scoring_elements.indicator_id
     union all
@@ -344,11 +344,11 @@ element_breaks as (
     inner join indicators
         on (
             wave_pairs.wave_from < indicators.first_wave
-            and indicators.first_wave <= wave_pairs.wave_to
+            and wave_pairs.wave_to >= indicators.first_wave
         )
         or (
             wave_pairs.wave_from <= indicators.last_wave
-            and indicators.last_wave < wave_pairs.wave_to
+            and wave_pairs.wave_to > indicators.last_wave
         )
     inner join scoring_elements
         on indicators.indicator_id = scoring_elements.indicator_id
