@@ -1,14 +1,12 @@
 """Fixtures: a real analytics DB (synthetic raw -> dbt build -> publish), its public
 release (public_release.write_public) and the site built on that public release alone.
 
-Reuses the dbt tests' raw fixture and dbt runner (imported, not copied). Slow
+Reuses the dbt tests' raw fixture and dbt runner (tests/support). Slow
 (one dbt build, about a minute): only the `slow` tests ask for it.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,21 +16,8 @@ import pytest
 from dashboards.site import SiteReport, build_site
 from orchestration.public_release import PUBLIC_DIR_NAME, write_public
 from orchestration.publish import write_marts
-
-DBT_TESTS = Path(__file__).resolve().parent.parent / "dbt"
-
-
-def _dbt_helpers():
-    """tests/dbt/conftest.py loaded under its own name (its `fixture_raw` import needs the path)."""
-    if str(DBT_TESTS) not in sys.path:
-        sys.path.insert(0, str(DBT_TESTS))
-    spec = importlib.util.spec_from_file_location(
-        "smesurvey_dbt_conftest", DBT_TESTS / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from tests.support.dbt_harness import dbt_env, run_dbt
+from tests.support.fixture_raw import build
 
 
 def add_rejected_rows(build_db: Path) -> None:
@@ -59,11 +44,10 @@ class BuiltSite:
 
 @pytest.fixture(scope="session")
 def analytics_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    helpers = _dbt_helpers()
     root = tmp_path_factory.mktemp("dash_warehouse")
-    build_db = helpers.build(root / "build.duckdb")
+    build_db = build(root / "build.duckdb")
     add_rejected_rows(build_db)
-    done = helpers.run_dbt(["build"], helpers.dbt_env(build_db), root / "target")
+    done = run_dbt(["build"], dbt_env(build_db), root / "target")
     if done.returncode != 0:
         pytest.fail(f"dbt build failed:\n{(done.stdout + done.stderr)[-3000:]}")
     return write_marts(build_db, root / "release").analytics_db

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from dbt_harness import DbtBuild, dbt_env, run_dbt
-from fixture_raw import build
+
+from tests.support.dbt_harness import DbtBuild, dbt_env, run_dbt
+from tests.support.fixture_raw import build
 
 
 @pytest.fixture(scope="session")

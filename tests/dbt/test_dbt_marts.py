@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild, run_dbt
-from fixture_raw import DUPLICATED, MISSING_REGISTER
 
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.codebook import seeds as codebook_seeds
 from orchestration.publish import write_marts
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.support.dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild, run_dbt
+from tests.support.fixture_raw import DUPLICATED, MISSING_REGISTER
 
 CB = load_codebook()
 DEFS = yaml.safe_load((DBT_PROJECT_DIR / "definitions" / "indicators.yaml").read_text("utf-8"))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dbt_harness import dbt_env, run_dbt
-
 from orchestration.settings import DBT_PRODUCTION_BUILD
+from tests.support.dbt_harness import dbt_env, run_dbt
 
 
 def listed(flags: list[str], tmp_path: Path) -> list[str]:

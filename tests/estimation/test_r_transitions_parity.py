@@ -18,8 +18,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EstimationBuild
-from test_r_parity import INTERVAL_TOLERANCE, ROUNDED, wilson
+
+from tests.estimation.conftest import EstimationBuild
+from tests.estimation.test_r_parity import INTERVAL_TOLERANCE, ROUNDED, wilson
 
 KEYS = ["wave_from", "zone_id", "measure", "level_from", "level_to"]
 REFERENCE_SCRIPT = Path(__file__).with_name("transitions_reference.R")

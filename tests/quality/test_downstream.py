@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import staged_rules
+from tests.quality.conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_dagster_service import (
+
+from dashboards.browser import MISSING, chromium_available, launch_options
+from orchestration.demo.generator import GeneratorConfig, write_deliveries
+from orchestration.settings import Home
+from tests.service.test_dagster_service import (
     FINISHED,
     RUN_TIMEOUT,
     START_TIMEOUT,
@@ -36,10 +40,6 @@ from test_dagster_service import (
     stop,
     wait_for,
 )
-
-from dashboards.browser import MISSING, chromium_available, launch_options
-from orchestration.demo.generator import GeneratorConfig, write_deliveries
-from orchestration.settings import Home
 
 pytestmark = pytest.mark.slow
 

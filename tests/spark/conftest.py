@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-# The DuckDB-side fixture and dbt harness are shared with tests/dbt.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
-
-from dbt_harness import dbt_env, run_dbt
-from fixture_raw import build
-
 from orchestration.ingest.raw_parquet import export_all, raw_parquet_root
+from tests.support.dbt_harness import dbt_env, run_dbt
+from tests.support.fixture_raw import build
 
 
 @dataclass(frozen=True)
