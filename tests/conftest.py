@@ -1,4 +1,6 @@
-"""Shared fixtures: an independent reader of generated deliveries (codebook only)."""
+"""Shared fixtures: an independent reader of generated deliveries (codebook only), and
+the session-wide fixtures built once for every suite that reads them (tests/support):
+the fixture warehouse (dbt) and the published demo home."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ import pandas as pd
 import pytest
 
 from orchestration.codebook import Codebook, load_codebook
+from orchestration.settings import Home
+from tests.support import demo, warehouse
+from tests.support.dbt_harness import DbtBuild
 
 
 def _platform_frame(path: Path, cb: Codebook, version: str) -> pd.DataFrame:
@@ -78,3 +83,16 @@ def read_delivery_folder(folder: Path, wave: int) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def read_delivery() -> Callable[[Path, int], pd.DataFrame]:
     return read_delivery_folder
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+    """The synthetic raw DB after one `dbt build` (tests/support/warehouse.py); read-only."""
+    return warehouse.fixture_warehouse(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A demo home (two zones, three waves) after one published run; read-only."""
+    return demo.published_demo(tmp_path_factory)
+

@@ -23,7 +23,7 @@ from orchestration.codebook import Codebook, load_codebook
 from orchestration.codebook import seeds as codebook_seeds
 from orchestration.publish import write_marts
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
-from tests.support.dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild, run_dbt
+from tests.support.dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild
 from tests.support.fixture_raw import DUPLICATED, MISSING_REGISTER
 
 CB = load_codebook()
@@ -39,9 +39,9 @@ def _query(build: DbtBuild, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def built(dbt_build: DbtBuild) -> DbtBuild:
-    assert dbt_build.returncode == 0, dbt_build.output[-4000:]
-    return dbt_build
+def built(fixture_warehouse: DbtBuild) -> DbtBuild:
+    assert fixture_warehouse.returncode == 0, fixture_warehouse.output[-4000:]
+    return fixture_warehouse
 
 
 def test_dbt_build_passes_every_test_and_unit_test(built: DbtBuild):
@@ -423,15 +423,6 @@ def test_catalog_keeps_every_baseline_indicator():
     assert set(baseline.indicator_id) <= set(catalog.indicator_id)
     first = catalog.set_index("indicator_id").first_wave
     assert (first[list(set(baseline.indicator_id))] == 2020).all()
-
-
-def test_partition_vars_are_accepted(built: DbtBuild, tmp_path: Path):
-    done = run_dbt(
-        ["run", "--select", "dim_wave", "--vars", '{"wave_id": 2021, "zone_id": "SH-01"}'],
-        built.env,
-        tmp_path / "target",
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
 
 
 GUIDE = PROJECT_ROOT / "docs" / "analyst-guide.md"
