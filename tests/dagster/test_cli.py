@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import cli
+from tests.support.timeouts import HANG_GUARD
 
 COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status", "dashboards", "releases"]
 
@@ -109,7 +110,7 @@ def test_ingest_refuses_an_unreadable_file_before_dagster_dbt_or_gx(tmp_path: Pa
     home = Home(tmp_path / "home")
     args = ["--home", str(home.root), "ingest", str(empty), "--zone", "SH-01", "--wave", "2022"]
     probe = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=HANG_GUARD
     )
     assert json.loads(probe.stdout.strip().splitlines()[-1]) == [], probe.stderr
     assert "platform_export.csv" in probe.stderr and "empty" in probe.stderr

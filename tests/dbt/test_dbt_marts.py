@@ -25,6 +25,7 @@ from orchestration.publish import write_marts
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from tests.support.dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild
 from tests.support.fixture_raw import DUPLICATED, MISSING_REGISTER
+from tests.support.timeouts import HANG_GUARD
 
 CB = load_codebook()
 DEFS = yaml.safe_load((DBT_PROJECT_DIR / "definitions" / "indicators.yaml").read_text("utf-8"))
@@ -460,7 +461,7 @@ def smesurvey_sql(home: Path, *args: str, stdin: str | None = None) -> subproces
         input=stdin or "",
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
 
 

@@ -34,6 +34,7 @@ from orchestration.settings import PROJECT_ROOT, Home
 from tests.corpus.batch import Placement, drop, place_cases, run_inbox_cli
 from tests.corpus.build import ZONE, Case, Edit, copy_clean, load_cases, make_delivery
 from tests.corpus.run import CaseRun, run_cases
+from tests.support.timeouts import HANG_GUARD
 
 CASES = load_cases()
 SLOW_CASES = [c for c in CASES if c.slow]
@@ -264,7 +265,7 @@ def run_cli(home: Path, files: list[Path], wave: int) -> subprocess.CompletedPro
         text=True,
         env=env,
         cwd=PROJECT_ROOT,
-        timeout=900,
+        timeout=HANG_GUARD,
     )
 
 

@@ -22,10 +22,11 @@ from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.faults import CRASH_ENV
 from orchestration.release import read_manifest
 from orchestration.settings import Home
+from tests.support.timeouts import HANG_GUARD
 
 SMESURVEY = str(Path(sys.executable).with_name("smesurvey"))
 FIRST, SECOND = ("SH-01", 2020), ("JS-01", 2020)
-RUN_TIMEOUT = 1800  # a hung command fails the test instead of hanging CI
+RUN_TIMEOUT = HANG_GUARD  # a hung command fails the test instead of hanging CI
 
 
 def smesurvey(

@@ -36,7 +36,7 @@ def engine_builds(
         "SMESURVEY_SPARK_DIR": str(spark_dir),
     }
     # the whole Spark build: JVM start, one session, every model, data and unit test
-    done = run_dbt(["build", "--target", "spark"], env, root / "target_spark", timeout=900)
+    done = run_dbt(["build", "--target", "spark"], env, root / "target_spark")
     return EngineBuilds(
         db,
         spark_dir / "warehouse",

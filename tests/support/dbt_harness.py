@@ -10,6 +10,7 @@ from pathlib import Path
 
 from orchestration.dbt_command import dbt_command
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.support.timeouts import HANG_GUARD
 
 # A published (hence worthless) key for fixture data only: 64 hex characters like a real one.
 TEST_PSEUDONYM_KEY = hashlib.sha256(b"smesurvey test fixtures only").hexdigest()
@@ -39,7 +40,7 @@ def run_dbt(
     env: dict[str, str],
     target: Path,
     project: Path = DBT_PROJECT_DIR,
-    timeout: int = 300,
+    timeout: float = HANG_GUARD,
 ) -> subprocess.CompletedProcess:
     command = dbt_command(args, target, project=project)
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
