@@ -27,6 +27,8 @@ from tests.support.dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild
 from tests.support.fixture_raw import DUPLICATED, MISSING_REGISTER
 from tests.support.timeouts import HANG_GUARD
 
+pytestmark = pytest.mark.slow
+
 CB = load_codebook()
 DEFS = yaml.safe_load((DBT_PROJECT_DIR / "definitions" / "indicators.yaml").read_text("utf-8"))
 

@@ -24,6 +24,8 @@ from orchestration.settings import DBT_PROJECT_DIR
 from tests.support.dbt_harness import dbt_env, run_dbt
 from tests.support.fixture_raw import build
 
+pytestmark = pytest.mark.slow
+
 NEW_WAVE = 2022
 CORRECTED = ("SH-01", 2021)
 EMPTIED = ("Z08-01", 2020)

@@ -16,6 +16,8 @@ import pytest
 
 from tests.estimation.conftest import EstimationBuild
 
+pytestmark = pytest.mark.slow
+
 KEYS = ["wave_id", "zone_id", "domain", "indicator_id"]
 Z = 1.96
 ROUNDED = 5e-7 + 1e-12  # the mart rounds to 6 decimals

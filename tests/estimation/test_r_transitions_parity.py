@@ -23,6 +23,8 @@ from tests.estimation.conftest import EstimationBuild
 from tests.estimation.test_r_parity import INTERVAL_TOLERANCE, ROUNDED, wilson
 from tests.support.timeouts import HANG_GUARD
 
+pytestmark = pytest.mark.slow
+
 KEYS = ["wave_from", "zone_id", "measure", "level_from", "level_to"]
 REFERENCE_SCRIPT = Path(__file__).with_name("transitions_reference.R")
 

@@ -17,6 +17,8 @@ from orchestration.publish import write_marts
 from orchestration.quality import validate_marts, validate_staged
 from tests.spark.conftest import EngineBuilds
 
+pytestmark = pytest.mark.slow
+
 TOLERANCE = 1e-9
 ESTIMATE_KEYS = ["wave_id", "zone_id", "domain", "domain_type", "indicator_id"]
 ESTIMATE_COUNTS = ["n_base", "n_yes", "weighted_n_base"]
