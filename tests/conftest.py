@@ -96,3 +96,46 @@ def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
     """A demo home (two zones, three waves) after one published run; read-only."""
     return demo.published_demo(tmp_path_factory)
 
+
+# --------------------------------------------------------------------------- xdist groups
+
+# `make test` runs pytest-xdist with --dist loadgroup (pyproject.toml): every test module
+# is one group (its module-scoped fixtures are built once, its tests keep their order),
+# and modules sharing a session fixture that is not built once per session on disk
+# (tests/support/shared.py) form one group, on one worker.
+SHARED_GROUPS = {
+    "tests/estimation/": "estimation",  # estimation_build: a dbt build and R
+    "tests/dashboards/test_site_": "dashboards-site",  # built_site: publish and the site
+}
+# The longest modules first (xdist hands groups out in collection order), so that no
+# worker starts one of them while the other is about to finish.
+LONGEST_FIRST = (
+    "tests/recovery/test_crash_points.py",
+    "tests/quality/test_corpus.py",
+    "tests/spark/test_spark_parity.py",
+    "tests/service/test_dagster_service.py",
+    "tests/recovery/test_releases.py",
+    "tests/service/test_ui_refusals.py",
+    "tests/dbt/test_incremental.py",
+    "tests/recovery/test_disk_full.py",
+    "tests/estimation/",
+    "tests/dagster/test_pipeline.py",
+    "tests/e2e/",
+)
+
+
+def _rank(path: str) -> int:
+    return next(
+        (i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)),
+        len(LONGEST_FIRST),
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            path = item.nodeid.split("::")[0]
+            group = next((g for p, g in SHARED_GROUPS.items() if path.startswith(p)), path)
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: _rank(item.nodeid.split("::")[0]))  # stable
