@@ -99,16 +99,18 @@ def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 # --------------------------------------------------------------------------- xdist groups
 
-# `make test` runs pytest-xdist with --dist loadgroup (pyproject.toml): every test module
-# is one group (its module-scoped fixtures are built once, its tests keep their order),
-# and modules sharing a session fixture that is not built once per session on disk
-# (tests/support/shared.py) form one group, on one worker.
+# `make test` runs pytest-xdist (pyproject.toml: -n 2 --dist loadscope): the scheduler
+# below hands out whole groups. Every test module is a group (its module-scoped fixtures
+# are built once, its tests keep their order), and modules sharing a session fixture
+# that is not built once per session on disk (tests/support/shared.py) form one group.
+# (xdist_group marks cannot do it: under pytest 9 xdist's loadgroup suffix no longer
+# reaches the node ids the scheduler reads.)
 SHARED_GROUPS = {
     "tests/estimation/": "estimation",  # estimation_build: a dbt build and R
     "tests/dashboards/test_site_": "dashboards-site",  # built_site: publish and the site
 }
-# The longest modules first (xdist hands groups out in collection order), so that no
-# worker starts one of them while the other is about to finish.
+# The longest groups first (with --no-loadscope-reorder xdist hands groups out in
+# collection order), so that no worker starts one of them when the other is finishing.
 LONGEST_FIRST = (
     "tests/recovery/test_crash_points.py",
     "tests/quality/test_corpus.py",
@@ -124,18 +126,31 @@ LONGEST_FIRST = (
 )
 
 
-def _rank(path: str) -> int:
+def group_of(nodeid: str) -> str:
+    path = nodeid.split("::")[0]
+    return next((group for p, group in SHARED_GROUPS.items() if path.startswith(p)), path)
+
+
+def _rank(nodeid: str) -> int:
+    path = nodeid.split("::")[0]
     return next(
         (i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)),
         len(LONGEST_FIRST),
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            path = item.nodeid.split("::")[0]
-            group = next((g for p, g in SHARED_GROUPS.items() if path.startswith(p)), path)
-            item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: _rank(item.nodeid.split("::")[0]))  # stable
+    items.sort(key=lambda item: _rank(item.nodeid))  # stable: file order otherwise
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") not in ("loadscope", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return Groups(config, log)
