@@ -1,4 +1,6 @@
-"""Shared fixtures: an independent reader of generated deliveries (codebook only)."""
+"""Shared fixtures: an independent reader of generated deliveries (codebook only), and
+the session-wide fixtures built once for every suite that reads them (tests/support):
+the fixture warehouse (dbt) and the published demo home."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ import pandas as pd
 import pytest
 
 from orchestration.codebook import Codebook, load_codebook
+from orchestration.settings import Home
+from tests.support import demo, warehouse
+from tests.support.dbt_harness import DbtBuild
 
 
 def _platform_frame(path: Path, cb: Codebook, version: str) -> pd.DataFrame:
@@ -78,3 +83,74 @@ def read_delivery_folder(folder: Path, wave: int) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def read_delivery() -> Callable[[Path, int], pd.DataFrame]:
     return read_delivery_folder
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+    """The synthetic raw DB after one `dbt build` (tests/support/warehouse.py); read-only."""
+    return warehouse.fixture_warehouse(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A demo home (two zones, three waves) after one published run; read-only."""
+    return demo.published_demo(tmp_path_factory)
+
+
+# --------------------------------------------------------------------------- xdist groups
+
+# `make test` runs pytest-xdist (pyproject.toml: -n 2 --dist loadscope): the scheduler
+# below hands out whole groups. Every test module is a group (its module-scoped fixtures
+# are built once, its tests keep their order), and modules sharing a session fixture
+# that is not built once per session on disk (tests/support/shared.py) form one group.
+# (xdist_group marks cannot do it: under pytest 9 xdist's loadgroup suffix no longer
+# reaches the node ids the scheduler reads.)
+SHARED_GROUPS = {
+    "tests/estimation/": "estimation",  # estimation_build: a dbt build and R
+    "tests/dashboards/test_site_": "dashboards-site",  # built_site: publish and the site
+}
+# The longest groups first (with --no-loadscope-reorder xdist hands groups out in
+# collection order), so that no worker starts one of them when the other is finishing.
+LONGEST_FIRST = (
+    "tests/recovery/test_crash_points.py",
+    "tests/quality/test_corpus.py",
+    "tests/spark/test_spark_parity.py",
+    "tests/service/test_dagster_service.py",
+    "tests/recovery/test_releases.py",
+    "tests/service/test_ui_refusals.py",
+    "tests/dbt/test_incremental.py",
+    "tests/recovery/test_disk_full.py",
+    "tests/estimation/",
+    "tests/dagster/test_pipeline.py",
+    "tests/e2e/",
+)
+
+
+def group_of(nodeid: str) -> str:
+    path = nodeid.split("::")[0]
+    return next((group for p, group in SHARED_GROUPS.items() if path.startswith(p)), path)
+
+
+def _rank(nodeid: str) -> int:
+    path = nodeid.split("::")[0]
+    return next(
+        (i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)),
+        len(LONGEST_FIRST),
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: _rank(item.nodeid))  # stable: file order otherwise
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") not in ("loadscope", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return Groups(config, log)

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.bench.memory import rusage_peak_mb
+from orchestration.dbt_command import dbt_command
 from orchestration.duckdb_memory import MEMORY_ENV, memory_limit
 from orchestration.pseudonym import home_key
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
-
-DBT = Path(sys.executable).with_name("dbt")
+from orchestration.settings import PROJECT_ROOT, Home
 
 
 class BenchError(RuntimeError):
@@ -80,24 +79,6 @@ def dbt_env(home: Home) -> dict[str, str]:
     }
 
 
-def dbt_command(verb: str | Sequence[str], target: Path, dbt_target: str = "duckdb") -> list[str]:
-    """`verb`: a dbt command, alone ("parse") or with its own flags (DBT_PRODUCTION_BUILD)."""
-    return [
-        str(DBT),
-        *([verb] if isinstance(verb, str) else verb),
-        "--target",
-        dbt_target,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
-
-
 def slowest_nodes(target: Path, n: int = 5) -> list[dict[str, Any]]:
     """The n slowest dbt nodes of the last run (target/run_results.json)."""
     path = target / "run_results.json"
@@ -128,7 +109,7 @@ def run_dbt(
 ) -> ProcessRun:
     """`dbt <verb>` on the home's build DB (or its raw Parquet for target spark), as its own
     process (as Dagster runs it)."""
-    run = run_process(dbt_command(verb, target, dbt_target), log, env=dbt_env(home))
+    run = run_process(dbt_command(verb, target, dbt_target=dbt_target), log, env=dbt_env(home))
     result = {"slowest": slowest_nodes(target), "totals": dbt_totals(target)}
     if run.returncode != 0:
         result["failure"] = _last_line(log)

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.build import Case, Delivery, clean_zones, make_delivery
 from orchestration.ingest.admission import register_zones
 from orchestration.settings import PROJECT_ROOT, Home
+from tests.corpus.build import Case, Delivery, clean_zones, make_delivery
+from tests.support.timeouts import HANG_GUARD
 
 CLI = PROJECT_ROOT / ".venv" / "bin" / "smesurvey"
 ZONES = 30  # generated zones; the cases need 26 of them
@@ -85,5 +86,5 @@ def run_inbox_cli(home: Home) -> subprocess.CompletedProcess[str]:
         text=True,
         env=env,
         cwd=PROJECT_ROOT,
-        timeout=1200,
+        timeout=HANG_GUARD,
     )

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from corpus.build import ZONE, Case, Edit, clean_files, load_cases, make_delivery
 from orchestration.pipeline import IngestError, ingest_zone_wave
 from orchestration.settings import Home
+from tests.corpus.build import ZONE, Case, Edit, clean_files, load_cases, make_delivery
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import cli
+from tests.support.timeouts import HANG_GUARD
 
 COMMANDS = ["generate", "demo", "ingest", "ui", "sql", "status", "dashboards", "releases"]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+def test_the_main_help_lists_every_command_with_its_summary() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert set(COMMANDS) <= set(cli.commands)
+    for name, command in cli.commands.items():
+        summary = command.get_short_help_str(limit=30).removesuffix("...")
+        assert summary, f"{name} has no help text"
+        assert any(
+            line.split()[:1] == [name] and summary in line for line in result.output.splitlines()
+        ), f"{name}: {summary!r} not listed"
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
 def test_help(command: str) -> None:
+    """Each command's --help: its usage line, its description and every option it takes."""
     result = CliRunner().invoke(cli, [command, "--help"])
-    assert result.exit_code == 0
-    assert "Usage:" in result.output
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: cli {command}") or result.output.startswith(
+        f"Usage: smesurvey {command}"
+    ), result.output.splitlines()[0]
+    words = (cli.commands[command].help or "").split()
+    assert words and " ".join(words[:4]) in " ".join(result.output.split())
+    for param in cli.commands[command].params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.opts[0] in result.output, f"{command} --help omits {param.opts[0]}"
 
 
 def one_line_failure(args: list[str]) -> str:
@@ -109,7 +131,7 @@ def test_ingest_refuses_an_unreadable_file_before_dagster_dbt_or_gx(tmp_path: Pa
     home = Home(tmp_path / "home")
     args = ["--home", str(home.root), "ingest", str(empty), "--zone", "SH-01", "--wave", "2022"]
     probe = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=HANG_GUARD
     )
     assert json.loads(probe.stdout.strip().splitlines()[-1]) == [], probe.stderr
     assert "platform_export.csv" in probe.stderr and "empty" in probe.stderr

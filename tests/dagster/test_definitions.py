@@ -17,6 +17,7 @@ from orchestration.defs.asset_checks import ANALYTICS_DB, RAW_DELIVERY
 from orchestration.defs.partitions import zone_wave_partitions
 from orchestration.defs.resources import BUILD_DB_POOL
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Home
+from tests.support.timeouts import HANG_GUARD
 
 needs_dbt_project = pytest.mark.skipif(
     not (DBT_PROJECT_DIR / "dbt_project.yml").is_file(), reason="dbt_project/ not present"
@@ -55,7 +56,7 @@ def test_import_runs_no_dbt(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert not [c for c in report["spawned"] if "dbt" in c]
@@ -142,7 +143,7 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_GUARD,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Validation successful" in result.stderr + result.stdout

@@ -1,4 +1,5 @@
-"""The whole pipeline in-process on a small demo (2 zones x 2 waves) in a temporary home."""
+"""The whole pipeline in-process on the session's published demo (tests/support/demo.py:
+2 zones x 3 waves), copied into a temporary home these tests change."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from click.testing import CliRunner
 from orchestration.cli import cli
 from orchestration.codebook import load_codebook
 from orchestration.dagster_runs import home_instance, run_demo
-from orchestration.demo.generator import GeneratorConfig
 from orchestration.pipeline import delivery_rows
 from orchestration.publish import read_published_tables
 from orchestration.rejections import ROWS_SHOWN_IN_UI
 from orchestration.release import current_release_id, read_manifest, release_ids
 from orchestration.settings import DBT_PROJECT_DIR, Home
+from tests.support.demo import DEMO_CONFIG, copy_home
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,17 +25,14 @@ pytestmark = [
         not (DBT_PROJECT_DIR / "dbt_project.yml").is_file(), reason="dbt_project/ not present"
     ),
 ]
-CONFIG = GeneratorConfig(zones=2, waves=(2021, 2022), firms_per_zone=12)
+CONFIG = DEMO_CONFIG
+ZONE_WAVES = CONFIG.zones * len(CONFIG.waves)
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home(tmp_path_factory.mktemp("demo") / "home").ensure()
-    outcome = run_demo(home, CONFIG)
-    assert outcome.rebuild.success, outcome.rebuild.failure
-    assert all(o.success for o in outcome.ingestion.values())
-    assert len(outcome.ingestion) == 4
-    return home
+def demo_home(published_demo: Home, tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A copy of the published demo (the tests below run the pipeline again on it)."""
+    return copy_home(published_demo, tmp_path_factory.mktemp("demo") / "home")
 
 
 def landings(home: Home) -> list[Path]:
@@ -43,7 +41,7 @@ def landings(home: Home) -> list[Path]:
 
 def test_every_zone_wave_loaded(demo_home: Home) -> None:
     rows = delivery_rows(demo_home.build_db)
-    assert len(rows) == 4
+    assert len(rows) == ZONE_WAVES
     assert {r.status for r in rows} == {"loaded"}
     assert all(r.rows_read == r.rows_accepted + r.rows_rejected for r in rows)
     assert sum(r.rows_accepted for r in rows) > 0
@@ -76,7 +74,7 @@ def test_published_marts_without_restricted_columns(demo_home: Home) -> None:
     manifest = read_manifest(demo_home.current)
     assert manifest["release_id"] == current_release_id(demo_home)
     assert manifest["row_counts"] == counts
-    assert len(manifest["deliveries"]) == 4
+    assert len(manifest["deliveries"]) == ZONE_WAVES
     files = {f["path"] for f in manifest["files"]}
     assert {"analytics.duckdb", "dashboards/index.html"} <= files
     assert {f"parquet/{mart}.parquet" for mart in counts} <= files
@@ -100,7 +98,7 @@ def test_dashboards_command_leaves_the_release_alone(demo_home: Home, tmp_path: 
 def test_runs_and_checks_recorded(demo_home: Home) -> None:
     with home_instance(demo_home) as instance:
         runs = instance.get_runs()
-        assert len(runs) == 1  # the drop of four zone-waves: one run, one dbt build, one publish
+        assert len(runs) == 1  # the drop of every zone-wave: one run, one dbt build, one publish
         assert {r.job_name for r in runs} == {"ingest_zone_wave"}
     from orchestration.defs.dagster_storage import DagsterStorage
 

@@ -1,53 +1,20 @@
-"""Fixtures: a real analytics DB (synthetic raw -> dbt build -> publish), its public
-release (public_release.write_public) and the site built on that public release alone.
-
-Reuses the dbt tests' raw fixture and dbt runner (imported, not copied). Slow
-(one dbt build, about a minute): only the `slow` tests ask for it.
+"""Fixtures: a real analytics DB (the session's fixture warehouse, tests/support/warehouse.py,
+published), its public release (public_release.write_public) and the site built on that
+public release alone. Slow (the warehouse is one dbt build, about a minute, shared with
+tests/dbt and tests/spark): only the `slow` tests ask for it.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboards.site import SiteReport, build_site
 from orchestration.public_release import PUBLIC_DIR_NAME, write_public
 from orchestration.publish import write_marts
-
-DBT_TESTS = Path(__file__).resolve().parent.parent / "dbt"
-
-
-def _dbt_helpers():
-    """tests/dbt/conftest.py loaded under its own name (its `fixture_raw` import needs the path)."""
-    if str(DBT_TESTS) not in sys.path:
-        sys.path.insert(0, str(DBT_TESTS))
-    spec = importlib.util.spec_from_file_location(
-        "smesurvey_dbt_conftest", DBT_TESTS / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def add_rejected_rows(build_db: Path) -> None:
-    """Quarantine a few rows in raw.rejected_rows (as the quality gate would) before dbt runs,
-    so marts.fct_rejected_rules has something to show: the raw fixture rejects nothing."""
-    with duckdb.connect(str(build_db)) as con:
-        con.execute("""
-            insert into raw.rejected_rows by name
-            select delivery_id, zone_id, wave_id, source_file, source_row,
-                   case when source_row % 2 = 0 then 'codes_in_codebook' else 'skip_rule_C5' end
-                       as rule_id,
-                   'B3_cloud' as column_name, 'x' as value, 'test fixture' as reason
-            from raw.responses
-            where delivery_id in ('SH-01-2021-a', 'Z08-01-2022-a') and source_row <= 5
-        """)
+from tests.support.dbt_harness import DbtBuild
 
 
 @dataclass(frozen=True)
@@ -58,15 +25,13 @@ class BuiltSite:
 
 
 @pytest.fixture(scope="session")
-def analytics_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    helpers = _dbt_helpers()
+def analytics_db(
+    fixture_warehouse: DbtBuild, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    if fixture_warehouse.returncode != 0:
+        pytest.fail(f"dbt build failed:\n{fixture_warehouse.output[-3000:]}")
     root = tmp_path_factory.mktemp("dash_warehouse")
-    build_db = helpers.build(root / "build.duckdb")
-    add_rejected_rows(build_db)
-    done = helpers.run_dbt(["build"], helpers.dbt_env(build_db), root / "target")
-    if done.returncode != 0:
-        pytest.fail(f"dbt build failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    return write_marts(build_db, root / "release").analytics_db
+    return write_marts(fixture_warehouse.db, root / "release").analytics_db
 
 
 @pytest.fixture(scope="session")

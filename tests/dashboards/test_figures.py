@@ -28,6 +28,7 @@ from dashboards.pages import ESTIMATE_VALUES, Page
 from dashboards.pages.quality import quality_chunk, quality_page
 from dashboards.render import render_page, script_json
 from dashboards.selectors import Selector
+from tests.support.timeouts import HANG_GUARD
 
 PLOTS_JS = Path(__file__).resolve().parents[2] / "dashboards" / "plots.js"
 NODE = shutil.which("node")
@@ -53,7 +54,7 @@ def run_plots(panel: dict, chunk: dict, state: dict, config: dict, lang: str = "
         input=json.dumps({**args, "chunk": chunk, "state": state}),
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=HANG_GUARD,
         check=True,
     )
     return json.loads(done.stdout)

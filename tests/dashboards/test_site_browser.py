@@ -19,6 +19,7 @@ import pytest
 from dashboards.browser import MISSING, chromium_available, launch_options
 from dashboards.catalog import REPORT_FIGURES
 from dashboards.plotly_bundle import load_record
+from tests.support.timeouts import HANG_GUARD_MS
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +98,7 @@ class Opened:
 
     def ready(self) -> float:
         """Milliseconds from navigation start until the plots in view were drawn."""
-        self.page.wait_for_function("window.SME_READY === true", timeout=60_000)
+        self.page.wait_for_function("window.SME_READY === true", timeout=HANG_GUARD_MS)
         return float(self.page.evaluate("window.SME_READY_AT"))
 
     def draw_all(self) -> None:
@@ -105,7 +106,7 @@ class Opened:
         and wait until each is drawn for the current selection; then back to the top."""
         for i in range(self.page.locator(".plot").count()):
             self.page.locator(f"#plot-{i}").scroll_into_view_if_needed()
-            self.page.wait_for_selector(f'#plot-{i}[data-state="drawn"]', timeout=60_000)
+            self.page.wait_for_selector(f'#plot-{i}[data-state="drawn"]', timeout=HANG_GUARD_MS)
         self.page.evaluate("window.scrollTo(0, 0)")
 
     def select(self, key: str, value: str) -> None:

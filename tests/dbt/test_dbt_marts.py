@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild, run_dbt
-from fixture_raw import DUPLICATED, MISSING_REGISTER
 
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.codebook import seeds as codebook_seeds
 from orchestration.publish import write_marts
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.support.dbt_harness import TEST_PSEUDONYM_KEY, DbtBuild
+from tests.support.fixture_raw import DUPLICATED, MISSING_REGISTER
+from tests.support.timeouts import HANG_GUARD
+
+pytestmark = pytest.mark.slow
 
 CB = load_codebook()
 DEFS = yaml.safe_load((DBT_PROJECT_DIR / "definitions" / "indicators.yaml").read_text("utf-8"))
@@ -39,9 +42,9 @@ def _query(build: DbtBuild, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def built(dbt_build: DbtBuild) -> DbtBuild:
-    assert dbt_build.returncode == 0, dbt_build.output[-4000:]
-    return dbt_build
+def built(fixture_warehouse: DbtBuild) -> DbtBuild:
+    assert fixture_warehouse.returncode == 0, fixture_warehouse.output[-4000:]
+    return fixture_warehouse
 
 
 def test_dbt_build_passes_every_test_and_unit_test(built: DbtBuild):
@@ -425,15 +428,6 @@ def test_catalog_keeps_every_baseline_indicator():
     assert (first[list(set(baseline.indicator_id))] == 2020).all()
 
 
-def test_partition_vars_are_accepted(built: DbtBuild, tmp_path: Path):
-    done = run_dbt(
-        ["run", "--select", "dim_wave", "--vars", '{"wave_id": 2021, "zone_id": "SH-01"}'],
-        built.env,
-        tmp_path / "target",
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
-
-
 GUIDE = PROJECT_ROOT / "docs" / "analyst-guide.md"
 
 
@@ -469,7 +463,7 @@ def smesurvey_sql(home: Path, *args: str, stdin: str | None = None) -> subproces
         input=stdin or "",
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
 
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt_harness import dbt_env, run_dbt
-from fixture_raw import build
 
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.support.dbt_harness import dbt_env, run_dbt
+from tests.support.fixture_raw import build
+
+pytestmark = pytest.mark.slow
 
 NEW_WAVE = 2022
 CORRECTED = ("SH-01", 2021)

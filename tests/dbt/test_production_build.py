@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dbt_harness import dbt_env, run_dbt
+import pytest
 
 from orchestration.settings import DBT_PRODUCTION_BUILD
+from tests.support.dbt_harness import dbt_env, run_dbt
+
+pytestmark = pytest.mark.slow
 
 
 def listed(flags: list[str], tmp_path: Path) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,11 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-# The fixture generator and dbt harness are shared with tests/dbt.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
-
-from dbt_harness import dbt_env, run_dbt
-from fixture_raw import MISSING_REGISTER, build
+from tests.support.dbt_harness import dbt_env, run_dbt
+from tests.support.fixture_raw import MISSING_REGISTER, build
+from tests.support.timeouts import HANG_GUARD
 
 REFERENCE_SCRIPT = Path(__file__).with_name("reference.R")
 # Four zones of different sizes (small zones: thin, collapsed cells and domains of a
@@ -132,7 +129,7 @@ def estimation_build(tmp_path_factory: pytest.TempPathFactory) -> EstimationBuil
         [rscript, "--vanilla", str(REFERENCE_SCRIPT), str(respondents_csv), str(reference_csv)],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=HANG_GUARD,
     )
     assert ran.returncode == 0, ran.stderr[-3000:]
     reference = pd.read_csv(

@@ -13,7 +13,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EstimationBuild
+
+from tests.estimation.conftest import EstimationBuild
+
+pytestmark = pytest.mark.slow
 
 KEYS = ["wave_id", "zone_id", "domain", "indicator_id"]
 Z = 1.96

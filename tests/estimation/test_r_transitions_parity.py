@@ -18,8 +18,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EstimationBuild
-from test_r_parity import INTERVAL_TOLERANCE, ROUNDED, wilson
+
+from tests.estimation.conftest import EstimationBuild
+from tests.estimation.test_r_parity import INTERVAL_TOLERANCE, ROUNDED, wilson
+from tests.support.timeouts import HANG_GUARD
+
+pytestmark = pytest.mark.slow
 
 KEYS = ["wave_from", "zone_id", "measure", "level_from", "level_to"]
 REFERENCE_SCRIPT = Path(__file__).with_name("transitions_reference.R")
@@ -51,7 +55,7 @@ def compared(estimation_build: EstimationBuild, tmp_path_factory) -> pd.DataFram
         [shutil.which("Rscript"), "--vanilla", str(REFERENCE_SCRIPT), links_csv, reference_csv],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_GUARD,
     )
     assert ran.returncode == 0, ran.stderr[-3000:]
     reference = pd.read_csv(reference_csv, dtype={"zone_id": str}, float_precision="round_trip")

@@ -30,6 +30,7 @@ from orchestration.ingest.admission import (
 from orchestration.ingest.landing import inbox_drops, land_delivery
 from orchestration.pipeline import IngestError, ingest_zone_wave
 from orchestration.settings import PROJECT_ROOT, Home
+from tests.support.timeouts import HANG_GUARD
 
 from .conftest import canonical_rows, platform_bytes
 
@@ -183,7 +184,7 @@ def test_two_gigabyte_sparse_file_through_the_real_cli(tmp_path):
         text=True,
         env=env,
         cwd=PROJECT_ROOT,
-        timeout=300,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [

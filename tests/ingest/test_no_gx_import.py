@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.settings import PROJECT_ROOT
+from tests.support.timeouts import HANG_GUARD
 
 PREAMBLE = """
 import json, sys
@@ -33,7 +34,7 @@ def run_fresh(body: str, home: Path) -> dict:
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
-        timeout=300,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -15,6 +15,7 @@ import pytest
 from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.pipeline import GateBlocked, ingest_zone_wave
 from orchestration.settings import Home
+from tests.support.timeouts import HANG_GUARD
 
 ZONE, WAVE = "SH-01", 2021
 FOUNDED = "7、企业成立年份"
@@ -53,7 +54,7 @@ def smesurvey(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "orchestration.cli", "--home", str(home.root), *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD,
     )
 
 

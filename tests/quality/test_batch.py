@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import CB, set_value, valid_frame
 
 from orchestration.quality.batch import Delivery, failures_by_delivery, judged_batch
 from orchestration.quality.gate import run_gate, run_gates
 from orchestration.quality.results import failures, rule_key
 from orchestration.quality.rules import WAVE_PARAMETER
 from orchestration.quality.suites import raw_suite_name
+from tests.quality.conftest import CB, set_value, valid_frame
 
 NOISE = ["", "x", "0", "1", "2", "true", "-4", "1800.5", "3000", "C", "27", "97", None, " 12 "]
 

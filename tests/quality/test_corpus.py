@@ -26,14 +26,15 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from corpus.batch import Placement, drop, place_cases, run_inbox_cli
-from corpus.build import ZONE, Case, Edit, copy_clean, load_cases, make_delivery
-from corpus.run import CaseRun, run_cases
 
 from orchestration.codebook import load_codebook
 from orchestration.ingest.landing import landed_deliveries
 from orchestration.ingest.load import published_message
 from orchestration.settings import PROJECT_ROOT, Home
+from tests.corpus.batch import Placement, drop, place_cases, run_inbox_cli
+from tests.corpus.build import ZONE, Case, Edit, copy_clean, load_cases, make_delivery
+from tests.corpus.run import CaseRun, run_cases
+from tests.support.timeouts import HANG_GUARD
 
 CASES = load_cases()
 SLOW_CASES = [c for c in CASES if c.slow]
@@ -264,7 +265,7 @@ def run_cli(home: Path, files: list[Path], wave: int) -> subprocess.CompletedPro
         text=True,
         env=env,
         cwd=PROJECT_ROOT,
-        timeout=900,
+        timeout=HANG_GUARD,
     )
 
 

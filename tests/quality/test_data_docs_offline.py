@@ -13,7 +13,6 @@ from pathlib import Path
 
 import great_expectations
 import pytest
-from conftest import CB, ZONE, set_value, valid_frame
 
 from dashboards.browser import MISSING, chromium_available, launch_options
 from orchestration.quality import run_gate
@@ -27,6 +26,7 @@ from orchestration.quality.docs_assets import (
     install_assets,
     load_record,
 )
+from tests.quality.conftest import CB, ZONE, set_value, valid_frame
 
 WAVE = 2022
 VERSION = CB.version_for_wave(WAVE)

@@ -26,6 +26,7 @@ from orchestration.quality.docs_server import (
 )
 from orchestration.quality.results import SuiteResult
 from orchestration.settings import PROJECT_ROOT, Home
+from tests.support.timeouts import HANG_GUARD
 
 PAGE = Path("validations/gate_outcomes_v2022/Z01-2022-part1/20261202T084311Z/frames x.html")
 
@@ -54,7 +55,8 @@ def served(site: Path) -> Iterator[str]:
 
 def status(url: str, method: str = "GET") -> int:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as r:
+        request = urllib.request.Request(url, method=method)
+        with urllib.request.urlopen(request, timeout=HANG_GUARD) as r:
             return r.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -69,7 +71,7 @@ def test_context_hides_the_same_results_folder() -> None:
 def test_serves_the_pages_only_read_only(site: Path, served: str) -> None:
     url = page_url(site / PAGE, site, served)
     assert url is not None and url.endswith("/frames%20x.html")
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=HANG_GUARD) as response:
         assert response.read() == b"<html>page</html>"
     assert status(served) == 200  # index.html
     assert status(served + "validations/") == 404  # no listings

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import staged_rules
 from orchestration.quality.downstream_validation import STAGED_RELATION
+from tests.quality.conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 STAGED_SCHEMA = STAGED_RELATION.split(".")[0]
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 from orchestration.quality import validate_marts, validate_staged
 from orchestration.quality.downstream import enterprise_rules, indicator_rules, staged_rules
@@ -29,6 +28,7 @@ from orchestration.quality.downstream_validation import (
 )
 from orchestration.quality.results import SuiteResult, failures, rule_key, summarize
 from orchestration.quality.rules import Rule
+from tests.quality.conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 POS = "pos"  # a row's number, the key both sides name failing rows by
 NOISE = {

@@ -8,10 +8,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import CB, ZONE, set_value, valid_frame
 
 from orchestration.quality import REJECTED_SCHEMA, run_gate
 from orchestration.quality.gate import within_threshold
+from tests.quality.conftest import CB, ZONE, set_value, valid_frame
 
 WAVE = 2022
 VERSION = CB.version_for_wave(WAVE)

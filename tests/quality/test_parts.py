@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import CB, set_value, valid_frame
 
 from orchestration import uscc
 from orchestration.quality import normalize, sanitize_text, threshold_for
 from orchestration.quality.derived import uscc_check_ok
 from orchestration.quality.suites import render, stale_files
 from orchestration.settings import EXPECTATIONS_DIR
+from tests.quality.conftest import CB, set_value, valid_frame
 
 
 def test_checked_in_context_equals_a_fresh_generation():

@@ -22,10 +22,12 @@ from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.faults import CRASH_ENV
 from orchestration.release import read_manifest
 from orchestration.settings import Home
+from tests.support.shared import built_once
+from tests.support.timeouts import HANG_GUARD
 
 SMESURVEY = str(Path(sys.executable).with_name("smesurvey"))
 FIRST, SECOND = ("SH-01", 2020), ("JS-01", 2020)
-RUN_TIMEOUT = 1800  # a hung command fails the test instead of hanging CI
+RUN_TIMEOUT = HANG_GUARD  # a hung command fails the test instead of hanging CI
 
 
 def smesurvey(
@@ -95,20 +97,26 @@ def assert_release_whole(home: Home) -> str:
 
 @pytest.fixture(scope="session")
 def deliveries(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("deliveries")
-    write_deliveries(GeneratorConfig(zones=2, waves=(2020,), firms_per_zone=40, seed=7), out)
-    return out
+    def generate(out: Path) -> None:
+        write_deliveries(GeneratorConfig(zones=2, waves=(2020,), firms_per_zone=40, seed=7), out)
+
+    return built_once(tmp_path_factory, "recovery-deliveries", generate)
 
 
+# Built once per session, whichever xdist worker asks first (tests/support/shared.py);
+# tests change copies only.
 @pytest.fixture(scope="session")
 def base_home(tmp_path_factory: pytest.TempPathFactory, deliveries: Path) -> Home:
     """SH-01/2020 ingested and published: release 000001."""
-    home = Home(tmp_path_factory.mktemp("base") / "home")
-    drop(deliveries, home, FIRST)
-    result = smesurvey(home, "ingest", "--inbox")
-    assert result.returncode == 0, result.stderr
-    assert assert_release_whole(home) == "000001"
-    return home
+
+    def publish_first(folder: Path) -> None:
+        home = Home(folder / "home")
+        drop(deliveries, home, FIRST)
+        result = smesurvey(home, "ingest", "--inbox")
+        assert result.returncode == 0, result.stderr
+        assert assert_release_whole(home) == "000001"
+
+    return Home(built_once(tmp_path_factory, "recovery-base", publish_first) / "home")
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +124,13 @@ def reference(
     tmp_path_factory: pytest.TempPathFactory, base_home: Home, deliveries: Path
 ) -> dict[str, list[tuple]]:
     """What an uncrashed `ingest --inbox` of JS-01/2020 publishes on the base home."""
-    home = copy_home(base_home, tmp_path_factory.mktemp("reference") / "home")
-    drop(deliveries, home, SECOND)
-    result = smesurvey(home, "ingest", "--inbox")
-    assert result.returncode == 0, result.stderr
-    assert assert_release_whole(home) == "000002"
-    return published_content(home)
+
+    def publish_second(folder: Path) -> None:
+        home = copy_home(base_home, folder / "home")
+        drop(deliveries, home, SECOND)
+        result = smesurvey(home, "ingest", "--inbox")
+        assert result.returncode == 0, result.stderr
+        assert assert_release_whole(home) == "000002"
+
+    folder = built_once(tmp_path_factory, "recovery-reference", publish_second)
+    return published_content(Home(folder / "home"))

@@ -19,6 +19,7 @@ from orchestration.processes import START_SLACK_SECONDS, process_alive
 from orchestration.recovery import PoolTimeout, recover, slot_holders, wait_for_pool
 from orchestration.run_report import status_report
 from orchestration.settings import Home
+from tests.support.timeouts import HANG_GUARD
 
 JOB = Path(__file__).with_name("pool_job.py")
 
@@ -99,7 +100,7 @@ def test_live_holder_makes_the_wait_give_up_with_one_line(home: Home) -> None:
             # once the holder is killed, the same wait returns by itself
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-            wait_for_pool(instance, BUILD_DB_POOL, timeout=30, poll=0.1)
+            wait_for_pool(instance, BUILD_DB_POOL, timeout=HANG_GUARD, poll=0.1)
             assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
     finally:
         if proc.poll() is None:

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.release import dbt_parameters, delivery_ids, read_manifest
 from orchestration.revisions import REVISIONS_CSV, REVISIONS_PARQUET
 from orchestration.settings import Home
 from tests.recovery.conftest import SECOND, assert_release_whole, copy_home, drop, smesurvey
+
+pytestmark = pytest.mark.slow
 
 
 def landed(home: Home, zone: str, wave: int) -> dict:

@@ -38,14 +38,13 @@ from orchestration.defs.sensors import inbox_sensor
 from orchestration.demo.generator import GeneratorConfig, write_deliveries
 from orchestration.ingest.landing import land_delivery
 from orchestration.settings import DBT_PROJECT_DIR, Home
+from tests.support.timeouts import HANG_GUARD, HANG_GUARD_MS
 
 pytestmark = pytest.mark.slow
 
 WAVES = (2021, 2022)
 FIRMS = 12
-START_TIMEOUT = 300
-RUN_TIMEOUT = 300
-BACKFILL_TIMEOUT = 600
+START_TIMEOUT = RUN_TIMEOUT = BACKFILL_TIMEOUT = HANG_GUARD  # hang guards, not budgets
 LOCK_ERRORS = ("Could not set lock on file", "IO Error")
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 NOTES_SHOTS = Path("/work/notes/screenshots")
@@ -87,7 +86,7 @@ class Service:
         request = urllib.request.Request(
             f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=HANG_GUARD) as response:
             answer = json.load(response)
         assert "errors" not in answer, answer["errors"]
         return answer["data"]
@@ -317,9 +316,10 @@ def test_data_docs_open_from_the_ui_through_the_docs_server(service: Service) ->
     assert "data_docs_url" in entries, sorted(entries)
     url, path = entries["data_docs_url"]["url"], Path(entries["data_docs"]["path"])
     assert url.startswith(f"http://127.0.0.1:{service.docs_port}/validations/")
-    with urllib.request.urlopen(url, timeout=30) as response:
+    with urllib.request.urlopen(url, timeout=HANG_GUARD) as response:
         assert response.read() == path.read_bytes()
-    with urllib.request.urlopen(f"http://127.0.0.1:{service.docs_port}/", timeout=30) as index:
+    docs_index = f"http://127.0.0.1:{service.docs_port}/"
+    with urllib.request.urlopen(docs_index, timeout=HANG_GUARD) as index:
         assert "static/vendor/bootstrap.min.css" in index.read().decode("utf-8")
 
 
@@ -362,19 +362,19 @@ def test_browser_shows_catalog_partitions_and_checks(
     # The catalog table renders only the rows in view: the tall viewport holds them all.
     open_page(page, f"{service.url}/assets")
     for name in ("raw_delivery", "analytics_db"):
-        page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
+        page.get_by_text(name, exact=True).first.wait_for(timeout=HANG_GUARD_MS)
     assert page.get_by_text("fct_indicator_estimates").count() > 0
     screenshot(page, tmp_path, "asset-catalog")
     page.set_viewport_size({"width": 1440, "height": 900})
 
     open_page(page, f"{service.url}/assets/raw_delivery?view=partitions")
     for key in [*service.zones, *map(str, WAVES)]:
-        page.get_by_text(key, exact=True).first.wait_for(timeout=60_000)
+        page.get_by_text(key, exact=True).first.wait_for(timeout=HANG_GUARD_MS)
     screenshot(page, tmp_path, "raw-delivery-partitions")
 
     open_page(page, f"{service.url}/assets/raw_delivery?view=checks")
     for check in ("quality_gate", "rows_accounted_for"):
-        page.get_by_text(check, exact=True).first.wait_for(timeout=60_000)
+        page.get_by_text(check, exact=True).first.wait_for(timeout=HANG_GUARD_MS)
     screenshot(page, tmp_path, "raw-delivery-checks")
 
 

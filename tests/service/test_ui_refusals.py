@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_dagster_service import (
+
+from dashboards.browser import MISSING, chromium_available, launch_options
+from orchestration.demo.generator import GeneratorConfig, write_deliveries
+from orchestration.settings import Home
+from tests.service.test_dagster_service import (
     FINISHED,
     RUN_TIMEOUT,
     START_TIMEOUT,
@@ -36,10 +40,7 @@ from test_dagster_service import (
     stop,
     wait_for,
 )
-
-from dashboards.browser import MISSING, chromium_available, launch_options
-from orchestration.demo.generator import GeneratorConfig, write_deliveries
-from orchestration.settings import Home
+from tests.support.timeouts import HANG_GUARD, HANG_GUARD_MS
 
 pytestmark = pytest.mark.slow
 
@@ -239,7 +240,7 @@ def test_status_lists_each_refused_zone_wave_until_it_passes(ui: Service) -> Non
         [str(CLI), "--home", str(ui.home.root), "status", "--failed"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert time.monotonic() - started < 60
     assert done.returncode == 1, done.stderr
@@ -276,17 +277,17 @@ def test_browser_shows_the_refusal_on_its_partition(ui: Service, page: Any, tmp_
     # The check's page shows its newest result, with its zone-wave's partition: the rows
     # refusal when that test ran, whose metadata holds the table of rejected rows.
     newest = ui.figures.get("rows_refused") or f"2022|{bad}"
-    page.get_by_text(newest).first.wait_for(timeout=60_000)
+    page.get_by_text(newest).first.wait_for(timeout=HANG_GUARD_MS)
     if ui.figures.get("rows_refused"):
-        page.get_by_text("rejected_rows").first.wait_for(timeout=60_000)
+        page.get_by_text("rejected_rows").first.wait_for(timeout=HANG_GUARD_MS)
     screenshot(page, tmp_path, "quality-gate-by-zone-wave")
     if ui.figures.get("rows_refused"):  # the table itself, opened as the team would
         page.get_by_text("Show Markdown").first.click()
-        page.get_by_text("(restricted)").first.wait_for(timeout=60_000)
+        page.get_by_text("(restricted)").first.wait_for(timeout=HANG_GUARD_MS)
         screenshot(page, tmp_path, "quality-gate-rejected-rows")
         page.keyboard.press("Escape")
     open_page(page, f"{ui.url}/runs/{run_id}")
-    page.get_by_text("quality_gate").first.wait_for(timeout=60_000)
-    page.get_by_text("platform_export.csv").first.wait_for(timeout=60_000)
+    page.get_by_text("quality_gate").first.wait_for(timeout=HANG_GUARD_MS)
+    page.get_by_text("platform_export.csv").first.wait_for(timeout=HANG_GUARD_MS)
     screenshot(page, tmp_path, "refused-run")
     assert "Stack Trace" not in page.content()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixture_raw import build
 
 from orchestration.ingest.raw_parquet import (
     RAW_TABLES,
@@ -15,6 +14,7 @@ from orchestration.ingest.raw_parquet import (
     raw_parquet_root,
     zone_wave_dir,
 )
+from tests.support.fixture_raw import build
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EngineBuilds
 
 from orchestration.publish import write_marts
 from orchestration.quality import validate_marts, validate_staged
+from tests.spark.conftest import EngineBuilds
+
+pytestmark = pytest.mark.slow
 
 TOLERANCE = 1e-9
 ESTIMATE_KEYS = ["wave_id", "zone_id", "domain", "domain_type", "indicator_id"]

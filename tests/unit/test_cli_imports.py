@@ -20,6 +20,7 @@ import pytest
 
 from orchestration.dagster_runs import write_dagster_yaml
 from orchestration.settings import Home
+from tests.support.timeouts import HANG_GUARD
 
 HEAVY = ("dagster", "dagster_dbt", "great_expectations", "dbt", "pandas")
 # Runs the CLI as `smesurvey ARGS...` would, then prints the heavy packages it loaded
@@ -68,7 +69,7 @@ def loaded_by(home: Home, *args: str) -> tuple[list[str], str]:
         input="",  # `sql` without the duckdb CLI opens a Python prompt: EOF ends it
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     line = next(x for x in done.stderr.splitlines() if x.startswith("LOADED "))
     return json.loads(line.removeprefix("LOADED ")), done.stdout + done.stderr

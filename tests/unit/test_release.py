@@ -33,6 +33,7 @@ from orchestration.release import (
 )
 from orchestration.revisions import PUBLIC_CODEBOOK, PUBLIC_DIR_NAME, REVISIONS_PARQUET
 from orchestration.settings import PROJECT_ROOT, Home
+from tests.support.timeouts import HANG_GUARD
 
 DELIVERIES = ("d-loaded-1", "d-loaded-2")
 # (delivery id, zone, wave, status) of raw.deliveries: one delivery superseded
@@ -304,7 +305,7 @@ def test_a_live_reader_keeps_its_release_until_it_reconnects(home: Home) -> None
         second = publish(home, n_enterprises=9, keep=1)
         time.sleep(0.2)  # and keep querying after the switch
         flag.touch()
-        out, err = reader.communicate(timeout=60)
+        out, err = reader.communicate(timeout=HANG_GUARD)
     finally:
         reader.kill()
     assert reader.returncode == 0, err
@@ -352,7 +353,7 @@ def test_a_publish_killed_at_each_step_is_old_or_new_and_the_next_one_finishes(
         env={**os.environ, CRASH_ENV: point},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         start_new_session=True,
     )
     assert child.returncode == -9, child.stderr

@@ -14,6 +14,7 @@ from orchestration.cli import cli
 from orchestration.release import MANIFEST
 from orchestration.release_list import UnknownRelease, release_path
 from orchestration.settings import Home
+from tests.support.timeouts import HANG_GUARD
 from tests.unit.test_release import DELIVERIES, publish, site_with_public
 
 
@@ -93,7 +94,7 @@ def test_sql_release_opens_that_release(home: Home) -> None:
             [sys.executable, "-m", "orchestration.cli", *cli_args],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=HANG_GUARD,
         )
         assert done.returncode == 0, done.stderr
         counts[release] = done.stdout.split()

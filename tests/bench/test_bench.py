@@ -16,6 +16,8 @@ from orchestration.bench.memory import peak_mb, reset_peak
 from orchestration.bench.report import render, write_report
 from orchestration.bench.runner import RESULTS_FILE, BenchConfig, run_benchmark
 
+pytestmark = pytest.mark.slow
+
 SIZE, ZONES = 120, 2
 
 

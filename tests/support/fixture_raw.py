@@ -8,7 +8,7 @@ register (weights fall back to the previous wave's register), and one enterprise
 that answered twice in a zone-wave (a duplicate the quality gate would have
 rejected: the warehouse keeps the later-keyed questionnaire, see DUPLICATED).
 
-Dev use: `.venv/bin/python tests/dbt/fixture_raw.py /tmp/build.duckdb`, then
+Dev use: `.venv/bin/python -m tests.support.fixture_raw /tmp/build.duckdb`, then
 `SMESURVEY_BUILD_DB=/tmp/build.duckdb SMESURVEY_PSEUDONYM_KEY=... .venv/bin/dbt build
 --project-dir dbt_project --profiles-dir dbt_project`.
 """
@@ -211,10 +211,10 @@ def build(
 ) -> Path:
     """Write the fixture build DB at `path` (replaced if present).
 
-    The defaults are the fixture of tests/dbt; `zones` (zone -> admin division),
-    `sample_sizes` (zone -> respondents per wave, default PER_WAVE) and
-    `missing_registers` (zone-waves delivered without a register) let other test
-    folders ask for a richer design with the same generator.
+    The defaults are the shared fixture warehouse's (tests/support/warehouse.py);
+    `zones` (zone -> admin division), `sample_sizes` (zone -> respondents per wave,
+    default PER_WAVE) and `missing_registers` (zone-waves delivered without a register)
+    let other test folders ask for a richer design with the same generator.
     """
     cb = load_codebook()
     zones = ZONES if zones is None else zones

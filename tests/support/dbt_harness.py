@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.dbt_command import dbt_command
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.support.timeouts import HANG_GUARD
 
 # A published (hence worthless) key for fixture data only: 64 hex characters like a real one.
 TEST_PSEUDONYM_KEY = hashlib.sha256(b"smesurvey test fixtures only").hexdigest()
-DBT = Path(sys.executable).with_name("dbt")
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,7 @@ def run_dbt(
     env: dict[str, str],
     target: Path,
     project: Path = DBT_PROJECT_DIR,
-    timeout: int = 300,
+    timeout: float = HANG_GUARD,
 ) -> subprocess.CompletedProcess:
-    command = [
-        str(DBT),
-        *args,
-        "--project-dir",
-        str(project),
-        "--profiles-dir",
-        str(project),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
+    command = dbt_command(args, target, project=project)
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)

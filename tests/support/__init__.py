@@ -1,0 +1,1 @@
+"""Helpers and fixtures shared by several test folders (imported as `tests.support.*`)."""
