@@ -25,9 +25,7 @@ class BuiltSite:
 
 
 @pytest.fixture(scope="session")
-def analytics_db(
-    fixture_warehouse: DbtBuild, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def analytics_db(fixture_warehouse: DbtBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if fixture_warehouse.returncode != 0:
         pytest.fail(f"dbt build failed:\n{fixture_warehouse.output[-3000:]}")
     root = tmp_path_factory.mktemp("dash_warehouse")
