@@ -723,11 +723,13 @@
     fig = fig || JSON.parse(JSON.stringify(tpl.empty));
     // Every chart says what it draws (the unweighted sample share, or what it counts).
     if (tpl.basis) {
-      // automargin: the top margin grows to hold the title and the subtitle, however many
-      // lines the title has (a fixed margin put the subtitle on the plot).
+      // automargin: the top margin grows to hold the title, however many lines it has
+      // (a fixed margin put the subtitle on the plot). Plotly draws the subtitle under
+      // the title without counting it in the title's height, so the pad below the title
+      // holds the subtitle too (with 28 px it landed on the plot under one-line titles).
       fig.layout.title = Object.assign({}, fig.layout.title, {
         subtitle: { text: tpl.basis, font: { size: 11, color: "#555" } },
-        automargin: true, yref: "paper", y: 1, yanchor: "bottom", pad: { b: 28 }
+        automargin: true, yref: "paper", y: 1, yanchor: "bottom", pad: { b: 46 }
       });
     }
     return fig;

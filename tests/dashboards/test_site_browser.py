@@ -182,6 +182,17 @@ def test_pages_in_chromium(built_site, browser, tmp_path: Path) -> None:
             ".map(gd => ((gd.layout.title || {}).subtitle || {}).text || '')"
         )
         assert all(subtitles), (name, subtitles)
+        # ... above the plot area, never on it (the subtitle of a one-line title was).
+        overlaps = opened.page.evaluate(
+            """[...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+                const sub = gd.querySelector('.gtitle-subtitle');
+                if (!sub) return [];
+                const top = gd.getBoundingClientRect().top + gd._fullLayout._size.t;
+                const bottom = sub.getBoundingClientRect().bottom;
+                return bottom > top ? [[gd.id, Math.round(bottom - top)]] : [];
+            })"""
+        )
+        assert overlaps == [], (name, overlaps)
         used |= set(drawn)
         opened.page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         assert opened.errors == [], (name, opened.errors)
