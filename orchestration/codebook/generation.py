@@ -1,5 +1,6 @@
 """What the codebook generators share: the error a definition file raises, reading a
-definition file, CSV text as the seeds are written, and each version's waves."""
+definition file, CSV text as the seeds are written, each version's waves, and the
+one-line report of a `--check` (the GX suites generator uses it too)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,13 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def version_waves(cb: Codebook) -> dict[str, tuple[int, int | None]]:
     return {v: (spec["first_wave"], spec.get("last_wave")) for v, spec in cb.instruments.items()}
+
+
+def report_stale(root: Path, stale: Sequence[str], module: str) -> int:
+    """A generator's `--check` result: 1 and one line naming the stale files under
+    `root`, else 0 and silence."""
+    if not stale:
+        return 0
+    names = ", ".join(f"{root.name}/{rel}" for rel in stale)
+    print(f"stale: {names}: run `make generate` (python -m {module})")
+    return 1

@@ -21,7 +21,7 @@ from pathlib import Path
 from orchestration.codebook import Codebook, load_codebook
 from orchestration.codebook.codebook_tables import codebook_tables
 from orchestration.codebook.dbt_macros import catalog_macro_text, macro_text
-from orchestration.codebook.generation import DefinitionError, read_yaml
+from orchestration.codebook.generation import DefinitionError, read_yaml, report_stale
 from orchestration.codebook.indicator_tables import indicator_tables
 from orchestration.codebook.scoring_tables import scoring_tables
 from orchestration.settings import DBT_PROJECT_DIR
@@ -87,12 +87,7 @@ def stale(project_dir: Path = DBT_PROJECT_DIR, files: dict[str, str] | None = No
 
 def check(project_dir: Path = DBT_PROJECT_DIR, files: dict[str, str] | None = None) -> int:
     """`--check`: 1 and one line naming the stale files, else 0 and silence."""
-    out = stale(project_dir, files)
-    if out:
-        names = ", ".join(f"{project_dir.name}/{rel}" for rel in out)
-        print(f"stale: {names}: run `make generate` (python -m {__spec__.name})")
-        return 1
-    return 0
+    return report_stale(project_dir, stale(project_dir, files), __spec__.name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from great_expectations.expectations.expectation_configuration import Expectatio
 from great_expectations.expectations.row_conditions import Column, Condition
 
 from orchestration.codebook import Codebook, load_codebook
+from orchestration.codebook.generation import report_stale
 from orchestration.quality import downstream, downstream_outcomes, outcomes
 from orchestration.quality.rules import RowCondition, Rule, raw_rules
 from orchestration.settings import EXPECTATIONS_DIR
@@ -269,12 +270,7 @@ def stale_files(root: Path, files: dict[str, str]) -> list[str]:
 
 def check(root: Path, files: dict[str, str]) -> int:
     """`--check`: 1 and one line naming the stale files, else 0 and silence."""
-    stale = stale_files(root, files)
-    if stale:
-        names = ", ".join(f"{root.name}/{rel}" for rel in stale)
-        print(f"stale: {names}: run `make generate` (python -m {__spec__.name})")
-        return 1
-    return 0
+    return report_stale(root, stale_files(root, files), __spec__.name)
 
 
 def write(root: Path, files: dict[str, str]) -> None:
