@@ -81,6 +81,12 @@ class Home:
         return self.current / "public"
 
     @property
+    def dbt_runs(self) -> Path:
+        """Restricted: the dbt target folder of the latest build (artifacts, dbt.log) and
+        dbt's saved parse state, which holds the pseudonym key (orchestration/dbt_state.py)."""
+        return self.build / "dbt"
+
+    @property
     def duckdb_spill(self) -> Path:
         """Restricted: where in-memory DuckDB databases spill beyond their memory limit
         (orchestration/duckdb_memory.py); the build DB spills to `build.duckdb.tmp`."""

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from orchestration.cli import cli
 from orchestration.codebook import load_codebook
 from orchestration.dagster_runs import home_instance, run_demo
+from orchestration.dbt_state import PARTIAL_PARSE
+from orchestration.pseudonym import resolve_key
 from orchestration.pipeline import delivery_rows
 from orchestration.publish import read_published_tables
 from orchestration.rejections import ROWS_SHOWN_IN_UI
@@ -123,6 +125,23 @@ def test_demo_again_changes_no_row_count(demo_home: Home) -> None:
     assert sorted(after_rows) == sorted(before_rows)
     assert read_published_tables(demo_home.analytics_db) == before_marts
     assert landings(demo_home) == before_landings
+
+
+def test_dbt_writes_in_the_home_s_restricted_build_area(demo_home: Home) -> None:
+    """The rebuild's dbt target and parse state are in the home (orchestration/dbt_state.py);
+    the parse state holds the pseudonym key, which reaches nothing under dbt_project/."""
+    runs = demo_home.dbt_runs
+    assert (runs / PARTIAL_PARSE).is_file()
+    [target] = runs.glob("run-*")
+    assert (target / "run_results.json").is_file() and (target / "dbt.log").is_file()
+    key = resolve_key(demo_home).value.encode()
+    assert len(key) == 64 and key in (runs / PARTIAL_PARSE).read_bytes()
+    leaked = [
+        path
+        for path in (DBT_PROJECT_DIR / "target").rglob("*")
+        if path.is_file() and key in path.read_bytes()
+    ]
+    assert leaked == []
 
 
 def test_bad_delivery_blocks_with_one_line(demo_home: Home, tmp_path: Path) -> None:
