@@ -137,8 +137,7 @@ def test_every_table_is_identical(engine_builds: EngineBuilds) -> None:
             duck_tables = {
                 name
                 for (name,) in con.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = ? and table_type = 'BASE TABLE'",
+                    "select table_name from information_schema.tables where table_schema = ?",
                     [schema],
                 ).fetchall()
             }
