@@ -13,8 +13,8 @@ from orchestration.cli import cli
 from orchestration.codebook import load_codebook
 from orchestration.dagster_runs import home_instance, run_demo
 from orchestration.dbt_state import PARTIAL_PARSE
-from orchestration.pseudonym import resolve_key
 from orchestration.pipeline import delivery_rows
+from orchestration.pseudonym import resolve_key
 from orchestration.publish import read_published_tables
 from orchestration.rejections import ROWS_SHOWN_IN_UI
 from orchestration.release import current_release_id, read_manifest, release_ids
