@@ -120,10 +120,10 @@ def base_home(tmp_path_factory: pytest.TempPathFactory, deliveries: Path) -> Hom
 
 
 @pytest.fixture(scope="session")
-def reference(
+def second_home(
     tmp_path_factory: pytest.TempPathFactory, base_home: Home, deliveries: Path
-) -> dict[str, list[tuple]]:
-    """What an uncrashed `ingest --inbox` of JS-01/2020 publishes on the base home."""
+) -> Home:
+    """The base home after an uncrashed `ingest --inbox` of JS-01/2020: release 000002."""
 
     def publish_second(folder: Path) -> None:
         home = copy_home(base_home, folder / "home")
@@ -132,5 +132,10 @@ def reference(
         assert result.returncode == 0, result.stderr
         assert assert_release_whole(home) == "000002"
 
-    folder = built_once(tmp_path_factory, "recovery-reference", publish_second)
-    return published_content(Home(folder / "home"))
+    return Home(built_once(tmp_path_factory, "recovery-second", publish_second) / "home")
+
+
+@pytest.fixture(scope="session")
+def reference(second_home: Home) -> dict[str, list[tuple]]:
+    """What an uncrashed `ingest --inbox` of JS-01/2020 publishes on the base home."""
+    return published_content(second_home)
