@@ -49,9 +49,10 @@ java:
 # R's survey package is the reference the design-based variances are tested against
 # (tests/estimation); Debian's packages, installed here, never by hand. Without the
 # recommended packages (r-base-dev, r-recommended, r-doc-html: about 630 packages and a
-# minute of a new machine's `make test`): survey needs only what it depends on.
+# minute of a new machine's `make test`), but with MASS, which survey's calibrate() loads.
+R_PACKAGES := r-base-core r-cran-survey r-cran-mass
 r:
-	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends r-base-core r-cran-survey >/dev/null)
+	@Rscript -e 'library(survey); library(MASS)' >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null)
 
 # strace records the files the dashboards build opens (tests/dashboards: the site reads
 # the public release alone).
