@@ -113,7 +113,7 @@ SHARED_GROUPS = {
 # collection order), so that no worker starts one of them when the other is finishing.
 LONGEST_FIRST = (
     "tests/recovery/test_crash_points.py",
-    "tests/quality/test_corpus.py",
+    "tests/quality/test_corpus_batches.py",
     "tests/spark/test_spark_parity.py",
     "tests/service/test_dagster_service.py",
     "tests/recovery/test_releases.py",
@@ -123,6 +123,8 @@ LONGEST_FIRST = (
     "tests/estimation/",
     "tests/dagster/test_pipeline.py",
     "tests/e2e/",
+    "tests/quality/test_corpus_cli.py",
+    "tests/quality/test_corpus.py",
 )
 
 

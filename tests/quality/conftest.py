@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -132,3 +133,10 @@ def staged_select(present: set[str]) -> str:
             kind = "boolean" if item.is_multi else kind
             parts.append(f'cast({source} as {kind}) as "{col}"')
     return ", ".join(parts)
+
+
+@pytest.fixture(scope="session")
+def clean_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the corpus's clean demo deliveries are generated (once per session and wave;
+    tests/quality/test_corpus.py and test_corpus_cli.py)."""
+    return tmp_path_factory.mktemp("corpus-clean")
