@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PRODUCTION_BUILD, DBT_PROJECT_DIR
 from tests.support.dbt_harness import dbt_env, run_dbt
 from tests.support.fixture_raw import build
 
@@ -30,7 +30,8 @@ NEW_WAVE = 2022
 CORRECTED = ("SH-01", 2021)
 EMPTIED = ("Z08-01", 2020)
 REFUSED_ON_RERUN = ("Z08-01", 2022)
-WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+# the production build (no unit tests) without the data tests: seeds and models only
+MODELS_ONLY = (*DBT_PRODUCTION_BUILD, "--exclude-resource-type", "test")
 STAMP_COLUMNS = ("zone_wave_stamp", "wave_stamp", "link_stamp", "built_by")
 # the zone-wave and wave incremental tables (compared too, without their bookkeeping columns)
 INCREMENTAL = (
@@ -234,7 +235,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     # The first build: seeds and every model. The data and unit tests of this raw data are
     # the fixture warehouse's (tests/dbt/test_dbt_marts.py); the incremental build's run
     # below has its own.
-    warehouse.dbt("build", *WITHOUT_TESTS)
+    warehouse.dbt(*MODELS_ONLY)
     _change(warehouse, _deliver_held_wave)  # new zone-waves
     warehouse.dbt("run")
     new_wave_run = _rebuilt_waves(warehouse, (NEW_WAVE, "SH-01"))
@@ -252,7 +253,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     # the same raw schema, every model rebuilt from scratch
     fresh = Warehouse(root / "fresh.duckdb", root / "fresh-target")
     shutil.copyfile(warehouse.db, fresh.db)
-    fresh.dbt("build", "--full-refresh", *WITHOUT_TESTS)  # compared table by table below
+    fresh.dbt(*MODELS_ONLY, "--full-refresh")  # compared table by table below
     yield {
         "warehouse": warehouse,
         "before_correction": before_correction,

@@ -2,8 +2,8 @@
 
 One home goes through the whole chain: the command is killed at the landing,
 after parsing, after the gate, after the raw load, while dbt writes the build
-DB, at the start of publishing and at its switch; each next command (the same command, with
-the next crash point) first has to get past what the previous crash left: a dead
+DB, at the start of publishing and at its switch; each next command (the same
+command, with the next crash point) first has to get past what the previous crash left: a dead
 run holding the pool, a landed but unjudged delivery, a loaded but unpublished
 one, pending release folders. The last command, without a crash, must finish by
 itself and publish exactly what an uncrashed run publishes. Throughout, the
