@@ -6,6 +6,7 @@ Runs are recorded in the home's Dagster instance (`SMESURVEY_HOME/dagster`), so
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from orchestration.dagster_event_log import EVENT_LOG_FOLDER
 from orchestration.defs.asset_checks import RAW_DELIVERY, quality_gate
 from orchestration.defs.assets.ingestion import LOADED, REASON, REFUSED
 from orchestration.defs.drops import RANGE_END, RANGE_START, drop_run_target, partition_order
@@ -48,6 +50,13 @@ run_monitoring:
   free_slots_after_run_end_seconds: 5
 telemetry:
   enabled: false
+# Dagster's SQLite event log keeping its connections (orchestration/dagster_event_log.py),
+# in Dagster's default folder. The path is this home's: rewritten when the home moves.
+event_log_storage:
+  module: orchestration.dagster_event_log
+  class: KeptConnectionsEventLogStorage
+  config:
+    base_dir: {event_log_dir}
 """
 # Runs print nothing to the console: the CLI prints its one-line reason, the details
 # stay in the run logs (UI).
@@ -84,8 +93,10 @@ def write_dagster_yaml(home: Home) -> Path:
     """DAGSTER_HOME under SMESURVEY_HOME, with the pool limit the build DB needs."""
     home.dagster_home.mkdir(parents=True, exist_ok=True)
     config = home.dagster_home / "dagster.yaml"
-    if not config.is_file() or config.read_text(encoding="utf-8") != DAGSTER_YAML:
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    event_log_dir = json.dumps(str((home.dagster_home / EVENT_LOG_FOLDER).resolve()))
+    text = DAGSTER_YAML.format(event_log_dir=event_log_dir)
+    if not config.is_file() or config.read_text(encoding="utf-8") != text:
+        config.write_text(text, encoding="utf-8")
     return config
 
 
