@@ -110,8 +110,16 @@ class KeptConnectionsEventLogStorage(SqliteEventLogStorage):
             self._tables_found.add(table_name)
         return found
 
+    def wipe(self) -> None:
+        # Dagster's wipe deletes the shard files: no kept connection may outlive them.
+        self._close_engines()
+        super().wipe()
+
     def dispose(self) -> None:
         super().dispose()
+        self._close_engines()
+
+    def _close_engines(self) -> None:
         with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()

@@ -109,3 +109,19 @@ def test_a_moved_home_s_stale_file_is_refused_by_dagster_itself(
     with pytest.raises(Exception, match="the home moved") as refused:
         dg.DagsterInstance.get()
     assert str(moved.dagster_home / "dagster.yaml") in str(refused.value)
+
+
+def test_a_wipe_leaves_no_connection_to_a_deleted_file(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home").ensure()
+    write_dagster_yaml(home)
+    with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        before = dg.materialize([counted], instance=instance).run_id
+        instance.event_log_storage.wipe()
+        after = dg.materialize([counted], instance=instance).run_id
+        assert instance.event_log_storage.get_records_for_run(before).records == []
+    # the new run's events are in its file on disk, not in one unlinked under a kept connection
+    plain = SqliteEventLogStorage(str(home.dagster_home / EVENT_LOG_FOLDER))
+    try:
+        assert plain.get_records_for_run(after).records
+    finally:
+        plain.dispose()
