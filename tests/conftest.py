@@ -111,18 +111,21 @@ SHARED_GROUPS = {
 }
 # The longest groups first (with --no-loadscope-reorder xdist hands groups out in
 # collection order), so that no worker starts one of them when the other is finishing.
+# The published demo's two readers (tests/e2e, test_pipeline) are kept apart: handed
+# out one after the other, the second waited for the first to build the demo, a core
+# idle for half a minute.
 LONGEST_FIRST = (
     "tests/recovery/test_crash_points.py",
     "tests/quality/test_corpus_batches.py",
     "tests/spark/test_spark_parity.py",
     "tests/service/test_dagster_service.py",
     "tests/recovery/test_releases.py",
+    "tests/e2e/",
     "tests/service/test_ui_refusals.py",
     "tests/dbt/test_incremental.py",
     "tests/recovery/test_disk_full.py",
     "tests/estimation/",
     "tests/dagster/test_pipeline.py",
-    "tests/e2e/",
     "tests/quality/test_corpus_cli.py",
     "tests/quality/test_corpus.py",
 )
