@@ -35,7 +35,7 @@ def engine_builds(
         "SMESURVEY_RAW_PARQUET": str(raw_parquet_root(db)),
         "SMESURVEY_SPARK_DIR": str(spark_dir),
         # Planning-bound (a few hundred rows): compiling each plan to Java costs more
-        # than it saves (docs/scale-out.md, tuning).
+        # than it saves (docs/scale-out.md, Parity).
         "SMESURVEY_SPARK_CODEGEN": "false",
     }
     # JVM start, one session, every seed and model, and the unit tests (hand-worked cases
