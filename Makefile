@@ -68,10 +68,18 @@ SQLFLUFF_PATHS := dbt_project/models dbt_project/tests/singular
 # machine has one: the same files and syscalls, without waiting on the disk.
 TEST_TMPDIR := $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm/smesurvey-tests)
 
+# sqlfluff (about 100 CPU-s) runs beside pytest at the lowest priority: it takes the
+# moments a core would idle (a worker waiting on Dagster's daemon, a browser, a lock)
+# instead of a minute of its own before the tests. Its output follows pytest's; either
+# failing fails `make test`.
 test: install browser java r strace
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2
-	$(if $(TEST_TMPDIR),mkdir -p $(TEST_TMPDIR) && TMPDIR=$(TEST_TMPDIR)) $(VENV)/bin/pytest
+	@lint_log=$$(mktemp); \
+	nice -n 19 $(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2 >$$lint_log 2>&1 & lint=$$!; \
+	$(if $(TEST_TMPDIR),mkdir -p $(TEST_TMPDIR) && TMPDIR=$(TEST_TMPDIR)) $(VENV)/bin/pytest; tests=$$?; \
+	wait $$lint; linted=$$?; \
+	echo "sqlfluff lint $(SQLFLUFF_PATHS) (beside pytest): exit $$linted"; cat $$lint_log; rm -f $$lint_log; \
+	test $$tests -eq 0 -a $$linted -eq 0
 
 lint: install
 	$(VENV)/bin/ruff check .
