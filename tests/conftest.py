@@ -99,7 +99,7 @@ def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 # --------------------------------------------------------------------------- xdist groups
 
-# `make test` runs pytest-xdist (pyproject.toml: -n 2 --dist loadscope): the scheduler
+# `make test` runs pytest-xdist (pyproject.toml: -n 3 --dist loadscope): the scheduler
 # below hands out whole groups. Every test module is a group (its module-scoped fixtures
 # are built once, its tests keep their order), and modules sharing a session fixture
 # that is not built once per session on disk (tests/support/shared.py) form one group.
@@ -110,7 +110,7 @@ SHARED_GROUPS = {
     "tests/dashboards/test_site_": "dashboards-site",  # built_site: publish and the site
 }
 # The longest groups first (with --no-loadscope-reorder xdist hands groups out in
-# collection order), so that no worker starts one of them when the other is finishing.
+# collection order), so that no worker starts one of them when the others are finishing.
 # The published demo's two readers (tests/e2e, test_pipeline) are kept apart: handed
 # out one after the other, the second waited for the first to build the demo, a core
 # idle for half a minute.
