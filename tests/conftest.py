@@ -99,7 +99,7 @@ def published_demo(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 # --------------------------------------------------------------------------- xdist groups
 
-# `make test` runs pytest-xdist (pyproject.toml: -n 3 --dist loadscope): the scheduler
+# `make test` runs pytest-xdist (pyproject.toml's addopts: --dist loadscope): the scheduler
 # below hands out whole groups. Every test module is a group (its module-scoped fixtures
 # are built once, its tests keep their order), and modules sharing a session fixture
 # that is not built once per session on disk (tests/support/shared.py) form one group.

@@ -1,6 +1,6 @@
 """Fixtures built once per test session, whichever pytest-xdist worker asks first.
 
-A session-scoped fixture is per process: under `pytest -n 3` each worker would build
+A session-scoped fixture is per process: under pytest-xdist each worker would build
 its own. `built_once` builds into a folder of the session's base temp directory
 shared by every worker, under an exclusive lock: the first worker builds, the others
 wait for the lock and reuse the folder. Without xdist it is a plain folder of the
