@@ -89,12 +89,10 @@ def corrupt(build_db: Path) -> None:
             f"where indicator_id = (select min(indicator_id) from {INDICATORS_RELATION}) "
             "and estimate < 0.9"
         )
-        # The staged model is a view: freeze it into a table that holds the duplicate.
-        con.execute(f"create temp table staged as select * from {STAGED_RELATION}")
-        con.execute(f"drop view {STAGED_RELATION}")
         con.execute(
-            f"create table {STAGED_RELATION} as select * from staged union all "
-            "(select * replace (md5(response_id) as response_id) from staged limit 1)"
+            f"insert into {STAGED_RELATION} "
+            f"select * replace (md5(response_id) as response_id) from {STAGED_RELATION} "
+            "where questionnaire_rank = 1 limit 1"
         )
 
 

@@ -5,20 +5,33 @@
     class, industry group) and the questionnaire's rank among its enterprise's
     questionnaires of the delivery (the duplicate rule). The indicator rules
     (macros/indicators.sql) and the staged responses suite read these columns.
-    A view on DuckDB, as the staging model it was split from was: each zone-wave
-    incremental model reads it filtered to the deliveries it builds. A table on
-    Spark, which re-plans a view in every query reading it.
+    Incremental by zone-wave (macros/zone_waves.sql), like its readers: it was a
+    view, and each of the five models and the suite reading a zone-wave then
+    classified and ranked its rows again (at 1M respondents a third of the build).
+    The rank is within a delivery, so a zone-wave's rows never depend on another's.
 -#}
-{{ config(materialized="table" if target.type == "spark" else "view") }}
+{{ zone_wave_incremental_config() }}
+{%- set to_build = zone_waves_to_build() -%}
 {%- set harmonized = codebook_harmonized_columns() -%}
 
+{% if to_build == [] -%}
+-- nothing to rebuild: no rows, the table's own columns
+select * from {{ this }} where false
+{%- else -%}
 with
 
--- inlined into each reader (macro not_materialized): a filter on this view (one
--- delivery) and each reader's columns then reach the staged rows' scan
+stamps as (
+
+    select * from {{ ref('int_zone_wave_stamps') }}
+
+),
+
+-- inlined where it is read (macro not_materialized), so the deliveries' filter
+-- reaches the staged rows' scan
 responses as {{ not_materialized() }} (
 
     select * from {{ ref('stg_survey__responses') }}
+    where {{ delivery_filter('delivery_id', to_build) }}
 
 ),
 
@@ -210,4 +223,11 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    {{ model_stamp('stamps.zone_wave_stamp') }} as zone_wave_stamp,
+    '{{ invocation_id }}' as built_by
+from final
+inner join stamps
+    on final.delivery_id = stamps.delivery_id
+{%- endif %}
