@@ -654,6 +654,12 @@ def rejected(
     show_default=True,
     help="Also the per-stage breakdown of every layout (a second pass in a fresh home).",
 )
+@click.option(
+    "--layouts-only",
+    is_flag=True,
+    help="Only the layouts (end to end, stages, floor, pandas): not the operator commands "
+    "(adding one zone-wave to a built warehouse, a refusal, status, demo).",
+)
 @click.option("--no-demo", is_flag=True, help="Leave out the `smesurvey demo` timing.")
 @click.option(
     "--add-to",
@@ -675,6 +681,7 @@ def bench(
     spark: bool,
     targets_only: bool,
     stages: bool,
+    layouts_only: bool,
     no_demo: bool,
     add_to: str,
 ) -> None:
@@ -700,7 +707,9 @@ def bench(
         )
     except ValueError as exc:
         raise SurveyError(str(exc)) from exc
-    options["targets"] = None if quick else warehouse
+    if targets_only and layouts_only:
+        raise SurveyError("--targets and --layouts-only exclude each other")
+    options["targets"] = None if quick or layouts_only else warehouse
     options["stages"] = stages and not targets_only
     if targets_only:
         options |= {"incremental": None, "measure_site": False, "profile": False}
