@@ -5,10 +5,10 @@
     class, industry group) and the questionnaire's rank among its enterprise's
     questionnaires of the delivery (the duplicate rule). The indicator rules
     (macros/indicators.sql) and the staged responses suite read these columns.
-    Incremental by zone-wave (macros/zone_waves.sql), like its readers: it was a
-    view, and each of the five models and the suite reading a zone-wave then
-    classified and ranked its rows again (at 1M respondents a third of the build).
-    The rank is within a delivery, so a zone-wave's rows never depend on another's.
+    Incremental by zone-wave (macros/zone_waves.sql), like its readers: as a view,
+    each of the five models and the suite reading a zone-wave classified and
+    ranked its rows again (docs/benchmarks.md, Diagnosis: 1M x 1). The rank is
+    within a delivery, so a zone-wave's rows never depend on another's.
 -#}
 {{ zone_wave_incremental_config() }}
 {%- set to_build = zone_waves_to_build() -%}
