@@ -34,9 +34,12 @@ def engine_builds(
         **dbt_env(db),
         "SMESURVEY_RAW_PARQUET": str(raw_parquet_root(db)),
         "SMESURVEY_SPARK_DIR": str(spark_dir),
-        # Planning-bound (a few hundred rows): compiling each plan to Java costs more
-        # than it saves (docs/scale-out.md, Parity).
+        # Planning-bound (a few hundred rows): compiling each plan and expression to
+        # Java costs more than it saves, so do a parallel collector's threads and more
+        # than one task per shuffle (docs/scale-out.md, Parity).
         "SMESURVEY_SPARK_CODEGEN": "false",
+        "SMESURVEY_SPARK_JAVA_OPTIONS": "-XX:+UseSerialGC",
+        "SMESURVEY_SPARK_SHUFFLE_PARTITIONS": "1",
     }
     # JVM start, one session, every seed and model, and the unit tests (hand-worked cases
     # the fixture data does not reach, such as a converged raking). Not the data tests:
