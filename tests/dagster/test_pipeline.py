@@ -133,7 +133,9 @@ def test_dbt_writes_in_the_home_s_restricted_build_area(demo_home: Home) -> None
     runs = demo_home.dbt_runs
     assert (runs / PARTIAL_PARSE).is_file()
     [target] = runs.glob("run-*")
-    assert (target / "run_results.json").is_file() and (target / "dbt.log").is_file()
+    # the SQL dbt ran and its log; no JSON artifacts (DBT_PRODUCTION_BUILD)
+    assert (target / "run").is_dir() and (target / "dbt.log").is_file()
+    assert not (target / "run_results.json").exists()
     key = resolve_key(demo_home).value.encode()
     assert len(key) == 64 and key in (runs / PARTIAL_PARSE).read_bytes()
     leaked = [
