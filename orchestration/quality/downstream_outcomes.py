@@ -188,16 +188,43 @@ def _tally(
     example: str,
     rules: Sequence[tuple[int, Rule]],
 ) -> dict[tuple[str | None, int | None], tuple[int, dict[int, tuple[int, list | None]]]]:
-    """Per (zone, wave): its rows, and per rule number (failing rows, example keys)."""
+    """Per (zone, wave): its rows, and per rule number (failing rows, example keys).
+
+    Counting first, examples only for the rules that fail: a clean wave (the usual
+    case) then pays one pass of counts, without an example aggregate per rule (1M rows,
+    106 staged rules: 6.3-7.0 s with the examples, 2.9-3.2 s without)."""
+    counted = _rule_aggregates(con, judged_sql, zone, example, rules, with_examples=False)
+    failing = [(i, rule) for i, rule in rules if any(c[1][i][0] for c in counted.values())]
+    if not failing:
+        return counted
+    examples = _rule_aggregates(con, judged_sql, zone, example, failing, with_examples=True)
+    return {
+        group: (rows, {i: examples[group][1].get(i, found) for i, found in per_rule.items()})
+        for group, (rows, per_rule) in counted.items()
+    }
+
+
+def _rule_aggregates(
+    con: duckdb.DuckDBPyConnection,
+    judged_sql: str,
+    zone: str,
+    example: str,
+    rules: Sequence[tuple[int, Rule]],
+    *,
+    with_examples: bool,
+) -> dict[tuple[str | None, int | None], tuple[int, dict[int, tuple[int, list | None]]]]:
+    """One pass over the rows: per (zone, wave), its rows and per rule its failing rows
+    (and up to EXAMPLES example keys, else None)."""
     flags = "".join(f", {failing_sql(rule)} as _f{i}" for i, rule in rules)
+    examples = f"min(_example, {EXAMPLES}) filter (where _f{{i}})" if with_examples else "null"
     aggregates = "".join(
-        f", count_if(_f{i}) as _n{i}, min(_example, {EXAMPLES}) filter (where _f{i}) as _e{i}"
-        for i, _ in rules
+        f", count_if(_f{i}) as _n{i}, {examples.format(i=i)} as _e{i}" for i, _ in rules
     )
+    named = f"cast({example} as varchar)" if with_examples else "null"
     found = con.sql(
         f"""
         with flags as (
-            select {zone} as _zone, wave_id as _wave, cast({example} as varchar) as _example
+            select {zone} as _zone, wave_id as _wave, {named} as _example
                    {flags}
             from ({judged_sql})
         )

@@ -8,8 +8,9 @@ import duckdb
 import pytest
 
 from orchestration.quality import validate_marts, validate_staged
-from orchestration.quality.downstream import staged_rules
-from orchestration.quality.downstream_validation import STAGED_RELATION
+from orchestration.quality.downstream import STAGED_KEY, staged_rules
+from orchestration.quality.downstream_outcomes import judge
+from orchestration.quality.downstream_validation import STAGED_RELATION, staged_sql
 from tests.quality.conftest import CB, STAGED_COLUMNS_SQL, staged_select, valid_frame
 
 STAGED_SCHEMA = STAGED_RELATION.split(".")[0]
@@ -169,3 +170,28 @@ def test_available_case_bases_are_consistent_with_their_item_nonresponse(tmp_pat
         )
     indicators, _ = validate_marts(db, data_docs_dir=tmp_path / "docs")
     assert indicators.success, indicators.failed_rules
+
+
+def test_only_failing_rules_carry_their_count_and_example_keys(staged_db, tmp_path):
+    """The outcome table names the failing rows of a failing rule (count and up to
+    EXAMPLES keys, found in a second pass) and nothing for the rules that pass."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(staged_db.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        broken = [
+            key
+            for (key,) in con.execute(
+                f"update {STAGED_RELATION} set A8_employees = -5 "
+                f"where response_id in (select response_id from {STAGED_RELATION} "
+                "order by response_id limit 2) returning response_id"
+            ).fetchall()
+        ]
+        rules = staged_rules(CB)
+        judged = judge(con, staged_sql(STAGED_RELATION, None), rules, STAGED_KEY)
+    [row] = judged.table.to_pylist()
+    failing = {name: text for name, text in row.items() if name in judged.counts and text}
+    assert list(failing) == [name for name, n in judged.counts.items() if n]
+    assert len(failing) == 1 and judged.counts[next(iter(failing))] == 2
+    text = next(iter(failing.values()))
+    assert text.startswith("2 of 200 rows, e.g. ")
+    assert sorted(text.removeprefix("2 of 200 rows, e.g. ").split(", ")) == sorted(broken)
