@@ -10,7 +10,9 @@
     per zone-wave) once per run and version: the stored result, Data Docs and
     the asset checks' suite metadata.
 
-`run_gates` judges a batch, `run_gate` one zone-wave (a batch of one). Pure
+`run_gates` judges a batch, `run_gate` one zone-wave (a batch of one); both are
+`judge_gates` (the bulk rules: pass or refuse, what loads) then `record_gates` (GX's
+record), which the pipeline runs apart so that loading need not wait for GX. Pure
 apart from reading the build DB (read-only, for the cross-zone USCC rule) and
 writing Data Docs and results when a folder is given. No Dagster here; the
 asset check wraps `GateResult.metadata()`.
@@ -129,6 +131,32 @@ def run_gates(
     if not deliveries:
         return []
     cb = cb or load_codebook()
+    judged = judge_gates(deliveries, build_db=build_db, cb=cb)
+    return record_gates(judged, data_docs_dir=data_docs_dir, cb=cb)
+
+
+@dataclass(frozen=True)
+class JudgedBatch:
+    """A batch the bulk rules have judged, before GX records it.
+
+    `results` already decide everything (passed, accepted and rejected rows, reason);
+    only their `suite_results` are empty until `record_gates`."""
+
+    deliveries: tuple[Delivery, ...]
+    parts: tuple[_Judged, ...]
+
+    @property
+    def results(self) -> list[GateResult]:
+        return [part.result for part in self.parts]
+
+
+def judge_gates(
+    deliveries: Sequence[Delivery], *, build_db: Path | None = None, cb: Codebook | None = None
+) -> JudgedBatch:
+    """The codebook's rules on a batch, in bulk: each zone-wave passes or is refused here."""
+    if not deliveries:
+        return JudgedBatch((), ())
+    cb = cb or load_codebook()
     for d in deliveries:
         _check_identity(d.responses, cb, wave_id=d.wave_id, zone_id=d.zone_id, version=d.version)
     limits = [
@@ -150,7 +178,16 @@ def run_gates(
         )
         for i, d in enumerate(deliveries)
     ]
-    return _recorded(parts, deliveries, cb, data_docs_dir)
+    return JudgedBatch(tuple(deliveries), tuple(parts))
+
+
+def record_gates(
+    judged: JudgedBatch, *, data_docs_dir: Path | None = None, cb: Codebook | None = None
+) -> list[GateResult]:
+    """GX validates the outcome table of each version once; each zone-wave reads its row."""
+    if not judged.parts:
+        return []
+    return _recorded(list(judged.parts), judged.deliveries, cb or load_codebook(), data_docs_dir)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from orchestration.quality.batch import Delivery, failures_by_delivery, judged_batch
-from orchestration.quality.gate import run_gate, run_gates
+from orchestration.quality.gate import judge_gates, record_gates, run_gate, run_gates
 from orchestration.quality.results import failures, rule_key
 from orchestration.quality.rules import WAVE_PARAMETER
 from orchestration.quality.suites import raw_suite_name
@@ -133,3 +133,33 @@ def test_deliveries_of_one_batch_see_each_other_across_zones() -> None:
 
 def test_an_empty_batch_judges_nothing() -> None:
     assert run_gates([]) == []
+    assert record_gates(judge_gates([])) == []
+
+
+def test_the_bulk_rules_decide_before_gx_records(tmp_path: Path) -> None:
+    """What the pipeline loads from (`judge_gates`) is decided without GX; its record
+    (`record_gates`, run beside the load) adds only the suite results run_gates gives."""
+    wave = 2022
+    version = CB.version_for_wave(wave)
+    broken = _zone_frame("Z02", wave, 2)
+    for row in range(10):  # over the threshold: refused
+        broken = set_value(broken, "A4_ownership", row, "x")
+    batch = [Delivery(_zone_frame("Z01", wave, 1), "Z01", wave, version)]
+    batch.append(Delivery(broken, "Z02", wave, version))
+    judged = judge_gates(batch)
+    assert [r.passed for r in judged.results] == [True, False]
+    assert all(r.suite_results == () for r in judged.results)
+    recorded = record_gates(judged, data_docs_dir=tmp_path / "docs")
+    whole = run_gates(batch)
+    for decided, r, w in zip(judged.results, recorded, whole, strict=True):
+        assert (r.passed, r.reason, r.rows_rejected) == (
+            decided.passed,
+            decided.reason,
+            decided.rows_rejected,
+        )
+        assert r.accepted.equals(decided.accepted)
+        assert [s.failed_rules for s in r.suite_results] == [
+            s.failed_rules for s in w.suite_results
+        ]
+    assert recorded[1].suite_results[0].failed_rules[-1] == "gate.threshold:rejected_share"
+    assert len(list((tmp_path / "docs").rglob("*.html"))) == 1
