@@ -1,11 +1,13 @@
 """`raw_delivery`: land, parse and load zone-waves into the build DB's raw schema."""
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.dbt_state import parse_beside
 from orchestration.defs.asset_checks import (
     delivery_refused_result,
     for_zone_wave,
@@ -17,7 +19,7 @@ from orchestration.defs.asset_checks import (
 from orchestration.defs.drops import DELIVERY_TAG, DROP_TAG, drop_of_run
 from orchestration.defs.partitions import ZoneWave, zone_wave_partitions
 from orchestration.defs.progress import progress, seconds
-from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome
+from orchestration.defs.resources import BUILD_DB_POOL, SurveyHome, dbt_target_now
 from orchestration.settings import Home
 
 if TYPE_CHECKING:
@@ -55,7 +57,17 @@ Events = Iterator[dg.MaterializeResult | dg.Output]
 )
 def raw_delivery(context: dg.AssetExecutionContext, survey: SurveyHome) -> Events:
     drop = drop_of_run(context.run.tags, context.partition_keys)
+    start_first_parse(survey)
     yield from load_drop(context, survey.paths, drop, len(context.partition_keys))
+
+
+def start_first_parse(survey: SurveyHome) -> None:
+    """A new home's first dbt parse, beside the ingestion (orchestration/dbt_state.py)."""
+    try:
+        env, target = {**os.environ, **survey.dbt_env()}, dbt_target_now()
+    except ValueError:  # a bad key (PseudonymKeyError) or target: the build says so
+        return
+    parse_beside(survey.paths.dbt_runs, target, env)
 
 
 def load_drop(
