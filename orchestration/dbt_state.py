@@ -11,10 +11,10 @@ So each build gets its folder in the home's restricted build area, seeded with t
 state its home's previous build left; the folder of the previous build is removed (one
 build at a time per home: the build_db pool). Nothing here needs Dagster.
 
-A home's first build has no state and parses the whole project (about 6 CPU-s). So the
-run's ingestion starts that parse beside itself (`parse_beside`: a `dbt parse` in a
-child process, on the core the ingestion leaves idle), and the build waits for it and
-starts from its state. The child holds a lock while it parses; killed, it leaves only a
+A home's first build has no state and parses the whole project (about 6 CPU-s). So once
+the gate has passed a zone-wave (a build will follow), the run starts that parse beside
+the loads and the gate's GX record (`parse_beside`: a `dbt parse` in a child process),
+and the build waits for it and starts from its state. The child holds a lock while it parses; killed, it leaves only a
 folder the next build removes. A build that finds no parse running parses itself.
 """
 

@@ -122,23 +122,31 @@ class Work:
 
 
 def ingest_zone_waves(
-    home: Home, work: Sequence[Work], say: Callable[[str], None] | None = None
+    home: Home,
+    work: Sequence[Work],
+    say: Callable[[str], None] | None = None,
+    before_load: Callable[[], None] | None = None,
 ) -> dict[Work, Ingested | IngestError]:
     """Land, parse, judge and load several zone-waves delivered together (one drop).
 
     Every zone-wave is all or nothing on its own: a refused one is recorded as
     blocked and returned as its IngestError (GateBlocked for the gate), the others
     load. The gate judges the parsed deliveries together (`judge_deliveries`).
-    `say` gets one line per zone-wave and stage as it ends (stage, rows, seconds).
-    In-memory DuckDB connections spill under the home (`duckdb_memory.spill_under`).
+    `say` gets one line per zone-wave and stage as it ends (stage, rows, seconds);
+    `before_load` is called once, when the gate has passed some zone-wave, before
+    any loads (a build will follow). In-memory DuckDB connections spill under the
+    home (`duckdb_memory.spill_under`).
     """
     home.ensure()
     with spill_under(home.duckdb_spill):
-        return _ingest_zone_waves(home, work, say)
+        return _ingest_zone_waves(home, work, say, before_load)
 
 
 def _ingest_zone_waves(
-    home: Home, work: Sequence[Work], say: Callable[[str], None] | None
+    home: Home,
+    work: Sequence[Work],
+    say: Callable[[str], None] | None,
+    before_load: Callable[[], None] | None,
 ) -> dict[Work, Ingested | IngestError]:
     from orchestration.ingest.load import record_blocked
     from orchestration.ingest.parse import DeliveryError, parse_delivery
@@ -169,7 +177,7 @@ def _ingest_zone_waves(
         tell(f"{item} parsed {rows} rows {time.perf_counter() - started:.1f} s")
     crash_point("parse")
     if parsed:
-        outcomes.update(_judge_and_load(home, parsed, tell))
+        outcomes.update(_judge_and_load(home, parsed, tell, before_load))
     else:
         crash_point("gate")
     crash_point("load")
@@ -180,6 +188,7 @@ def _judge_and_load(
     home: Home,
     parsed: dict[Work, tuple[Landing, ParsedDelivery]],
     tell: Callable[[str], None],
+    before_load: Callable[[], None] | None,
 ) -> dict[Work, Ingested | IngestError]:
     """The gate on the parsed zone-waves together, then each passed one loaded."""
     from orchestration.ingest.load import record_blocked
@@ -191,6 +200,8 @@ def _judge_and_load(
     rows = sum(gate.rows_read for gate in judged.results)
     tell(f"gate {len(parsed)} zone-wave(s) {rows} rows {time.perf_counter() - started:.1f} s")
     crash_point("gate")
+    if before_load is not None and any(gate.passed for gate in judged.results):
+        before_load()
     # The bulk rules have decided; Great Expectations' record of the decision (seconds,
     # whatever the size: its import and per-expectation work) runs meanwhile, on the
     # core the load leaves idle (1M x 1: docs/benchmarks.md, Diagnosis).

@@ -2,7 +2,7 @@
 
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -57,12 +57,14 @@ Events = Iterator[dg.MaterializeResult | dg.Output]
 )
 def raw_delivery(context: dg.AssetExecutionContext, survey: SurveyHome) -> Events:
     drop = drop_of_run(context.run.tags, context.partition_keys)
-    start_first_parse(survey)
-    yield from load_drop(context, survey.paths, drop, len(context.partition_keys))
+    yield from load_drop(
+        context, survey.paths, drop, len(context.partition_keys), lambda: start_first_parse(survey)
+    )
 
 
 def start_first_parse(survey: SurveyHome) -> None:
-    """A new home's first dbt parse, beside the ingestion (orchestration/dbt_state.py)."""
+    """A new home's first dbt parse, beside the loads (orchestration/dbt_state.py): called
+    once the gate has passed a zone-wave, so a build will follow and use it."""
     try:
         env, target = {**os.environ, **survey.dbt_env()}, dbt_target_now()
     except ValueError:  # a bad key (PseudonymKeyError) or target: the build says so
@@ -75,8 +77,10 @@ def load_drop(
     home: Home,
     drop: Mapping[ZoneWave, str | None],
     partitions: int,
+    before_load: Callable[[], None] | None = None,
 ) -> Events:
-    """Load the drop's zone-waves, each all or nothing on its own.
+    """Load the drop's zone-waves, each all or nothing on its own (`before_load`: see
+    `pipeline.ingest_zone_waves`).
 
     Each zone-wave judged gets its own `quality_gate` evaluation on its partition (and,
     when loaded, its own `rows_accounted_for`): a refused one fails its check with the
@@ -97,7 +101,9 @@ def load_drop(
     if holes:
         progress(context.log, f"no delivery, skipped: {', '.join(holes)}")
     work = [Work(zw.zone_id, zw.wave_id, d) for zw, d in sorted(present.items())]
-    outcomes = ingest_zone_waves(home, work, say=lambda line: progress(context.log, line))
+    outcomes = ingest_zone_waves(
+        home, work, say=lambda line: progress(context.log, line), before_load=before_load
+    )
     loaded: dict[ZoneWave, Ingested] = {}
     refused: dict[ZoneWave, IngestError] = {}
     for item, outcome in outcomes.items():
