@@ -14,8 +14,9 @@ build at a time per home: the build_db pool). Nothing here needs Dagster.
 A home's first build has no state and parses the whole project (about 6 CPU-s). So once
 the gate has passed a zone-wave (a build will follow), the run starts that parse beside
 the loads and the gate's GX record (`parse_beside`: a `dbt parse` in a child process),
-and the build waits for it and starts from its state. The child holds a lock while it parses; killed, it leaves only a
-folder the next build removes. A build that finds no parse running parses itself.
+and the build waits for it and starts from its state. The child holds a lock while it
+parses; killed, it leaves only a folder the next build removes. A build that finds no
+parse running parses itself.
 """
 
 from __future__ import annotations

@@ -203,8 +203,8 @@ def _judge_and_load(
     if before_load is not None and any(gate.passed for gate in judged.results):
         before_load()
     # The bulk rules have decided; Great Expectations' record of the decision (seconds,
-    # whatever the size: its import and per-expectation work) runs meanwhile, on the
-    # core the load leaves idle (1M x 1: docs/benchmarks.md, Diagnosis).
+    # whatever the size: its import and per-expectation work) runs meanwhile, beside the
+    # loads (1M x 1: docs/benchmarks.md, Diagnosis).
     loaded: dict[Work, LoadResult] = {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-record") as pool:
         recording = pool.submit(_timed, record_judged, home, judged)
