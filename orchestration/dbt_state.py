@@ -100,20 +100,23 @@ def parse_lock(runs: Path, *, wait: float) -> Iterator[bool]:
     (the lock goes with its holder: a killed parse leaves it free)."""
     deadline = time.monotonic() + wait
     with (runs / PARSE_LOCK).open("a") as lock:
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.1)
-                continue
-            try:
-                yield True
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-            return
+        while not _try_lock(lock.fileno()):
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(0.1)
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def keep_parse_state(target: Path, runs: Path) -> None:

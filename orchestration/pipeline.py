@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from orchestration.ingest.load import LoadResult
     from orchestration.ingest.parse import ParsedDelivery
     from orchestration.quality.gate import GateResult, JudgedBatch
-
-_T = TypeVar("_T")
 
 
 class IngestError(RuntimeError):
@@ -202,12 +200,17 @@ def _judge_and_load(
     crash_point("gate")
     if before_load is not None and any(gate.passed for gate in judged.results):
         before_load()
+
     # The bulk rules have decided; Great Expectations' record of the decision (seconds,
     # whatever the size: its import and per-expectation work) runs meanwhile, beside the
     # loads (1M x 1: docs/benchmarks.md, Diagnosis).
+    def record() -> tuple[list[GateResult], float]:
+        started = time.perf_counter()
+        return record_judged(home, judged), time.perf_counter() - started
+
     loaded: dict[Work, LoadResult] = {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-record") as pool:
-        recording = pool.submit(_timed, record_judged, home, judged)
+        recording = pool.submit(record)
         for (item, (landing, delivery)), gate in zip(parsed.items(), judged.results, strict=True):
             if not gate.passed:
                 record_blocked(
@@ -231,13 +234,6 @@ def _judge_and_load(
         )
         for (item, (landing, _)), gate in zip(parsed.items(), gates, strict=True)
     }
-
-
-def _timed(function: Callable[..., _T], *args: Any) -> tuple[_T, float]:
-    """`function(*args)` and the seconds it took (in its own thread: say's lines stay in
-    the caller's)."""
-    started = time.perf_counter()
-    return function(*args), time.perf_counter() - started
 
 
 def judge_deliveries(

@@ -128,8 +128,6 @@ def run_gates(
     Each zone-wave gets its own result, as if judged alone, except that the
     cross-zone USCC rule also sees the other deliveries of the batch.
     """
-    if not deliveries:
-        return []
     cb = cb or load_codebook()
     judged = judge_gates(deliveries, build_db=build_db, cb=cb)
     return record_gates(judged, data_docs_dir=data_docs_dir, cb=cb)
@@ -179,15 +177,6 @@ def judge_gates(
         for i, d in enumerate(deliveries)
     ]
     return JudgedBatch(tuple(deliveries), tuple(parts))
-
-
-def record_gates(
-    judged: JudgedBatch, *, data_docs_dir: Path | None = None, cb: Codebook | None = None
-) -> list[GateResult]:
-    """GX validates the outcome table of each version once; each zone-wave reads its row."""
-    if not judged.parts:
-        return []
-    return _recorded(list(judged.parts), judged.deliveries, cb or load_codebook(), data_docs_dir)
 
 
 @dataclass(frozen=True)
@@ -289,15 +278,16 @@ def _top_values(
     return [(e["values"], int(e["counts"])) for e in counted[:TOP_VALUES]]
 
 
-def _recorded(
-    judged: list[_Judged],
-    deliveries: Sequence[Delivery],
-    cb: Codebook,
-    data_docs_dir: Path | None,
+def record_gates(
+    batch: JudgedBatch, *, data_docs_dir: Path | None = None, cb: Codebook | None = None
 ) -> list[GateResult]:
     """GX validates the outcome table of each version once; each zone-wave reads its row."""
+    if not batch.parts:
+        return []
     from orchestration.quality.record import validate_outcomes  # imports GX: only here
 
+    cb = cb or load_codebook()
+    judged, deliveries = batch.parts, batch.deliveries
     results: list[GateResult] = [j.result for j in judged]
     for version in sorted({d.version for d in deliveries}):
         members = [i for i, d in enumerate(deliveries) if d.version == version]
