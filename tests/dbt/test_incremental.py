@@ -249,17 +249,19 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     _change(warehouse, lambda con: _refuse_loaded_delivery(con, *REFUSED_ON_RERUN))
     build_log = warehouse.dbt("build")  # models and their (run-scoped) tests
     incremental = _snapshot(warehouse)
+    kept = Warehouse(root / "incremental.duckdb", warehouse.target)
+    shutil.copyfile(warehouse.db, kept.db)
 
-    # the same raw schema, every model rebuilt from scratch
-    fresh = Warehouse(root / "fresh.duckdb", root / "fresh-target")
-    shutil.copyfile(warehouse.db, fresh.db)
-    fresh.dbt(*MODELS_ONLY, "--full-refresh")  # compared table by table below
+    # the same raw schema, every model rebuilt from scratch (compared table by table
+    # below); in the same file, so dbt's parse state of the sequence serves
+    warehouse.dbt(*MODELS_ONLY, "--full-refresh")
+    full = _snapshot(warehouse)
     yield {
-        "warehouse": warehouse,
+        "warehouse": kept,
         "before_correction": before_correction,
         "after_correction": after_correction,
         "incremental": incremental,
-        "full": _snapshot(fresh),
+        "full": full,
         "build_log": build_log,
         "new_wave_run": new_wave_run,
         "correction_run": correction_run,

@@ -122,7 +122,8 @@ def estimation_build(tmp_path_factory: pytest.TempPathFactory) -> EstimationBuil
     output = done.stdout + done.stderr
     if done.returncode != 0:
         return EstimationBuild(db, done.returncode, output, pd.DataFrame(), pd.DataFrame())
-    respondents = _respondents(env, root / "target_inline", db)
+    # The build's target: its parse state serves the compile (a partial parse, not a full one).
+    respondents = _respondents(env, root / "target", db)
     respondents_csv, reference_csv = root / "respondents.csv", root / "reference.csv"
     respondents.to_csv(respondents_csv, index=False)
     ran = subprocess.run(
