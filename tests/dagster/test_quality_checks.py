@@ -1,10 +1,11 @@
 """The staged and mart suites as blocking Dagster checks, through real runs on a real home.
 
-One small demo (one zone, one wave) is ingested and built in-process; its rebuild run
-must carry the three suite checks, passed, with their metadata. Then the build DB is
-corrupted behind dbt's back (an estimate outside its interval, a questionnaire staged
-twice) and the checks plus publishing run again: the checks fail naming the rules,
-and analytics_db does not publish, so the analysts' file stays byte-identical.
+The session's published demo home (tests/support/demo.py: ingested, built and
+published in-process, in one run) must carry the three suite checks in that run,
+passed, with their metadata. Then a copy's build DB is corrupted behind dbt's back
+(an estimate outside its interval, a questionnaire staged twice) and the checks plus
+publishing run again: the checks fail naming the rules, and analytics_db does not
+publish, so the analysts' file stays byte-identical.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.dagster_runs import QUIET, failure_reason, home_instance, run_demo
+from orchestration.dagster_runs import QUIET, failure_reason, home_instance
 from orchestration.defs.asset_checks import (
     ANALYTICS_DB,
     ENTERPRISES_SUITE_CHECK,
     INDICATORS_SUITE_CHECK,
     STAGED_SUITE_CHECK,
 )
-from orchestration.demo.generator import GeneratorConfig
 from orchestration.quality.downstream_validation import INDICATORS_RELATION, STAGED_RELATION
 from orchestration.settings import DBT_PROJECT_DIR, Home
 
@@ -34,7 +34,6 @@ pytestmark = [
         not (DBT_PROJECT_DIR / "dbt_project.yml").is_file(), reason="dbt_project/ not present"
     ),
 ]
-CONFIG = GeneratorConfig(zones=1, waves=(2022,), firms_per_zone=40)
 SUITES = (STAGED_SUITE_CHECK, INDICATORS_SUITE_CHECK, ENTERPRISES_SUITE_CHECK)
 SUITE_METADATA = (
     "expectations_evaluated",
@@ -43,15 +42,6 @@ SUITE_METADATA = (
     "top_offending_values",
     "data_docs",
 )
-
-
-@pytest.fixture(scope="module")
-def built_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home(tmp_path_factory.mktemp("checks") / "home").ensure()
-    outcome = run_demo(home, CONFIG)
-    assert all(o.success for o in outcome.ingestion.values())
-    assert outcome.rebuild.success, outcome.rebuild.failure
-    return home
 
 
 def evaluations(instance: dg.DagsterInstance, run_id: str) -> dict[str, dg.AssetCheckEvaluation]:
@@ -64,8 +54,8 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_rebuild_run_carries_the_suites_passed_with_metadata(built_home: Home) -> None:
-    with home_instance(built_home) as instance:
+def test_rebuild_run_carries_the_suites_passed_with_metadata(published_demo: Home) -> None:
+    with home_instance(published_demo) as instance:
         (rebuild,) = instance.get_runs()  # the demo's one run: load, build, publish
         found = evaluations(instance, rebuild.run_id)
     for name in SUITES:
@@ -77,8 +67,8 @@ def test_rebuild_run_carries_the_suites_passed_with_metadata(built_home: Home) -
         assert evaluated > 0 and check.metadata["expectations_failed"].value == 0
         assert f"{evaluated} expectations passed" in check.description
         page = Path(check.metadata["data_docs"].value)
-        assert page.is_file() and built_home.data_docs in page.parents
-    assert built_home.analytics_db.is_file()
+        assert page.is_file() and published_demo.data_docs in page.parents
+    assert published_demo.analytics_db.is_file()
 
 
 def corrupt(build_db: Path) -> None:
@@ -109,12 +99,12 @@ def checks_then_publish(defs: dg.Definitions) -> dg.JobDefinition:
 
 
 def test_a_corrupted_build_fails_the_suites_and_is_not_published(
-    built_home: Home, tmp_path: Path
+    published_demo: Home, tmp_path: Path
 ) -> None:
     from orchestration.definitions import build_definitions
 
     home = Home(tmp_path / "home")
-    shutil.copytree(built_home.root, home.root, symlinks=True)
+    shutil.copytree(published_demo.root, home.root, symlinks=True)
     before = sha256(home.analytics_db)
     corrupt(home.build_db)
     with home_instance(home) as instance:
