@@ -110,8 +110,10 @@ adapter = _Adapter()
 # through the same loops, and what differs between indicators is macro output, a
 # templated area whose violations sqlfluff does not report (ignore_templated_areas;
 # DuckDB's dbt build is what checks that SQL). So lint sees a sample: the first two
-# indicators of each scoring dimension (every loop renders more than one item, and
-# int_enterprise_scores finds each scoring indicator in the catalog).
+# indicators of the first two dimensions of each scoring measure (every loop over
+# several items still renders more than one, and int_enterprise_scores finds each
+# scoring indicator in the catalog). Two dimensions of six instead of all six: lint
+# 70 -> 46 CPU-s, the same findings (2026-12-04).
 _CATALOG_FILE = _PROJECT / "macros" / "generated" / "indicator_catalog.sql"
 
 
@@ -125,7 +127,7 @@ def _returned_literals(path: Path) -> dict[str, Any]:
 def _sample() -> tuple[list[dict[str, Any]], dict[str, dict[str, list[str]]]]:
     literals = _returned_literals(_CATALOG_FILE)
     scoring = {
-        measure: {dimension: ids[:2] for dimension, ids in dimensions.items()}
+        measure: {dimension: ids[:2] for dimension, ids in list(dimensions.items())[:2]}
         for measure, dimensions in literals["scoring_catalog"].items()
     }
     keep = {i for dimensions in scoring.values() for ids in dimensions.values() for i in ids}
