@@ -68,10 +68,10 @@ SQLFLUFF_PATHS := dbt_project/models dbt_project/tests/singular
 # machine has one: the same files and syscalls, without waiting on the disk.
 TEST_TMPDIR := $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm/smesurvey-tests)
 
-# sqlfluff (about 100 CPU-s) runs beside pytest at the lowest priority: it takes the
+# sqlfluff (about 46 CPU-s) runs beside pytest at the lowest priority: it takes the
 # moments a core would idle (a worker waiting on Dagster's daemon, a browser, a lock)
-# instead of a minute of its own before the tests. Its output follows pytest's; either
-# failing fails `make test`.
+# and finishes as pytest ends, instead of half a minute of its own before the tests.
+# Its output follows pytest's; either failing fails `make test`.
 test: install browser java r strace
 	$(VENV)/bin/ruff check .
 	@lint_log=$$(mktemp); \
