@@ -1,8 +1,8 @@
 """Run corpus cases through `orchestration.pipeline.ingest_zone_wave`, each in its own home.
 
 The quality gate costs a few seconds per delivery (Great Expectations), so outside
-pytest-xdist the cases run in a small process pool; each worker is a fresh interpreter (spawn),
-each case a fresh SMESURVEY_HOME, and the results (the message, the delivered
+pytest-xdist the cases run in a small process pool; each worker is a fresh
+interpreter (spawn), each case a fresh SMESURVEY_HOME, and the results (the message, the delivered
 bytes, the edits) come back for the tests to check against the homes on disk.
 """
 
@@ -67,10 +67,11 @@ def run_cases(
         clean_files(clean_root, wave)  # generated once, before the workers read it
     # Cases that reach the gate take longest: start them first.
     ordered = sorted(cases, key=lambda c: c.expect["outcome"] == "blocked")
-    # Under pytest-xdist the other workers already use the cores, and a pool would pay
-    # two more interpreters' imports (Great Expectations among them): run in this one.
-    alone = not os.environ.get("PYTEST_XDIST_WORKER")
-    workers = workers or (max(1, min(2, os.cpu_count() or 1)) if alone else 1)
+    if not workers:
+        # Under pytest-xdist the other workers already use the cores, and a pool would
+        # pay two more interpreters' imports (Great Expectations among them).
+        under_xdist = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+        workers = 1 if under_xdist else max(1, min(2, os.cpu_count() or 1))
     ids = [c.id for c in ordered]
     roots = [clean_root] * len(ids)
     home_roots = [homes / case_id / "home" for case_id in ids]
