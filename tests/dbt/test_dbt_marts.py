@@ -56,6 +56,34 @@ def test_dbt_build_passes_every_test_and_unit_test(built: DbtBuild):
     assert sum(i.startswith("test.") for i in ids) >= 50
 
 
+def test_column_rules_name_each_broken_rule_and_column(built: DbtBuild, tmp_path: Path):
+    """The folded per-column test (tests/generic/column_rules.sql), as dbt compiled it,
+    passes on the built mart and returns one row per broken rule and column, counted."""
+    [compiled] = built.target.glob("compiled/**/column_rules_fct_indicator_estimates.sql")
+    sql = compiled.read_text(encoding="utf-8")
+    broken = tmp_path / built.db.name  # the compiled SQL names the catalog by the file
+    broken.write_bytes(built.db.read_bytes())
+    with duckdb.connect(str(broken)) as con:
+        assert con.sql(sql).fetchall() == []
+        keys = con.sql(
+            "select wave_id, zone_id, domain, indicator_id from marts.fct_indicator_estimates "
+            "order by all limit 3"
+        ).fetchall()
+        where = "wave_id = ? and zone_id = ? and domain = ? and indicator_id = ?"
+        for change, key in [
+            ("n_base = null", keys[0]),
+            ("estimate = 1.5, std_error = -0.1", keys[1]),
+            ("std_error = -0.2", keys[2]),
+        ]:
+            con.execute(f"update marts.fct_indicator_estimates set {change} where {where}", key)
+        found = con.sql(sql).fetchall()
+    assert sorted(found) == [
+        ("between", "estimate", 1),
+        ("not_negative", "std_error", 2),
+        ("not_null", "n_base", 1),
+    ]
+
+
 # --------------------------------------------------------------------------- independent tally
 
 
