@@ -7,7 +7,6 @@ so `--help` stays fast).
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import signal
@@ -20,6 +19,7 @@ from typing import TypeVar
 
 import click
 
+from orchestration.gc_tuning import large_heap_collector
 from orchestration.settings import PRIVATE_UMASK, PROJECT_ROOT, Home
 
 T = TypeVar("T")
@@ -777,27 +777,14 @@ def key_accept(ctx: click.Context) -> None:
     click.echo(f"accepted key {fingerprint} ({current.source}): the next build uses it")
 
 
-# Python's cyclic garbage collector at its default thresholds (700, 10, 10) walks the
-# whole heap about ten times in an ingest: after Dagster's, dbt's and Great Expectations'
-# imports that is half a million objects, 1.4 s of a 25 s run. With a larger first
-# threshold it walks it once (docs/benchmarks.md, "The garbage collector").
-GC_THRESHOLDS = (10_000, 10, 10)
-
-
 def main() -> None:
     # Operators get one-line messages; Dagster's beta and mixed-policy notices are for developers.
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|varying BackfillPolicies)")
     # Everything this command (and `smesurvey ui`'s Dagster processes, which inherit it)
     # creates is owner-only; releases are made readable for analysts on purpose.
     os.umask(PRIVATE_UMASK)
-    gc.set_threshold(*GC_THRESHOLDS)
-    try:
+    with large_heap_collector():
         cli(prog_name="smesurvey")
-    finally:
-        # The interpreter's last full collection would walk that heap once more (1.6 s)
-        # to free memory the process returns anyway; frozen objects are left out of it.
-        # Files and connections are closed by then, and atexit handlers still run.
-        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR
 
-DBT = Path(sys.executable).with_name("dbt")
+# dbt Core's command line with the project's garbage-collector settings
+# (orchestration/dbt_main.py), installed beside this Python with the project
+DBT = Path(sys.executable).with_name("smesurvey-dbt")
 
 
 def dbt_command(

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from orchestration import cli
+from orchestration.gc_tuning import GC_THRESHOLDS
 
 
 def test_main_raises_the_gc_thresholds_and_freezes_the_heap_at_exit(
@@ -26,7 +27,7 @@ def test_main_raises_the_gc_thresholds_and_freezes_the_heap_at_exit(
     try:
         with pytest.raises(SystemExit):
             cli.main()
-        assert seen == {"thresholds": cli.GC_THRESHOLDS, "frozen": 0}
+        assert seen == {"thresholds": GC_THRESHOLDS, "frozen": 0}
         assert gc.get_freeze_count() > 0  # frozen on the way out, exit or not
     finally:
         gc.unfreeze()

@@ -8,7 +8,6 @@ loads (`orchestration.definitions.defs`), and only then is the manifest prepared
 import importlib.metadata
 import os
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from dagster_dbt import (
 )
 from packaging import version
 
+from orchestration.dbt_command import DBT
 from orchestration.dbt_state import PARTIAL_PARSE, keep_parse_state, prepare_run_target
 from orchestration.defs.asset_checks import RAW_DELIVERY
 from orchestration.defs.partitions import zone_wave_partitions
@@ -97,10 +97,9 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 
 def dbt_executable() -> str:
-    """The dbt installed next to this Python (whose version SurveyDbtCliResource reports),
-    else dbt on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.is_file() else (shutil.which("dbt") or str(beside))
+    """The project's dbt entry point beside this Python (dbt Core installed with it, whose
+    version SurveyDbtCliResource reports), else dbt on PATH."""
+    return str(DBT) if DBT.is_file() else (shutil.which("dbt") or str(DBT))
 
 
 class SurveyDbtCliResource(DbtCliResource):
