@@ -14,7 +14,7 @@ from orchestration.gc_tuning import GC_THRESHOLDS
 def test_main_raises_the_gc_thresholds_and_freezes_the_heap_at_exit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: dict[str, object] = {}
+    seen: dict[str, int | tuple[int, ...]] = {}
 
     def command(prog_name: str) -> None:
         seen["thresholds"] = gc.get_threshold()
@@ -27,8 +27,8 @@ def test_main_raises_the_gc_thresholds_and_freezes_the_heap_at_exit(
     try:
         with pytest.raises(SystemExit):
             cli.main()
-        assert seen == {"thresholds": GC_THRESHOLDS, "frozen": 0}
-        assert gc.get_freeze_count() > 0  # frozen on the way out, exit or not
+        assert seen["thresholds"] == GC_THRESHOLDS
+        assert gc.get_freeze_count() > seen["frozen"]  # frozen on the way out, exit or not
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
