@@ -68,14 +68,15 @@ SQLFLUFF_PATHS := dbt_project/models dbt_project/tests/singular
 # machine has one: the same files and syscalls, without waiting on the disk.
 TEST_TMPDIR := $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm/smesurvey-tests)
 
-# sqlfluff (about 46 CPU-s) runs beside pytest at the lowest priority: it takes the
-# moments a core would idle (a worker waiting on Dagster's daemon, a browser, a lock)
-# and finishes as pytest ends, instead of half a minute of its own before the tests.
+# sqlfluff (about 46 CPU-s) runs beside pytest, not half a minute of its own before the
+# tests. At the same priority: the suite is CPU-bound, so its CPU-seconds cost the same
+# wall time wherever they fall, and at a lower one a machine loaded by other work starved
+# it (nice 19 beside two busy processes: no CPU at all in 15 minutes, `make test` waiting).
 # Its output follows pytest's; either failing fails `make test`.
 test: install browser java r strace
 	$(VENV)/bin/ruff check .
 	@lint_log=$$(mktemp); \
-	nice -n 19 $(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2 >$$lint_log 2>&1 & lint=$$!; \
+	$(VENV)/bin/sqlfluff lint $(SQLFLUFF_PATHS) --processes 2 >$$lint_log 2>&1 & lint=$$!; \
 	$(if $(TEST_TMPDIR),mkdir -p $(TEST_TMPDIR) && TMPDIR=$(TEST_TMPDIR)) $(VENV)/bin/pytest; tests=$$?; \
 	wait $$lint; linted=$$?; \
 	echo "sqlfluff lint $(SQLFLUFF_PATHS) (beside pytest): exit $$linted"; cat $$lint_log; rm -f $$lint_log; \
