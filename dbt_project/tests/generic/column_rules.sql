@@ -4,7 +4,9 @@
     nulls pass). A row per rule and column that fails, with its count of failing rows.
     One test per model instead of one per column and rule: every test is a dbt node
     and a Dagster check, which cost about the same whatever they scan
-    (docs/benchmarks.md, "Per-column tests folded"). -#}
+    (docs/benchmarks.md, "Per-column tests folded"). The counts come from one row and
+    are unpivoted through the list of rules, not by a union reading that row once per
+    rule: Spark inlines a CTE at every read, which would scan the model once per rule. -#}
 {% test column_rules(model, not_null=[], not_negative=[], between={}) %}
     {%- set rules = [] -%}
     {%- for column in not_null -%}
